@@ -1,0 +1,1 @@
+"""Deepwire's Qt front end: windows, canvas, palette, inspector, dashboard."""

@@ -1,0 +1,131 @@
+"""The block catalog: blocks by category with a search box, and a page per block."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QLineEdit,
+    QTextBrowser,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+import blocks
+from app.icons import category_icon
+from blocks.describe import describe_port
+from blocks.spec import BlockSpec, format_shape
+
+BLOCK_ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class BlockCatalog(QWidget):
+    """Blocks grouped by category; typing in the search box filters as you type."""
+
+    blockSelected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.search = QLineEdit(placeholderText="Search blocks…", clearButtonEnabled=True)
+        self.tree = QTreeWidget(headerHidden=True, rootIsDecorated=True)
+        self.tree.setIconSize(self.tree.iconSize().expandedTo(self.tree.iconSize()))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree)
+        self._fill()
+        self.search.textChanged.connect(self.filter)
+        self.tree.currentItemChanged.connect(self._on_current)
+
+    def _fill(self) -> None:
+        groups: dict[str, QTreeWidgetItem] = {}
+        for spec in blocks.all_specs():
+            group = groups.get(spec.category)
+            if group is None:
+                group = QTreeWidgetItem(self.tree, [spec.category])
+                group.setIcon(0, category_icon(spec.category))
+                group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                groups[spec.category] = group
+            item = QTreeWidgetItem(group, [spec.title])
+            item.setData(0, BLOCK_ID_ROLE, spec.id)
+            item.setToolTip(0, spec.doc)
+            item.setIcon(0, category_icon(spec.category))
+        self.tree.expandAll()
+
+    def filter(self, text: str) -> None:
+        """Show blocks whose title, id, category or doc contains ``text``."""
+        needle = text.strip().lower()
+        for i in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(i)
+            visible = 0
+            for j in range(group.childCount()):
+                item = group.child(j)
+                spec = blocks.get(item.data(0, BLOCK_ID_ROLE))
+                hay = f"{spec.title} {spec.id} {spec.category} {spec.doc}".lower()
+                match = not needle or needle in hay
+                item.setHidden(not match)
+                visible += match
+            group.setHidden(visible == 0)
+
+    def visible_block_ids(self) -> list[str]:
+        ids = []
+        for i in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(i)
+            for j in range(group.childCount()):
+                item = group.child(j)
+                if not item.isHidden() and not group.isHidden():
+                    ids.append(item.data(0, BLOCK_ID_ROLE))
+        return ids
+
+    def _on_current(self, item: QTreeWidgetItem | None, _previous: object) -> None:
+        block_id = item.data(0, BLOCK_ID_ROLE) if item is not None else None
+        if block_id:
+            self.blockSelected.emit(block_id)
+
+
+def block_page_html(spec: BlockSpec) -> str:
+    """An HTML page describing one block: doc, ports and the parameter table."""
+    esc = html.escape
+    rows = []
+    for p in spec.params:
+        default = format_shape(p.default) if p.type == "shape" else p.default
+        limits = ", ".join(p.choices) if p.choices else ""
+        if p.minimum is not None or p.maximum is not None:
+            low = "" if p.minimum is None else f"{p.minimum:g}"
+            high = "" if p.maximum is None else f"{p.maximum:g}"
+            limits = f"{low} … {high}"
+        rows.append(
+            f"<tr><td><b>{esc(p.name)}</b></td><td>{esc(p.type)}</td>"
+            f"<td>{esc(str(default))}</td><td>{esc(limits)}</td><td>{esc(p.help)}</td></tr>"
+        )
+    params = (
+        "<table cellpadding='4' cellspacing='0' border='1' style='border-collapse:collapse'>"
+        "<tr><th>Parameter</th><th>Type</th><th>Default</th><th>Allowed</th><th>Meaning</th>"
+        f"</tr>{''.join(rows)}</table>"
+        if rows
+        else "<p><i>No parameters.</i></p>"
+    )
+
+    def ports(items) -> str:
+        if not items:
+            return "<i>none</i>"
+        return "<br>".join(
+            f"<b>{esc(describe_port(p))}</b> — {esc(p.doc)}" if p.doc else esc(describe_port(p))
+            for p in items
+        )
+
+    return (
+        f"<h2>{esc(spec.title)}</h2><p style='color:#64748b'>{esc(spec.category)} · "
+        f"<code>{esc(spec.id)}</code> · version {spec.version}</p><p>{esc(spec.doc)}</p>"
+        f"<h3>Inputs</h3><p>{ports(spec.input_ports())}</p>"
+        f"<h3>Outputs</h3><p>{ports(spec.output_ports())}</p>"
+        f"<h3>Parameters</h3>{params}"
+    )
+
+
+class BlockPage(QTextBrowser):
+    def show_block(self, block_id: str) -> None:
+        self.setHtml(block_page_html(blocks.get(block_id)))

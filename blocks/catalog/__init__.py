@@ -1,0 +1,1 @@
+"""Block declarations, one module per category; each module registers its specs on import."""

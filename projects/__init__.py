@@ -1,0 +1,1 @@
+"""Deepwire's Qt-free core: the project document, files, validation, compiler and CLI."""

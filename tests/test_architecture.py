@@ -1,0 +1,33 @@
+"""The package layering of DESIGN.md §1, enforced by import-linter's contracts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_contracts_are_kept() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; "
+         "sys.exit(lint_imports(no_cache=True))"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 kept, 0 broken" in result.stdout
+
+
+def test_listing_the_catalog_does_not_import_tensorflow() -> None:
+    """The palette is filled before TensorFlow loads, so the catalog must not need it."""
+    code = (
+        "import sys, blocks; specs = blocks.all_specs(); "
+        "[s.input_ports() for s in specs]; "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'imported'; "
+        "print(len(specs))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 30
