@@ -170,6 +170,8 @@ def format_shape(shape: Sequence[int | None] | None) -> str:
 Params = Mapping[str, Any]
 # build(params, inputs by port name, layer name) -> outputs by port name
 BuildFn = Callable[[Params, Mapping[str, Any], str], Mapping[str, Any]]
+# probe(layer, inputs by port, outputs by port) -> attention weights, for the dashboard
+ProbeFn = Callable[[Any, Mapping[str, Any], Mapping[str, Any]], Any]
 # migrate(from_version, params) -> params of from_version + 1
 MigrateFn = Callable[[int, dict[str, Any]], dict[str, Any]]
 PortsFn = Callable[[Params], tuple[Port, ...]]
@@ -181,7 +183,9 @@ class BlockSpec:
 
     ``inputs`` may be a function of the parameters for blocks whose port count is a
     parameter (e.g. Concatenate's ``num_inputs``). ``build`` creates the Keras layer(s)
-    named after the node and applies them; it runs only when TensorFlow is wanted.
+    named after the node (the main one exactly so, helpers as ``<name>_<suffix>``) and
+    applies them; it runs only when TensorFlow is wanted. ``probe``, for attention blocks,
+    returns the attention weights from the built layer so the dashboard can show them.
     """
 
     id: str
@@ -194,6 +198,7 @@ class BlockSpec:
     params: tuple[Param, ...] = ()
     version: int = 1
     migrate: MigrateFn | None = None
+    probe: ProbeFn | None = None
     tags: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:

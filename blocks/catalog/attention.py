@@ -26,10 +26,25 @@ def _build_multi_head_attention(params: Params, inputs: Mapping[str, Any], name:
     layer = MultiHeadAttention(
         params["d_model"], params["num_heads"], dropout=params["dropout"],
         causal=params["causal"], name=name)
+    return {"out": layer(*_value_key_query(inputs))}
+
+
+def _value_key_query(inputs: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    """Unwired value defaults to the query (self-attention), unwired key to the value."""
     query = inputs["query"]
     value = inputs.get("value", query)
-    key = inputs.get("key", value)
-    return {"out": layer(value, key, query)}
+    return value, inputs.get("key", value), query
+
+
+def _probe_simple_attention(layer: Any, inputs: Mapping[str, Any], outputs: Mapping[str, Any]):
+    return outputs["weights"]
+
+
+def _probe_multi_head_attention(layer: Any, inputs: Mapping[str, Any],
+                                outputs: Mapping[str, Any]):
+    """Call the same layer (same weights) once more, asking for the per-head weights."""
+    _, weights = layer(*_value_key_query(inputs), return_attention_scores=True)
+    return weights
 
 
 register(BlockSpec(
@@ -49,6 +64,7 @@ register(BlockSpec(
     ),
     params=(Param("units", "int", 32, "Size of the hidden scoring layer.",
                   minimum=1, maximum=65536),),
+    probe=_probe_simple_attention,
     tags=frozenset({"attention"}),
 ))
 
@@ -77,5 +93,6 @@ register(BlockSpec(
         Param("causal", "bool", False, "Let each step attend only to earlier steps "
               "(for generating sequences)."),
     ),
+    probe=_probe_multi_head_attention,
     tags=frozenset({"attention"}),
 ))

@@ -1,0 +1,470 @@
+"""The project document: blocks, links between their ports, and the project's settings.
+
+The document is the single source of truth that every view mirrors (DESIGN.md §7): it
+checks each edit, applies it, and then tells its subscribers what changed. Links that can
+never be valid (wrong kind, occupied input, a cycle) are refused here with typed errors;
+problems that depend on shapes or the task are reported by validation instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import networkx as nx
+
+import blocks
+from blocks.spec import BlockSpec, ParamError, Port
+
+TASK_KINDS: tuple[str, ...] = ("supervised", "node_classification", "adversarial")
+_NODE_ID = re.compile(r"^n([1-9][0-9]{0,8})$")
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Node:
+    """One placed block. ``params`` holds every parameter, defaults included."""
+
+    id: str
+    block: str
+    params: Mapping[str, Any]
+    position: tuple[float, float] = (0.0, 0.0)
+    title: str | None = None
+
+    @property
+    def spec(self) -> BlockSpec:
+        return blocks.get(self.block)
+
+    @property
+    def label(self) -> str:
+        """How messages name this node: its title, or the block's title, and its id."""
+        return f"{self.title or self.spec.title} ({self.id})"
+
+    def input_ports(self) -> tuple[Port, ...]:
+        return self.spec.input_ports(self.params)
+
+    def output_ports(self) -> tuple[Port, ...]:
+        return self.spec.output_ports()
+
+
+@dataclass(frozen=True, order=True)
+class Link:
+    """A wire from an output port to an input port."""
+
+    source: str
+    source_port: str
+    target: str
+    target_port: str
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    seed: int = 0
+    validation_split: float = 0.2
+
+
+OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd", "rmsprop")
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+class DocumentError(ValueError):
+    """An edit the document refuses; the message says what and which blocks."""
+
+
+class UnknownNodeError(DocumentError):
+    pass
+
+
+class UnknownPortError(DocumentError):
+    pass
+
+
+class LinkError(DocumentError):
+    """A link that can never be valid."""
+
+
+class KindMismatchError(LinkError):
+    pass
+
+
+class InputOccupiedError(LinkError):
+    pass
+
+
+class CycleError(LinkError):
+    pass
+
+
+class DuplicateLinkError(LinkError):
+    pass
+
+
+# ----------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class NodeAdded:
+    node: Node
+
+
+@dataclass(frozen=True)
+class NodeRemoved:
+    node: Node
+
+
+@dataclass(frozen=True)
+class NodeMoved:
+    node_id: str
+    old: tuple[float, float]
+    new: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class NodeChanged:
+    """Parameters or title changed."""
+
+    old: Node
+    new: Node
+
+
+@dataclass(frozen=True)
+class LinkAdded:
+    link: Link
+
+
+@dataclass(frozen=True)
+class LinkRemoved:
+    link: Link
+
+
+@dataclass(frozen=True)
+class SettingsChanged:
+    """``what`` is one of name, task, dataset, training, notes, metadata."""
+
+    what: str
+
+
+DocumentEvent = NodeAdded | NodeRemoved | NodeMoved | NodeChanged | LinkAdded | LinkRemoved | (
+    SettingsChanged
+)
+Listener = Callable[[DocumentEvent], None]
+
+
+# ----------------------------------------------------------------------------- project
+
+
+@dataclass
+class Project:
+    """A Deepwire project: the graph of blocks plus task, dataset and training settings."""
+
+    name: str = "Untitled"
+    task: dict[str, Any] = field(default_factory=lambda: {"kind": "supervised"})
+    dataset: dict[str, Any] = field(default_factory=dict)
+    training: TrainingSettings = field(default_factory=TrainingSettings)
+    notes: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._nodes: dict[str, Node] = {}
+        self._links: set[Link] = set()
+        self._graph = nx.MultiDiGraph()
+        self._listeners: list[Listener] = []
+        self.revision = 0  # bumped on every change; views and caches compare it
+
+    # ---- observing
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` after every change; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _emit(self, event: DocumentEvent) -> None:
+        self.revision += 1
+        for listener in list(self._listeners):
+            listener(event)
+
+    # ---- reading
+
+    @property
+    def nodes(self) -> dict[str, Node]:
+        """Nodes by id (a copy: edit through the document's methods)."""
+        return dict(self._nodes)
+
+    @property
+    def links(self) -> list[Link]:
+        return sorted(self._links)
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise UnknownNodeError(f"There is no block with id {node_id!r}") from None
+
+    def graph(self) -> nx.MultiDiGraph:
+        """A read-only view of the block graph (nodes are ids, edges carry ports)."""
+        return self._graph.copy(as_view=True)
+
+    def links_into(self, node_id: str) -> list[Link]:
+        return sorted(link for link in self._links if link.target == node_id)
+
+    def links_out_of(self, node_id: str) -> list[Link]:
+        return sorted(link for link in self._links if link.source == node_id)
+
+    def link_into(self, node_id: str, port: str) -> Link | None:
+        for link in self._links:
+            if link.target == node_id and link.target_port == port:
+                return link
+        return None
+
+    def next_node_id(self) -> str:
+        numbers = [int(m.group(1)) for m in map(_NODE_ID.match, self._nodes) if m]
+        return f"n{max(numbers, default=0) + 1}"
+
+    # ---- editing nodes
+
+    def add_node(
+        self,
+        block: str,
+        params: Mapping[str, Any] | None = None,
+        position: tuple[float, float] = (0.0, 0.0),
+        title: str | None = None,
+        node_id: str | None = None,
+    ) -> Node:
+        """Place a block; ``params`` may be partial (defaults fill the rest)."""
+        spec = blocks.get(block)
+        node_id = node_id or self.next_node_id()
+        if not _NODE_ID.match(node_id):
+            raise DocumentError(f"Block ids look like 'n12'. Received: {node_id!r}")
+        if node_id in self._nodes:
+            raise DocumentError(f"A block with id {node_id!r} already exists")
+        try:
+            resolved = spec.resolve(params or {})
+        except ParamError as err:
+            raise DocumentError(f"{spec.title}: {err}") from err
+        node = Node(node_id, block, resolved, _position(position), title or None)
+        self._nodes[node_id] = node
+        self._graph.add_node(node_id)
+        self._emit(NodeAdded(node))
+        return node
+
+    def remove_node(self, node_id: str) -> list[Link]:
+        """Remove a block and its links; returns the removed links (for undo)."""
+        node = self.node(node_id)
+        removed = [link for link in self.links if node_id in (link.source, link.target)]
+        for link in removed:
+            self.remove_link(link)
+        del self._nodes[node_id]
+        self._graph.remove_node(node_id)
+        self._emit(NodeRemoved(node))
+        return removed
+
+    def move_node(self, node_id: str, position: tuple[float, float]) -> None:
+        node = self.node(node_id)
+        new = _position(position)
+        if new == node.position:
+            return
+        self._nodes[node_id] = replace(node, position=new)
+        self._emit(NodeMoved(node_id, node.position, new))
+
+    def set_params(self, node_id: str, params: Mapping[str, Any]) -> Node:
+        """Change some parameters of a block (validated against its spec).
+
+        Links into input ports that the new parameters remove (a merge block given fewer
+        inputs) are refused rather than silently dropped.
+        """
+        node = self.node(node_id)
+        try:
+            resolved = node.spec.resolve({**node.params, **params})
+        except ParamError as err:
+            raise DocumentError(f"{node.label}: {err}") from err
+        if resolved == dict(node.params):
+            return node
+        new = replace(node, params=resolved)
+        kept = {p.name for p in new.input_ports()}
+        lost = [link.target_port for link in self.links_into(node_id)
+                if link.target_port not in kept]
+        if lost:
+            raise DocumentError(
+                f"{node.label}: disconnect input {', '.join(lost)} before removing it"
+            )
+        self._nodes[node_id] = new
+        self._emit(NodeChanged(node, new))
+        return new
+
+    def set_title(self, node_id: str, title: str | None) -> None:
+        node = self.node(node_id)
+        title = (title or "").strip() or None
+        if title == node.title:
+            return
+        new = replace(node, title=title)
+        self._nodes[node_id] = new
+        self._emit(NodeChanged(node, new))
+
+    # ---- editing links
+
+    def check_link(self, source: str, source_port: str, target: str, target_port: str) -> Link:
+        """The link these ends would make, or the typed error explaining why it cannot be."""
+        src, dst = self.node(source), self.node(target)
+        out_port = _find_port(src.output_ports(), source_port, src, "output")
+        in_port = _find_port(dst.input_ports(), target_port, dst, "input")
+        link = Link(source, source_port, target, target_port)
+        if link in self._links:
+            raise DuplicateLinkError(f"{src.label} is already wired to {dst.label}")
+        if out_port.kind != in_port.kind:
+            raise KindMismatchError(
+                f"Cannot wire {src.label} output '{source_port}' ({out_port.kind}) to "
+                f"{dst.label} input '{target_port}' ({in_port.kind}): the kinds differ"
+            )
+        occupied = self.link_into(target, target_port)
+        if occupied is not None:
+            raise InputOccupiedError(
+                f"{dst.label} input '{target_port}' is already wired from "
+                f"{self.node(occupied.source).label}; remove that wire first"
+            )
+        if source == target or nx.has_path(self._graph, target, source):
+            raise CycleError(
+                f"Wiring {src.label} to {dst.label} would make a loop; "
+                "models must flow one way"
+            )
+        return link
+
+    def can_link(self, source: str, source_port: str, target: str, target_port: str) -> bool:
+        try:
+            self.check_link(source, source_port, target, target_port)
+        except DocumentError:
+            return False
+        return True
+
+    def add_link(self, source: str, source_port: str, target: str, target_port: str) -> Link:
+        link = self.check_link(source, source_port, target, target_port)
+        self._links.add(link)
+        self._graph.add_edge(source, target, key=link, source_port=source_port,
+                             target_port=target_port)
+        self._emit(LinkAdded(link))
+        return link
+
+    def remove_link(self, link: Link) -> None:
+        if link not in self._links:
+            raise DocumentError(f"No such link: {link}")
+        self._links.remove(link)
+        self._graph.remove_edge(link.source, link.target, key=link)
+        self._emit(LinkRemoved(link))
+
+    # ---- settings
+
+    def set_name(self, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise DocumentError("A project needs a name")
+        if name != self.name:
+            self.name = name
+            self._emit(SettingsChanged("name"))
+
+    def set_task(self, task: Mapping[str, Any]) -> None:
+        kind = task.get("kind")
+        if kind not in TASK_KINDS:
+            raise DocumentError(f"task kind must be one of {', '.join(TASK_KINDS)}. "
+                                f"Received: kind={kind!r}")
+        if dict(task) != self.task:
+            self.task = copy.deepcopy(dict(task))
+            self._emit(SettingsChanged("task"))
+
+    def set_dataset(self, dataset: Mapping[str, Any]) -> None:
+        if dict(dataset) != self.dataset:
+            self.dataset = copy.deepcopy(dict(dataset))
+            self._emit(SettingsChanged("dataset"))
+
+    def set_training(self, training: TrainingSettings) -> None:
+        check_training(training)
+        if training != self.training:
+            self.training = training
+            self._emit(SettingsChanged("training"))
+
+    def set_notes(self, notes: str) -> None:
+        if notes != self.notes:
+            self.notes = notes
+            self._emit(SettingsChanged("notes"))
+
+    # ---- whole-document helpers
+
+    def topological_order(self) -> list[str]:
+        """Node ids sources-first, ties broken by id so the order is stable."""
+        return list(nx.lexicographical_topological_sort(self._graph, key=_id_key))
+
+    def copy(self) -> Project:
+        """An independent copy without subscribers (e.g. the snapshot a run trains)."""
+        other = Project(self.name, copy.deepcopy(self.task), copy.deepcopy(self.dataset),
+                        self.training, self.notes, copy.deepcopy(self.metadata))
+        for node in self._nodes.values():
+            other._nodes[node.id] = node
+            other._graph.add_node(node.id)
+        for link in self._links:
+            other._links.add(link)
+            other._graph.add_edge(link.source, link.target, key=link,
+                                  source_port=link.source_port, target_port=link.target_port)
+        return other
+
+    def add_nodes_and_links(self, nodes: Iterable[Node], links: Iterable[Link]) -> None:
+        """Re-insert removed nodes and links exactly (used by undo and paste)."""
+        for node in nodes:
+            self.add_node(node.block, node.params, node.position, node.title, node.id)
+        for link in links:
+            self.add_link(link.source, link.source_port, link.target, link.target_port)
+
+
+def _find_port(ports: tuple[Port, ...], name: str, node: Node, side: str) -> Port:
+    for port in ports:
+        if port.name == name:
+            return port
+    names = ", ".join(p.name for p in ports) or "none"
+    raise UnknownPortError(f"{node.label} has no {side} port '{name}' (it has: {names})")
+
+
+def _position(position: tuple[float, float]) -> tuple[float, float]:
+    x, y = position
+    return (round(float(x), 2), round(float(y), 2))
+
+
+def _id_key(node_id: str) -> str:
+    match = _NODE_ID.match(node_id)
+    return f"{int(match.group(1)):012d}" if match else node_id
+
+
+def node_sort_key(node_id: str) -> str:
+    """Sort key that puts n2 before n10."""
+    return _id_key(node_id)
+
+
+def check_training(training: TrainingSettings) -> None:
+    """Raise DocumentError naming the first training setting out of range."""
+    checks = [
+        ("epochs", training.epochs, 1, 100_000),
+        ("batch_size", training.batch_size, 1, 1_000_000),
+        ("seed", training.seed, 0, 2**31 - 1),
+    ]
+    for name, value, low, high in checks:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise DocumentError(f"training {name} must be a whole number from {low} to "
+                                f"{high}. Received: {name}={value!r}")
+    rate = training.learning_rate
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 10:
+        raise DocumentError(f"training learning_rate must be a number in (0, 10]. "
+                            f"Received: learning_rate={rate!r}")
+    split = training.validation_split
+    if isinstance(split, bool) or not isinstance(split, int | float) or not 0 <= split < 1:
+        raise DocumentError(f"training validation_split must be in [0, 1). "
+                            f"Received: validation_split={split!r}")
+    if training.optimizer not in OPTIMIZERS:
+        raise DocumentError(f"training optimizer must be one of {', '.join(OPTIMIZERS)}. "
+                            f"Received: optimizer={training.optimizer!r}")

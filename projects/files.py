@@ -1,0 +1,398 @@
+"""Project files (``.deepwire``): deterministic JSON, atomic saves, careful loading.
+
+Loading goes parse → migrate → build and validate (DESIGN.md §3). Every problem found is
+reported with the JSON path it concerns, all at once, in a :class:`ProjectFileError`. A
+file is data only: nothing in it is evaluated, unpickled or imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import blocks
+from blocks.spec import ParamError
+from projects.document import (
+    TASK_KINDS,
+    DocumentError,
+    Project,
+    TrainingSettings,
+    check_training,
+    node_sort_key,
+)
+
+FORMAT = "deepwire-project"
+FORMAT_VERSION = 1
+EXTENSION = ".deepwire"
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+# format_version N -> function turning a version-N document into version N + 1.
+FORMAT_MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file: where (a JSON path like ``nodes[3].params.units``)."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class ProjectFileError(Exception):
+    """A project file that cannot be opened; ``problems`` lists every reason found."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"Cannot open {source}:\n{lines}")
+
+
+class ProjectSaveError(OSError):
+    """A save that failed; the file that was on disk before is left as it was."""
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def to_dict(project: Project) -> dict[str, Any]:
+    nodes = []
+    for node_id in sorted(project.nodes, key=node_sort_key):
+        node = project.nodes[node_id]
+        entry: dict[str, Any] = {
+            "id": node.id,
+            "block": node.block,
+            "block_version": node.spec.version,
+            "params": {k: _jsonable(v) for k, v in node.params.items()},
+            "position": [node.position[0], node.position[1]],
+        }
+        if node.title:
+            entry["title"] = node.title
+        nodes.append(entry)
+    links = [
+        {"source": [link.source, link.source_port], "target": [link.target, link.target_port]}
+        for link in sorted(project.links, key=lambda k: (node_sort_key(k.source), k.source_port,
+                                                         node_sort_key(k.target), k.target_port))
+    ]
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": project.name,
+        "nodes": nodes,
+        "links": links,
+        "task": project.task,
+        "dataset": project.dataset,
+        "training": {f.name: getattr(project.training, f.name) for f in fields(TrainingSettings)},
+        "notes": project.notes,
+        "metadata": project.metadata,
+    }
+
+
+def dumps(project: Project) -> str:
+    """The file's text: sorted keys and fixed indentation, so saves diff cleanly."""
+    return json.dumps(to_dict(project), sort_keys=True, indent=2, ensure_ascii=False,
+                      allow_nan=False) + "\n"
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def save(project: Project, path: str | os.PathLike[str]) -> None:
+    """Write atomically: a temporary file beside ``path``, fsync, then replace.
+
+    If anything fails (a full disk, a read-only folder) the previous file stays intact
+    and ProjectSaveError says what happened.
+    """
+    atomic_write(Path(path), dumps(project).encode("utf-8"))
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see either the old or the new file."""
+    folder = path.resolve().parent
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise ProjectSaveError(f"Cannot save {path}: {err.strerror or err}") from err
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(temp_name, path.stat().st_mode & 0o777)
+        os.replace(temp_name, path)
+    except OSError as err:
+        _remove_quietly(temp_name)
+        raise ProjectSaveError(f"Cannot save {path}: {err.strerror or err}; "
+                               "the file on disk was not changed") from err
+    except BaseException:
+        _remove_quietly(temp_name)
+        raise
+    _fsync_folder(folder)
+
+
+def _remove_quietly(name: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def load(path: str | os.PathLike[str]) -> Project:
+    """Open a project file; raises ProjectFileError listing every problem found."""
+    path = Path(path)
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ProjectFileError(source, [Problem("", f"the file is {size / 2**20:.0f} MB; "
+                                                        "project files are at most 64 MB")])
+        data = path.read_bytes()
+    except OSError as err:
+        raise ProjectFileError(source, [Problem("", err.strerror or str(err))]) from err
+    return loads(data, source)
+
+
+def loads(data: bytes | str, source: str = "<text>") -> Project:
+    """Parse, migrate, build and validate a project from its file contents."""
+    document = _parse(data, source)
+    document = _migrate(document, source)
+    return _build(document, source)
+
+
+def _parse(data: bytes | str, source: str) -> dict[str, Any]:
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise ProjectFileError(source, [Problem(
+                "", f"the file is not UTF-8 text (bad byte at position {err.start})")]) from None
+    else:
+        text = data
+
+    def refuse_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a number JSON allows")
+
+    try:
+        document = json.loads(text, parse_constant=refuse_constant)
+    except json.JSONDecodeError as err:
+        raise ProjectFileError(source, [Problem(
+            "", f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}")]) from None
+    except (ValueError, RecursionError) as err:
+        raise ProjectFileError(source, [Problem("", f"not valid JSON: {err}")]) from None
+    if not isinstance(document, dict):
+        raise ProjectFileError(source, [Problem("", "the file must hold a JSON object")])
+    if document.get("format") != FORMAT:
+        raise ProjectFileError(source, [Problem(
+            "format", f"this is not a Deepwire project (expected \"format\": \"{FORMAT}\")")])
+    return document
+
+
+def _migrate(document: dict[str, Any], source: str) -> dict[str, Any]:
+    version = document.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ProjectFileError(source, [Problem(
+            "format_version", f"must be a positive whole number. Received: {version!r}")])
+    if version > FORMAT_VERSION:
+        raise ProjectFileError(source, [Problem(
+            "format_version", f"the file was written by a newer Deepwire (format version "
+            f"{version}; this one reads up to {FORMAT_VERSION}). Update Deepwire to open it.")])
+    while version < FORMAT_VERSION:
+        document = FORMAT_MIGRATIONS[version](document)
+        version += 1
+        document["format_version"] = version
+    return document
+
+
+class _Checker:
+    """Collects problems with their JSON paths while the project is rebuilt."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.append(Problem(where, message))
+
+    def expect(self, value: Any, kind: type | tuple[type, ...], where: str, what: str) -> bool:
+        ok = isinstance(value, kind) and not (isinstance(value, bool) and kind in (int, float))
+        if not ok:
+            self.add(where, f"must be {what}. Received: {_short(value)}")
+        return ok
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if _is_json(value) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+_KNOWN_KEYS = {"format", "format_version", "name", "nodes", "links", "task", "dataset",
+               "training", "notes", "metadata"}
+
+
+def _build(document: dict[str, Any], source: str) -> Project:
+    check = _Checker()
+    for key in sorted(set(document) - _KNOWN_KEYS):
+        check.add(key, "unknown key (misspelt, or from a newer Deepwire?)")
+
+    name = document.get("name", "Untitled")
+    if check.expect(name, str, "name", "text") and not name.strip():
+        check.add("name", "must not be empty")
+    project = Project(name=name if isinstance(name, str) and name.strip() else "Untitled")
+
+    _read_settings(document, project, check)
+    _read_nodes(document.get("nodes", []), project, check)
+    _read_links(document.get("links", []), project, check)
+    if check.problems:
+        raise ProjectFileError(source, check.problems)
+    project.revision = 0
+    return project
+
+
+def _read_settings(document: dict[str, Any], project: Project, check: _Checker) -> None:
+    task = document.get("task", {"kind": "supervised"})
+    if check.expect(task, dict, "task", "an object"):
+        if task.get("kind") not in TASK_KINDS:
+            check.add("task.kind", f"must be one of {', '.join(TASK_KINDS)}. "
+                                   f"Received: {_short(task.get('kind'))}")
+        else:
+            project.task = task
+    dataset = document.get("dataset", {})
+    if check.expect(dataset, dict, "dataset", "an object"):
+        project.dataset = dataset
+    metadata = document.get("metadata", {})
+    if check.expect(metadata, dict, "metadata", "an object"):
+        project.metadata = metadata
+    notes = document.get("notes", "")
+    if check.expect(notes, str, "notes", "text"):
+        project.notes = notes
+    training = document.get("training", {})
+    if not check.expect(training, dict, "training", "an object"):
+        return
+    known = {f.name for f in fields(TrainingSettings)}
+    for key in sorted(set(training) - known):
+        check.add(f"training.{key}", "unknown training setting")
+    values = {k: v for k, v in training.items() if k in known}
+    try:
+        settings = TrainingSettings(**values)
+        check_training(settings)
+    except DocumentError as err:
+        check.add("training", str(err).removeprefix("training "))
+    else:
+        project.training = settings
+
+
+def _read_nodes(nodes: Any, project: Project, check: _Checker) -> None:
+    if not check.expect(nodes, list, "nodes", "a list"):
+        return
+    unknown: dict[str, list[str]] = {}
+    for index, entry in enumerate(nodes):
+        where = f"nodes[{index}]"
+        if not check.expect(entry, dict, where, "an object"):
+            continue
+        for key in sorted(set(entry) - {"id", "block", "block_version", "params", "position",
+                                        "title"}):
+            check.add(f"{where}.{key}", "unknown key")
+        node_id, block = entry.get("id"), entry.get("block")
+        if not check.expect(node_id, str, f"{where}.id", "text like \"n1\""):
+            continue
+        where = f"nodes[{index}] ({node_id})"
+        if not check.expect(block, str, f"{where}.block", "a block type id"):
+            continue
+        if not blocks.has(block):
+            unknown.setdefault(block, []).append(node_id)
+            continue
+        spec = blocks.get(block)
+        version = entry.get("block_version", spec.version)
+        params = entry.get("params", {})
+        position = entry.get("position", [0, 0])
+        title = entry.get("title")
+        if not check.expect(version, int, f"{where}.block_version", "a whole number"):
+            continue
+        if not check.expect(params, dict, f"{where}.params", "an object"):
+            continue
+        if title is not None and not check.expect(title, str, f"{where}.title", "text"):
+            continue
+        if not (isinstance(position, list) and len(position) == 2
+                and all(isinstance(v, int | float) and not isinstance(v, bool)
+                        and math.isfinite(v) and abs(v) < 1e9 for v in position)):
+            check.add(f"{where}.position", f"must be [x, y] with finite numbers. "
+                                           f"Received: {_short(position)}")
+            continue
+        try:
+            params = spec.upgrade(version, params)
+        except (ValueError, KeyError, TypeError) as err:
+            check.add(f"{where}.block_version", str(err))
+            continue
+        try:
+            spec.resolve(params)
+        except ParamError as err:
+            check.add(f"{where}.params.{err.param}", str(err))
+            continue
+        try:
+            project.add_node(block, params, (position[0], position[1]), title, node_id)
+        except DocumentError as err:
+            check.add(f"{where}.id", str(err))
+    for block, ids in sorted(unknown.items()):
+        check.add("nodes", f"unknown block type {block!r} (used by {', '.join(ids)}); "
+                           "it may come from a newer Deepwire")
+
+
+def _read_links(links: Any, project: Project, check: _Checker) -> None:
+    if not check.expect(links, list, "links", "a list"):
+        return
+    known = project.nodes
+    for index, entry in enumerate(links):
+        where = f"links[{index}]"
+        if not check.expect(entry, dict, where, "an object"):
+            continue
+        ends = []
+        for side in ("source", "target"):
+            end = entry.get(side)
+            if not (isinstance(end, list) and len(end) == 2
+                    and all(isinstance(v, str) for v in end)):
+                check.add(f"{where}.{side}", f"must be [block id, port name]. "
+                                             f"Received: {_short(end)}")
+                break
+            if end[0] not in known:
+                check.add(f"{where}.{side}", f"refers to block {end[0]!r}, which is not in "
+                                             "the project")
+                break
+            ends.append(end)
+        else:
+            try:
+                project.add_link(ends[0][0], ends[0][1], ends[1][0], ends[1][1])
+            except DocumentError as err:
+                check.add(where, str(err))
