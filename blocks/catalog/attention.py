@@ -26,7 +26,10 @@ def _build_multi_head_attention(params: Params, inputs: Mapping[str, Any], name:
     layer = MultiHeadAttention(
         params["d_model"], params["num_heads"], dropout=params["dropout"],
         causal=params["causal"], name=name)
-    return {"out": layer(*_value_key_query(inputs))}
+    # The weights come out of the same call: a second call of a Keras attention layer
+    # with return_attention_scores cannot join the functional graph.
+    out, weights = layer(*_value_key_query(inputs), return_attention_scores=True)
+    return {"out": out, "weights": weights}
 
 
 def _value_key_query(inputs: Mapping[str, Any]) -> tuple[Any, Any, Any]:
@@ -36,15 +39,8 @@ def _value_key_query(inputs: Mapping[str, Any]) -> tuple[Any, Any, Any]:
     return value, inputs.get("key", value), query
 
 
-def _probe_simple_attention(layer: Any, inputs: Mapping[str, Any], outputs: Mapping[str, Any]):
+def _probe_weights_port(layer: Any, inputs: Mapping[str, Any], outputs: Mapping[str, Any]):
     return outputs["weights"]
-
-
-def _probe_multi_head_attention(layer: Any, inputs: Mapping[str, Any],
-                                outputs: Mapping[str, Any]):
-    """Call the same layer (same weights) once more, asking for the per-head weights."""
-    _, weights = layer(*_value_key_query(inputs), return_attention_scores=True)
-    return weights
 
 
 register(BlockSpec(
@@ -64,7 +60,7 @@ register(BlockSpec(
     ),
     params=(Param("units", "int", 32, "Size of the hidden scoring layer.",
                   minimum=1, maximum=65536),),
-    probe=_probe_simple_attention,
+    probe=_probe_weights_port,
     tags=frozenset({"attention"}),
 ))
 
@@ -82,7 +78,10 @@ register(BlockSpec(
         Port("key", doc="Keys matched against the query; defaults to the value",
              optional=True),
     ),
-    outputs=(Port("out", doc="Attended sequence (B, Tq, d_model)"),),
+    outputs=(
+        Port("out", doc="Attended sequence (B, Tq, d_model)"),
+        Port("weights", doc="Attention weights per head (B, heads, Tq, Tk)"),
+    ),
     params=(
         Param("d_model", "int", 64, "Width of the output; split evenly across the heads.",
               minimum=1, maximum=65536),
@@ -93,6 +92,6 @@ register(BlockSpec(
         Param("causal", "bool", False, "Let each step attend only to earlier steps "
               "(for generating sequences)."),
     ),
-    probe=_probe_multi_head_attention,
+    probe=_probe_weights_port,
     tags=frozenset({"attention"}),
 ))

@@ -18,7 +18,10 @@ from tests.benchmarks.harness import Report, Settings, discover, machine_info, m
 
 def parse_args(argv: list[str] | None, names: list[str]) -> argparse.Namespace:
     """Parse the command line; ``names`` are the registered benchmarks, for --only."""
-    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks",
+        description="Measure Deepwire against its baselines side by side (DESIGN.md section 8).",
+    )
     parser.add_argument(
         "--only",
         type=lambda text: [name.strip() for name in text.split(",") if name.strip()],

@@ -191,15 +191,15 @@ def gcn_epoch(settings: Settings) -> Iterator[Row]:
             continue
         must_refuse = 4 * case.num_nodes**2 > total_memory_bytes()
         yield Row(
-            "gcn_epoch",
-            label,
-            case.sparse_seconds,
-            None,
-            "s",
-            None,
-            "dense refuses" if must_refuse else "info",
-            True if must_refuse else None,
-            f"dense refused: {case.refused}",
+            benchmark="gcn_epoch",
+            case=label,
+            ours=case.sparse_seconds,
+            baseline=None,
+            unit="s",
+            ratio=None,
+            target="dense refuses" if must_refuse else "info",
+            ok=True if must_refuse else None,
+            note=f"dense refused: {case.refused}",
             baseline_label="refused",
         )
 

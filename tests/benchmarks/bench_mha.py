@@ -110,7 +110,7 @@ def mha_train_step(settings: Settings) -> Iterator[Row]:
     keras.utils.set_random_seed(0)
     ours, base = ours_model(case), keras_model(case)
     ours_run, base_run = make_trainer(ours, case), make_trainer(base, case)
-    timing = alternate(ours_run, base_run, settings.repeats_or(15, quick_default=2), warmup=2)
+    timing = alternate(ours_run, base_run, settings.repeats_or(21, quick_default=2), warmup=2)
     notes = [f"{case.steps} steps per sample; {timing.spread()}"]
     ours_params, base_params = ours.count_params(), base.count_params()
     if ours_params != base_params:
