@@ -221,7 +221,7 @@ class BlockSpec:
 
     def input_ports(self, params: Params | None = None) -> tuple[Port, ...]:
         if callable(self.inputs):
-            return self.inputs(self.resolve(params or {}))
+            return self.inputs({**self.defaults(), **(params or {})})
         return self.inputs
 
     def output_ports(self) -> tuple[Port, ...]:

@@ -20,7 +20,7 @@ import blocks
 from blocks.spec import BlockSpec, ParamError, Port
 
 TASK_KINDS: tuple[str, ...] = ("supervised", "node_classification", "adversarial")
-_NODE_ID = re.compile(r"^n([1-9][0-9]{0,8})$")
+_NODE_ID = re.compile(r"^n([1-9][0-9]{0,8})\Z")  # \Z: "$" would accept "n1\n"
 
 
 # ----------------------------------------------------------------------------- data
@@ -178,6 +178,7 @@ class Project:
     def __post_init__(self) -> None:
         self._nodes: dict[str, Node] = {}
         self._links: set[Link] = set()
+        self._into: dict[tuple[str, str], Link] = {}  # (target, port) -> its one link
         self._graph = nx.MultiDiGraph()
         self._listeners: list[Listener] = []
         self.revision = 0  # bumped on every change; views and caches compare it
@@ -216,16 +217,13 @@ class Project:
         return self._graph.copy(as_view=True)
 
     def links_into(self, node_id: str) -> list[Link]:
-        return sorted(link for link in self._links if link.target == node_id)
+        return sorted(key for _, _, key in self._graph.in_edges(node_id, keys=True))
 
     def links_out_of(self, node_id: str) -> list[Link]:
-        return sorted(link for link in self._links if link.source == node_id)
+        return sorted(key for _, _, key in self._graph.out_edges(node_id, keys=True))
 
     def link_into(self, node_id: str, port: str) -> Link | None:
-        for link in self._links:
-            if link.target == node_id and link.target_port == port:
-                return link
-        return None
+        return self._into.get((node_id, port))
 
     def next_node_id(self) -> str:
         numbers = [int(m.group(1)) for m in map(_NODE_ID.match, self._nodes) if m]
@@ -243,7 +241,8 @@ class Project:
     ) -> Node:
         """Place a block; ``params`` may be partial (defaults fill the rest)."""
         spec = blocks.get(block)
-        node_id = node_id or self.next_node_id()
+        if node_id is None:  # an empty id is refused below, not silently replaced
+            node_id = self.next_node_id()
         if not _NODE_ID.match(node_id):
             raise DocumentError(f"Block ids look like 'n12'. Received: {node_id!r}")
         if node_id in self._nodes:
@@ -252,7 +251,8 @@ class Project:
             resolved = spec.resolve(params or {})
         except ParamError as err:
             raise DocumentError(f"{spec.title}: {err}") from err
-        node = Node(node_id, block, resolved, _position(position), title or None)
+        title = (title or "").strip() or None  # as set_title does: no blank labels
+        node = Node(node_id, block, resolved, _position(position), title)
         self._nodes[node_id] = node
         self._graph.add_node(node_id)
         self._emit(NodeAdded(node))
@@ -261,7 +261,7 @@ class Project:
     def remove_node(self, node_id: str) -> list[Link]:
         """Remove a block and its links; returns the removed links (for undo)."""
         node = self.node(node_id)
-        removed = [link for link in self.links if node_id in (link.source, link.target)]
+        removed = sorted({*self.links_into(node_id), *self.links_out_of(node_id)})
         for link in removed:
             self.remove_link(link)
         del self._nodes[node_id]
@@ -348,9 +348,7 @@ class Project:
 
     def add_link(self, source: str, source_port: str, target: str, target_port: str) -> Link:
         link = self.check_link(source, source_port, target, target_port)
-        self._links.add(link)
-        self._graph.add_edge(source, target, key=link, source_port=source_port,
-                             target_port=target_port)
+        self._insert_link(link)
         self._emit(LinkAdded(link))
         return link
 
@@ -358,8 +356,14 @@ class Project:
         if link not in self._links:
             raise DocumentError(f"No such link: {link}")
         self._links.remove(link)
+        del self._into[(link.target, link.target_port)]
         self._graph.remove_edge(link.source, link.target, key=link)
         self._emit(LinkRemoved(link))
+
+    def _insert_link(self, link: Link) -> None:
+        self._links.add(link)
+        self._into[(link.target, link.target_port)] = link
+        self._graph.add_edge(link.source, link.target, key=link)
 
     # ---- settings
 
@@ -410,9 +414,7 @@ class Project:
             other._nodes[node.id] = node
             other._graph.add_node(node.id)
         for link in self._links:
-            other._links.add(link)
-            other._graph.add_edge(link.source, link.target, key=link,
-                                  source_port=link.source_port, target_port=link.target_port)
+            other._insert_link(link)
         return other
 
     def add_nodes_and_links(self, nodes: Iterable[Node], links: Iterable[Link]) -> None:

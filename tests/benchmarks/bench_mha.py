@@ -52,11 +52,16 @@ def build_encoder(attention: Callable[[Any], Any], case: MhaCase) -> Any:
 
 
 def ours_model(case: MhaCase) -> Any:
-    """The encoder using Deepwire's ``blocks.layers.MultiHeadAttention``."""
-    from blocks.layers import MultiHeadAttention
+    """The encoder using Deepwire's Multi-Head Attention block, built as projects build it.
 
-    mha = MultiHeadAttention(case.d_model, case.num_heads)
-    return build_encoder(lambda x: mha(x), case)
+    The block's build also returns the per-head weights (for the dashboard), so this
+    measures what a Deepwire model pays, not just the bare layer.
+    """
+    import blocks
+
+    spec = blocks.get("multi_head_attention")
+    params = spec.resolve({"d_model": case.d_model, "num_heads": case.num_heads})
+    return build_encoder(lambda x: spec.build(params, {"query": x}, "mha")["out"], case)
 
 
 def keras_model(case: MhaCase) -> Any:
