@@ -243,10 +243,14 @@ def compile_project(project: Project, report: Report | None = None,
         return compiled
     losses, metrics = _losses_and_metrics(nodes, compiled.output_nodes)
     single = len(compiled.output_nodes) == 1
+    metrics_arg = metrics[0] if single else metrics
+    # Node classification weighs each node by its mask, so accuracy must honour the weights.
+    weighted = compiled.kind == "node_classification"
     compiled.model.compile(
         optimizer=make_optimizer(training),
         loss=losses[0] if single else losses,
-        metrics=metrics[0] if single else metrics,
+        metrics=None if weighted else metrics_arg,
+        weighted_metrics=metrics_arg if weighted else None,
     )
     return compiled
 
