@@ -82,12 +82,15 @@ class Param:
                 raise self._error(value, "must be a whole number")
             if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
                 raise self._error(value, "must be a whole number")
-            return self._check_range(int(value))
+            value = self._check_range(int(value))
+            if abs(value) > 2**53:
+                raise self._error(value, "is too large")
+            return value
         if kind == "float":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise self._error(value, "must be a number")
-            if not math.isfinite(value):
-                raise self._error(value, "must be a finite number")
+            if (isinstance(value, int) and abs(value) > 2**53) or not math.isfinite(value):
+                raise self._error(value, "must be a finite number of sensible size")
             return self._check_range(float(value))
         if kind == "choice":
             if value not in self.choices:
@@ -152,7 +155,7 @@ def parse_shape(text: str) -> tuple[int | None, ...] | str:
             continue
         if part.lower() in ("none", "?", "-"):
             dims.append(None)
-        elif part.isdigit():
+        elif part.isascii() and part.isdigit():
             dims.append(int(part))
         else:
             return text

@@ -395,6 +395,11 @@ class Project:
             self.training = training
             self._emit(SettingsChanged("training"))
 
+    def set_metadata(self, metadata: Mapping[str, Any]) -> None:
+        if dict(metadata) != self.metadata:
+            self.metadata = copy.deepcopy(dict(metadata))
+            self._emit(SettingsChanged("metadata"))
+
     def set_notes(self, notes: str) -> None:
         if notes != self.notes:
             self.notes = notes
@@ -435,6 +440,11 @@ def _find_port(ports: tuple[Port, ...], name: str, node: Node, side: str) -> Por
 
 def _position(position: tuple[float, float]) -> tuple[float, float]:
     x, y = position
+    for value in (x, y):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                abs(value) < 1e9):
+            raise DocumentError(f"A position must be two finite numbers within ±1e9. "
+                                f"Received: {position!r}")
     return (round(float(x), 2), round(float(y), 2))
 
 

@@ -11,7 +11,8 @@ import contextlib
 import json
 import math
 import os
-import tempfile
+import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -32,6 +33,7 @@ FORMAT = "deepwire-project"
 FORMAT_VERSION = 1
 EXTENSION = ".deepwire"
 MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 100  # nesting of lists and objects; deeper data cannot be copied or saved safely
 
 # format_version N -> function turning a version-N document into version N + 1.
 FORMAT_MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -114,14 +116,21 @@ def save(project: Project, path: str | os.PathLike[str]) -> None:
     If anything fails (a full disk, a read-only folder) the previous file stays intact
     and ProjectSaveError says what happened.
     """
-    atomic_write(Path(path), dumps(project).encode("utf-8"))
+    try:
+        data = dumps(project).encode("utf-8")
+    except (ValueError, UnicodeEncodeError) as err:  # NaN or a lone surrogate set via the API
+        raise ProjectSaveError(f"Cannot save {path}: the project holds a value a project "
+                               f"file cannot store ({err}); the file on disk was not "
+                               "changed") from err
+    atomic_write(Path(path), data)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that readers see either the old or the new file."""
-    folder = path.resolve().parent
+    target = path.resolve()  # through a symlink: replace the file it points to, keep the link
+    folder = target.parent
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, temp_name = _create_temp(folder, target.name)
     except OSError as err:
         raise ProjectSaveError(f"Cannot save {path}: {err.strerror or err}") from err
     try:
@@ -129,9 +138,9 @@ def atomic_write(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(temp_name, path.stat().st_mode & 0o777)
-        os.replace(temp_name, path)
+        if target.exists():
+            os.chmod(temp_name, target.stat().st_mode & 0o777)
+        os.replace(temp_name, target)
     except OSError as err:
         _remove_quietly(temp_name)
         raise ProjectSaveError(f"Cannot save {path}: {err.strerror or err}; "
@@ -140,6 +149,18 @@ def atomic_write(path: Path, data: bytes) -> None:
         _remove_quietly(temp_name)
         raise
     _fsync_folder(folder)
+
+
+def _create_temp(folder: Path, name: str) -> tuple[int, str]:
+    """A new empty file beside ``name``; unlike mkstemp's 0600, its mode follows the umask."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        temp_name = str(folder / f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(temp_name, flags, 0o666), temp_name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary file name in {folder}")
 
 
 def _remove_quietly(name: str) -> None:
@@ -210,7 +231,60 @@ def _parse(data: bytes | str, source: str) -> dict[str, Any]:
     if document.get("format") != FORMAT:
         raise ProjectFileError(source, [Problem(
             "format", f"this is not a Deepwire project (expected \"format\": \"{FORMAT}\")")])
+    problems = _check_values(document)
+    if problems:
+        raise ProjectFileError(source, problems)
     return document
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_values(document: dict[str, Any]) -> list[Problem]:
+    """Values JSON parses but a project cannot hold: numbers beyond a float's range (1e400
+    parses as infinity and cannot be saved again), unpaired surrogate escapes (not
+    Unicode, cannot be written as UTF-8), and nesting deeper than MAX_DEPTH."""
+    problems: list[Problem] = []
+
+    def walk(value: Any, where: str, depth: int) -> bool:  # True: stop (too deep)
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                top = re.split(r"[.\[ ]", where, maxsplit=1)[0]
+                problems.append(Problem(top, f"lists and objects nest more than {MAX_DEPTH} "
+                                             "levels deep"))
+                return True
+            for key, item in (value.items() if isinstance(value, dict)
+                              else enumerate(value)):
+                if isinstance(key, str):
+                    if _SURROGATE.search(key):
+                        problems.append(Problem(where, f"the key {_short(key)} is not valid "
+                                                       "Unicode text (an unpaired surrogate)"))
+                    inner = f"{where}.{key}" if where else key
+                else:
+                    inner = f"{where}[{key}]"
+                    if where == "nodes" and isinstance(item, dict) \
+                            and isinstance(item.get("id"), str):
+                        inner += f" ({item['id']})"
+                if walk(item, inner, depth + 1):
+                    return True
+        elif isinstance(value, str):
+            if _SURROGATE.search(value):
+                problems.append(Problem(where, "is not valid Unicode text (it holds an unpaired "
+                                               "surrogate escape such as \\ud800)"))
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                problems.append(Problem(where, "the number is too large (numbers must be "
+                                               "within ±1.8e308)"))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            try:
+                float(value)
+            except OverflowError:
+                problems.append(Problem(where, "the number is too large (numbers must be "
+                                               "within ±1.8e308)"))
+        return False
+
+    walk(document, "", 1)
+    return problems
 
 
 def _migrate(document: dict[str, Any], source: str) -> dict[str, Any]:
@@ -305,13 +379,15 @@ def _read_settings(document: dict[str, Any], project: Project, check: _Checker) 
     for key in sorted(set(training) - known):
         check.add(f"training.{key}", "unknown training setting")
     values = {k: v for k, v in training.items() if k in known}
-    try:
-        settings = TrainingSettings(**values)
-        check_training(settings)
-    except DocumentError as err:
-        check.add("training", str(err).removeprefix("training "))
-    else:
-        project.training = settings
+    valid = True
+    for key in sorted(values):  # one setting at a time, so each problem names its path
+        try:
+            check_training(TrainingSettings(**{key: values[key]}))
+        except DocumentError as err:
+            check.add(f"training.{key}", str(err).removeprefix("training "))
+            valid = False
+    if valid:
+        project.training = TrainingSettings(**values)
 
 
 def _read_nodes(nodes: Any, project: Project, check: _Checker) -> None:
@@ -360,6 +436,9 @@ def _read_nodes(nodes: Any, project: Project, check: _Checker) -> None:
             spec.resolve(params)
         except ParamError as err:
             check.add(f"{where}.params.{err.param}", str(err))
+            continue
+        except (ValueError, TypeError) as err:  # a spec's own check failing unexpectedly
+            check.add(f"{where}.params", f"cannot be read: {err}")
             continue
         try:
             project.add_node(block, params, (position[0], position[1]), title, node_id)
