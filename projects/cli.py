@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import blocks
 from blocks.describe import describe_param, describe_ports
 
-COMMANDS = ("blocks", "validate", "summary", "export")
+COMMANDS = ("blocks", "validate", "summary", "export", "train")
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 
@@ -126,6 +127,96 @@ def _cmd_blocks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    import signal
+
+    project = _load(args.file)
+    if project is None:
+        return EXIT_UNREADABLE
+    if args.strategy == "mirrored" and args.cpu_replicas:
+        from projects.devices import split_cpu
+
+        split_cpu(args.cpu_replicas)
+    from projects import events as ev
+    from projects.training import RunOptions, Trainer
+
+    printer = ProgressPrinter(sys.stdout)
+    options = RunOptions(
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        seed=args.seed, device=args.device, strategy=args.strategy,
+        mixed_precision=args.mixed_precision,
+        runs_dir=Path(args.runs_dir) if args.runs_dir else None,
+        tensorboard=not args.no_tensorboard,
+    )
+    trainer = Trainer(project, args.file, options, printer)
+
+    def interrupt(signum, frame) -> None:
+        if trainer.stopping:
+            raise KeyboardInterrupt
+        print("\nstopping after this step (Ctrl-C again to abort)", file=sys.stderr)
+        trainer.stop()
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        result = trainer.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if isinstance(result, ev.Failed):
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+class ProgressPrinter:
+    """Prints training events: a live progress bar on a terminal, epoch lines always."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.epochs = 0
+
+    def __call__(self, event) -> None:
+        from projects import events as ev
+
+        out = self.stream
+        if isinstance(event, ev.RunStarted):
+            self.epochs = event.epochs
+            print(f"Training {event.project!r} ({event.task}) on {event.device}", file=out)
+            print(f"  data: {event.dataset}", file=out)
+            print(f"  {event.epochs} epochs x {event.steps_per_epoch} steps, batch "
+                  f"{event.batch_size}, seed {event.seed}", file=out)
+        elif isinstance(event, ev.BatchEnd) and self.live:
+            done = event.epoch_step / max(event.steps_per_epoch, 1)
+            bar = "#" * int(done * 30)
+            out.write(f"\r  epoch {event.epoch}/{self.epochs} [{bar:<30}] loss "
+                      f"{event.loss:.4f}  {event.samples_per_second:,.0f} samples/s  "
+                      f"ETA {_duration(event.eta_seconds)} ")
+            out.flush()
+        elif isinstance(event, ev.EpochEnd):
+            if self.live:
+                out.write("\r" + " " * 100 + "\r")
+            metrics = "  ".join(f"{k} {v:.4f}" for k, v in event.metrics.items())
+            val = "  ".join(f"val_{k} {v:.4f}" for k, v in event.val_metrics.items())
+            print(f"  epoch {event.epoch}/{self.epochs}  {metrics}  {val}  "
+                  f"({event.seconds:.1f} s)".rstrip(), file=out)
+        elif isinstance(event, ev.RunWarning):
+            print(f"  warning: {event.message}", file=out)
+        elif isinstance(event, ev.Failed):
+            where = f" [block {event.node_id}]" if event.node_id else ""
+            print(f"failed{where}: {event.message}", file=out)
+            if event.hint:
+                print(f"  hint: {event.hint}", file=out)
+        elif isinstance(event, ev.Finished):
+            final = "  ".join(f"{k} {v:.4f}" for k, v in event.final_metrics.items())
+            print(f"{event.status} in {_duration(event.seconds)}: {final}", file=out)
+            if event.run_dir:
+                print(f"run folder: {event.run_dir}", file=out)
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deepwire",
@@ -154,10 +245,33 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--python", metavar="OUT.py", help="standalone Keras script")
     target.add_argument("--keras", metavar="OUT.keras", help="saved Keras model")
     p_export.set_defaults(func=_cmd_export)
+
+    p_train = sub.add_parser("train", help="train a project headless; Ctrl-C stops cleanly")
+    p_train.add_argument("file")
+    p_train.add_argument("--epochs", type=int)
+    p_train.add_argument("--batch-size", type=int)
+    p_train.add_argument("--learning-rate", type=float)
+    p_train.add_argument("--seed", type=int)
+    p_train.add_argument("--device", help="cpu, gpu or gpu:N (default: a GPU if TensorFlow "
+                         "sees one)")
+    p_train.add_argument("--strategy", choices=("none", "mirrored", "multiworker"),
+                         help="distribute with TensorFlow: mirrored (all local GPUs) or "
+                         "multiworker (TF_CONFIG cluster)")
+    p_train.add_argument("--cpu-replicas", type=int, default=0, metavar="N",
+                         help="with --strategy mirrored and no GPU: split the CPU into N "
+                         "logical devices")
+    p_train.add_argument("--mixed-precision", action="store_true",
+                         help="compute in float16 (GPU) or bfloat16 (CPU)")
+    p_train.add_argument("--runs-dir", help="where run folders go (default: <project>.runs "
+                         "beside the file)")
+    p_train.add_argument("--no-tensorboard", action="store_true",
+                         help="skip TensorBoard logs in the run folder")
+    p_train.set_defaults(func=_cmd_train)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "export" and not (args.python or args.keras):
