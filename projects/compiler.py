@@ -70,7 +70,8 @@ class CompiledProject:
         inputs = [self.tensors[(node_id, _source_port(self.project, node_id))]
                   for node_id in self.input_nodes]
         inputs = [_model_input(t) for t in inputs]
-        return keras.Model(inputs, dict(self._probe_outputs), name="attention_probe")
+        return keras.Model(inputs if len(inputs) > 1 else inputs[0], dict(self._probe_outputs),
+                           name="attention_probe")
 
     def node_layers(self, node_id: str) -> list[Any]:
         """The Keras layers a block made (its own and its ``<id>_...`` helpers)."""

@@ -809,7 +809,7 @@ def _table_labels(table: _Table, column: int, context: _Context,
         if not np.all(np.isfinite(values)):
             i = cells[int(np.flatnonzero(~np.isfinite(values))[0])][0]
             raise DatasetError(f"{table.where(i, column)}: the label is not a finite number")
-        if np.all(values == np.round(values)):
+        if _are_classes(values, context):
             return _class_indices(values.astype(np.int64), context,
                                   lambda k: table.where(cells[k][0], column))
         return values.astype(np.float32), None, None
@@ -827,6 +827,18 @@ def _table_labels(table: _Table, column: int, context: _Context,
                                f"the class names {', '.join(names)}")
         labels[k] = index[cell]
     return labels, len(names), names
+
+
+MAX_CLASSES = 100_000
+
+
+def _are_classes(values: np.ndarray, context: _Context) -> bool:
+    """Whole numbers are class labels, unless the spec says ``"targets": "numbers"`` (the
+    trainer does for regression losses) or they are too large to count classes."""
+    if context.spec.get("targets") == "numbers":
+        return False
+    whole = bool(np.all(values == np.round(values)))
+    return whole and (not values.size or float(np.abs(values).max()) < MAX_CLASSES)
 
 
 def _class_indices(values: np.ndarray, context: _Context, where: Callable[[int], str]
@@ -969,7 +981,7 @@ def _arrays(context: _Context, xs: list[tuple[str, np.ndarray]],
         if not np.isfinite(labels).all():
             k = int(np.flatnonzero(~np.isfinite(labels))[0])
             raise DatasetError(f"{where}: sample {k} has the label {labels[k]}")
-        if not np.all(labels == np.round(labels)):
+        if not _are_classes(labels, context):
             return _Raw(x_out, labels.astype(np.float32))
     y_out, num_classes, names = _class_indices(labels.astype(np.int64), context,
                                                lambda k: f"{where}: sample {k}")

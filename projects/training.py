@@ -43,6 +43,7 @@ PROBE_INTERVAL_S = 0.5  # at most ~2 probes per second
 PROBE_SAMPLES = 8
 GAN_GRID = 16
 EMBEDDING_EDGE_LIMIT = 5_000  # draw edges only for graphs this small
+REGRESSION_LOSSES = frozenset({"mean_squared_error", "mean_absolute_error", "huber"})
 
 
 @dataclass(frozen=True)
@@ -227,16 +228,21 @@ class Trainer:
         kind = self.project.task.get("kind", "supervised")
         base_dir = self.project_path.parent if self.project_path else None
         try:
-            data = load_dataset(self.project.dataset, seed=settings.seed,
+            spec = dict(self.project.dataset)
+            losses = {n.params["loss"] for n in self.project.nodes.values() if n.block == "output"}
+            if losses and losses <= REGRESSION_LOSSES:
+                spec.setdefault("targets", "numbers")
+            data = load_dataset(spec, seed=settings.seed,
                                 validation_split=settings.validation_split, base_dir=base_dir,
                                 task_kind=kind)
             self._dataset_description = data.description
             inputs, classes, graphs = _fit_expectations(self.project, report)
             check_fits(data, inputs, classes, graph_nodes=graphs)
         except DatasetError as err:
+            blamed = next((i for i, n in self.project.nodes.items()
+                           if f"'{n.label}'" in str(err)), None)
             raise RunFailure(str(err), "Choose a dataset that fits the model's Input and "
-                             "Output blocks, or change the blocks.",
-                             getattr(err, "node_id", None)) from err
+                             "Output blocks, or change the blocks.", blamed) from err
 
         keras.utils.set_random_seed(settings.seed)
         if self.options.mixed_precision:
@@ -254,9 +260,11 @@ class Trainer:
                                      issue.node_id) from err
             fit_args = _fit_arguments(kind, data, settings, self.compiled)
             steps = fit_args.pop("steps_per_epoch_hint")
+            self._graph_inputs = fit_args.pop("graph_inputs", None)
             self._emit(ev.RunStarted(
                 str(self.run_dir or ""), self.project.name, kind, settings.epochs, steps,
-                fit_args.get("batch_size") or settings.batch_size, device, settings.seed,
+                data.num_nodes if kind == "node_classification" else settings.batch_size,
+                device, settings.seed,
                 data.description, tuple(self.compiled.attention_nodes)))
             callbacks = [EventCallback(self, settings, steps, data, kind)]
             if self.run_dir is not None:
@@ -390,11 +398,15 @@ def _fit_arguments(kind: str, data, settings: TrainingSettings, compiled: Compil
         x = (tf.constant(data.features, tf.float32), adjacency)
         y = np.where(data.labels >= 0, data.labels, 0).astype("int32")  # masked out anyway
         train = data.train_mask.astype("float32")
-        fit = {"x": x, "y": y, "sample_weight": train, "batch_size": data.num_nodes,
-               "shuffle": False, "steps_per_epoch_hint": 1}
+        # Full batch: one step per epoch from an endless one-element dataset, so Keras keeps
+        # its iterator across epochs instead of rebuilding it for every (tiny) epoch.
+        whole = tf.data.Dataset.from_tensors((x, y, train)).repeat()
+        fit = {"x": whole, "steps_per_epoch": 1, "shuffle": False, "steps_per_epoch_hint": 1,
+               "graph_inputs": x}
         if data.val_mask.any():
-            fit["validation_data"] = (x, y, data.val_mask.astype("float32"))
-            fit["validation_batch_size"] = data.num_nodes
+            fit["validation_data"] = tf.data.Dataset.from_tensors(
+                (x, y, data.val_mask.astype("float32"))).repeat()
+            fit["validation_steps"] = 1
         return fit
     batch = settings.batch_size
     if kind == "adversarial":
@@ -581,8 +593,7 @@ class Prober:
             hidden = _embedding_tensor(compiled)
             self._embedding = keras.Model(compiled.model.inputs,
                                           [hidden, compiled.model.outputs[0]])
-            self._graph_inputs = _fit_arguments("node_classification", self.data,
-                                                self.trainer.settings(), compiled)["x"]
+            self._graph_inputs = self.trainer._graph_inputs
             return
         probe = compiled.probe_model()
         if probe is not None:
