@@ -55,7 +55,7 @@ def transformer_run():
 
 
 def test_transformer_learns_and_attends_to_the_key_tokens(transformer_run) -> None:
-    trainer, result, seen = transformer_run
+    trainer, result, _seen = transformer_run
     assert isinstance(result, ev.Finished), result
     assert result.final_metrics["val_accuracy"] >= 0.95
     data = _validation_data("transformer_classifier")
@@ -139,7 +139,7 @@ def test_gan_digits_trains_with_finite_losses_and_changing_samples() -> None:
 def test_same_seed_gives_the_same_curve() -> None:
     curves = []
     for _ in range(2):
-        _, result, seen = _train("attention_find_marker", epochs=2)
+        _, _result, seen = _train("attention_find_marker", epochs=2)
         curves.append([e.metrics["loss"] for e in seen if isinstance(e, ev.EpochEnd)])
     assert curves[0] == curves[1]
     _, _, other = _train("attention_find_marker", epochs=2, seed=1)
@@ -147,7 +147,7 @@ def test_same_seed_gives_the_same_curve() -> None:
 
 
 def test_run_folder_holds_everything_and_replays_the_events(tmp_path: Path) -> None:
-    trainer, result, seen = _train("attention_find_marker", tmp_path, epochs=2)
+    _trainer, result, seen = _train("attention_find_marker", tmp_path, epochs=2)
     run = Path(result.run_dir)
     assert run.parent == tmp_path
     for name in ("project.deepwire", "history.csv", "model.keras", "run.json", "events.jsonl"):
