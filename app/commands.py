@@ -1,0 +1,168 @@
+"""Undo commands: each edit is one QUndoCommand that calls document methods only.
+
+Following Orange's canvas, a command holds just enough to apply and revert an edit; the
+scene and panels never change in a command, they follow the document's events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from projects.document import Link, Node, Project, TrainingSettings
+
+MERGE_PARAM = 1001  # consecutive edits of one parameter of one block merge into one command
+
+
+class AddNodesCommand(QUndoCommand):
+    """Adds blocks and links among them (a new block, a paste, a duplicate)."""
+
+    def __init__(self, project: Project, nodes: list[Node], links: list[Link], text: str
+                 ) -> None:
+        super().__init__(text)
+        self.project, self.nodes, self.links = project, nodes, links
+
+    def redo(self) -> None:
+        self.project.add_nodes_and_links(self.nodes, self.links)
+
+    def undo(self) -> None:
+        for node in reversed(self.nodes):
+            self.project.remove_node(node.id)
+
+
+class RemoveNodesCommand(QUndoCommand):
+    """Removes blocks with every link that touches them; undo puts all of it back."""
+
+    def __init__(self, project: Project, node_ids: list[str], text: str = "Delete") -> None:
+        super().__init__(text)
+        self.project = project
+        self.nodes = [project.node(i) for i in node_ids]
+        ids = set(node_ids)
+        self.links = [k for k in project.links if k.source in ids or k.target in ids]
+
+    def redo(self) -> None:
+        for node in self.nodes:
+            self.project.remove_node(node.id)
+
+    def undo(self) -> None:
+        self.project.add_nodes_and_links(self.nodes, self.links)
+
+
+class MoveNodesCommand(QUndoCommand):
+    """Moves several blocks at once: a drag of a selection, or an auto-layout."""
+
+    def __init__(self, project: Project, moves: Mapping[str, tuple[tuple[float, float],
+                                                                  tuple[float, float]]],
+                 text: str = "Move") -> None:
+        super().__init__(text)
+        self.project, self.moves = project, dict(moves)
+
+    def redo(self) -> None:
+        for node_id, (_, new) in self.moves.items():
+            self.project.move_node(node_id, new)
+
+    def undo(self) -> None:
+        for node_id, (old, _) in self.moves.items():
+            self.project.move_node(node_id, old)
+
+
+class AddLinkCommand(QUndoCommand):
+    def __init__(self, project: Project, link: Link) -> None:
+        super().__init__("Connect")
+        self.project, self.link = project, link
+
+    def redo(self) -> None:
+        link = self.link
+        self.project.add_link(link.source, link.source_port, link.target, link.target_port)
+
+    def undo(self) -> None:
+        self.project.remove_link(self.link)
+
+
+class RemoveLinkCommand(QUndoCommand):
+    def __init__(self, project: Project, link: Link) -> None:
+        super().__init__("Disconnect")
+        self.project, self.link = project, link
+
+    def redo(self) -> None:
+        self.project.remove_link(self.link)
+
+    def undo(self) -> None:
+        link = self.link
+        self.project.add_link(link.source, link.source_port, link.target, link.target_port)
+
+
+class SetParamCommand(QUndoCommand):
+    """One parameter of one block; typing into a field edits it many times, as one undo."""
+
+    def __init__(self, project: Project, node_id: str, name: str, value: Any) -> None:
+        node = project.node(node_id)
+        super().__init__(f"Change {node.spec.param(name).name} of {node.label}")
+        self.project, self.node_id, self.name = project, node_id, name
+        self.old, self.new = node.params[name], value
+
+    def id(self) -> int:
+        return MERGE_PARAM
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetParamCommand) or (other.node_id, other.name) != (
+                self.node_id, self.name):
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.project.set_params(self.node_id, {self.name: self.new})
+
+    def undo(self) -> None:
+        self.project.set_params(self.node_id, {self.name: self.old})
+
+
+class SetTitleCommand(QUndoCommand):
+    def __init__(self, project: Project, node_id: str, title: str | None) -> None:
+        super().__init__("Rename block")
+        self.project, self.node_id = project, node_id
+        self.old, self.new = project.node(node_id).title, title
+
+    def redo(self) -> None:
+        self.project.set_title(self.node_id, self.new)
+
+    def undo(self) -> None:
+        self.project.set_title(self.node_id, self.old)
+
+
+_SETTERS = {
+    "name": ("name", Project.set_name),
+    "task": ("task", Project.set_task),
+    "dataset": ("dataset", Project.set_dataset),
+    "training": ("training", Project.set_training),
+    "notes": ("notes", Project.set_notes),
+}
+
+
+class SetSettingCommand(QUndoCommand):
+    """A project setting: name, task, dataset, training settings or notes."""
+
+    def __init__(self, project: Project, what: str,
+                 value: str | dict | TrainingSettings) -> None:
+        super().__init__(f"Change {what}")
+        attribute, self.setter = _SETTERS[what]
+        self.project, self.what = project, what
+        self.old, self.new = getattr(project, attribute), value
+
+    def id(self) -> int:
+        return MERGE_PARAM + 1 + list(_SETTERS).index(self.what)
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetSettingCommand) or other.what != self.what:
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.setter(self.project, self.new)
+
+    def undo(self) -> None:
+        self.setter(self.project, self.old)

@@ -1,0 +1,213 @@
+"""The editor: the open project, its file, its undo stack and its live validation report.
+
+Views (canvas, inspector, problems, summary) read from here and edit through here. Every
+edit becomes one undo command on ``undo_stack``; the document's events are re-emitted as
+Qt signals so views mirror the document without polling.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+
+import blocks
+from app.commands import (
+    AddLinkCommand,
+    AddNodesCommand,
+    MoveNodesCommand,
+    RemoveLinkCommand,
+    RemoveNodesCommand,
+    SetParamCommand,
+    SetSettingCommand,
+    SetTitleCommand,
+)
+from projects import clipboard, files
+from projects.document import DocumentEvent, Link, Node, Project, TrainingSettings
+from projects.layout import layered_positions
+from projects.validation import Report
+
+Position = tuple[float, float]
+
+
+class Editor(QObject):
+    """One open project."""
+
+    documentReplaced = Signal()  # a different project is open now: rebuild every view
+    documentChanged = Signal(object)  # a projects.document event
+    reportChanged = Signal()  # shapes, parameter counts, errors and warnings are new
+    stateChanged = Signal()  # file path, unsaved mark or TensorFlow readiness changed
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project = Project()
+        self.path: Path | None = None
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(lambda _clean: self.stateChanged.emit())
+        self.report: Report | None = None  # None until TensorFlow is ready
+        self.tensorflow_ready = False
+        self._inference: Any = None
+        self._unsubscribe = self.project.subscribe(self._on_document_event)
+        self._validate_timer = QTimer(self, singleShot=True, interval=0)
+        self._validate_timer.timeout.connect(self.validate_now)
+
+    # ---- state
+
+    @property
+    def dirty(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    @property
+    def display_name(self) -> str:
+        return self.path.name if self.path else self.project.name
+
+    def set_tensorflow_ready(self) -> None:
+        """Called once TensorFlow has loaded in the background: shapes can be computed."""
+        if self.tensorflow_ready:
+            return
+        from projects.shapes import ShapeInference
+
+        self.tensorflow_ready = True
+        self._inference = ShapeInference()
+        self.validate_now()
+        self.stateChanged.emit()
+
+    def validate_now(self) -> None:
+        self._validate_timer.stop()
+        if not self.tensorflow_ready:
+            return
+        from projects.validation import validate
+
+        self.report = validate(self.project, self._inference)
+        self.reportChanged.emit()
+
+    def _on_document_event(self, event: DocumentEvent) -> None:
+        self.documentChanged.emit(event)
+        self._validate_timer.start()  # coalesce a burst of events into one validation
+
+    # ---- opening and saving
+
+    def replace_project(self, project: Project, path: Path | None) -> None:
+        """Show ``project`` instead of the current one; history starts afresh."""
+        self._unsubscribe()
+        self.project = project
+        self.path = path
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self.report = None
+        self._unsubscribe = project.subscribe(self._on_document_event)
+        self.documentReplaced.emit()
+        self.validate_now()
+        self.stateChanged.emit()
+
+    def open(self, path: str | Path) -> None:
+        """Open a project file; on ProjectFileError the current project stays open."""
+        project = files.load(path)
+        self.replace_project(project, Path(path))
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Save atomically (to ``path``, or the current file); raises ProjectSaveError."""
+        target = Path(path) if path else self.path
+        if target is None:
+            raise ValueError("This project has no file yet: choose where to save it")
+        files.save(self.project, target)
+        self.path = target
+        self.undo_stack.setClean()
+        self.stateChanged.emit()
+        return target
+
+    # ---- edits (each one undoable)
+
+    def _push(self, command) -> None:
+        self.undo_stack.push(command)
+
+    def add_block(self, block_id: str, position: Position, params: dict | None = None,
+                  title: str | None = None) -> str:
+        spec = blocks.get(block_id)
+        node = Node(self.project.next_node_id(), block_id, spec.resolve(params or {}),
+                    position, title)
+        self._push(AddNodesCommand(self.project, [node], [], f"Add {spec.title}"))
+        return node.id
+
+    def add_block_after(self, block_id: str, after: list[str]) -> str:
+        """Add a block beside the selection and wire it in where the ports fit: the last
+        selected block's first free-fitting output goes to the new block's first input."""
+        spec = blocks.get(block_id)
+        project = self.project
+        anchor = project.node(after[-1]) if after else None
+        if anchor is None:
+            xs = [n.position[0] for n in project.nodes.values()]
+            position = (max(xs) + 240.0 if xs else 0.0, 0.0)
+        else:
+            position = (anchor.position[0] + 240.0, anchor.position[1])
+            while any(abs(n.position[0] - position[0]) < 60 and abs(n.position[1] - position[1])
+                      < 60 for n in project.nodes.values()):
+                position = (position[0], position[1] + 140.0)
+        node = Node(project.next_node_id(), block_id, spec.resolve({}), position)
+        links = []
+        if anchor is not None:
+            inputs = node.input_ports()
+            for out in anchor.output_ports():
+                target = next((p for p in inputs if p.kind == out.kind), None)
+                if target is not None:
+                    links.append(Link(anchor.id, out.name, node.id, target.name))
+                    break
+        self._push(AddNodesCommand(project, [node], links, f"Add {spec.title}"))
+        return node.id
+
+    def remove_nodes(self, node_ids: list[str]) -> None:
+        if node_ids:
+            text = "Delete block" if len(node_ids) == 1 else f"Delete {len(node_ids)} blocks"
+            self._push(RemoveNodesCommand(self.project, node_ids, text))
+
+    def move_nodes(self, moves: dict[str, tuple[Position, Position]], text: str = "Move"
+                   ) -> None:
+        moves = {k: (old, new) for k, (old, new) in moves.items() if old != new}
+        if moves:
+            self._push(MoveNodesCommand(self.project, moves, text))
+
+    def connect(self, source: str, source_port: str, target: str, target_port: str) -> Link:
+        """Wire two ports; raises the document's typed LinkError when it cannot be."""
+        link = self.project.check_link(source, source_port, target, target_port)
+        self._push(AddLinkCommand(self.project, link))
+        return link
+
+    def disconnect(self, link: Link) -> None:
+        self._push(RemoveLinkCommand(self.project, link))
+
+    def set_param(self, node_id: str, name: str, value: Any) -> None:
+        """Change one parameter; raises DocumentError (and changes nothing) if invalid."""
+        node = self.project.node(node_id)
+        value = node.spec.param(name).coerce(value)
+        if node.params[name] == value:
+            return
+        node.spec.resolve({**node.params, name: value})
+        self._push(SetParamCommand(self.project, node_id, name, value))
+
+    def set_title(self, node_id: str, title: str | None) -> None:
+        if (title or None) != self.project.node(node_id).title:
+            self._push(SetTitleCommand(self.project, node_id, title or None))
+
+    def set_setting(self, what: str, value: str | dict | TrainingSettings) -> None:
+        current = getattr(self.project, what)
+        if value != current:
+            self._push(SetSettingCommand(self.project, what, value))
+
+    def copy(self, node_ids: list[str]) -> str:
+        return clipboard.copy_fragment(self.project, node_ids)
+
+    def paste(self, text: str, offset: Position = (40.0, 40.0)) -> list[str]:
+        """Paste a fragment with fresh ids; links inside it come along. Returns the ids."""
+        nodes, links = clipboard.paste_plan(self.project, text, offset)
+        if nodes:
+            text_ = "Paste block" if len(nodes) == 1 else f"Paste {len(nodes)} blocks"
+            self._push(AddNodesCommand(self.project, nodes, links, text_))
+        return [n.id for n in nodes]
+
+    def auto_layout(self, sizes: dict[str, tuple[float, float]] | None = None) -> None:
+        positions = layered_positions(self.project, sizes)
+        nodes = self.project.nodes
+        self.move_nodes({i: (nodes[i].position, p) for i, p in positions.items()},
+                        "Auto-layout")
