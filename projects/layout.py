@@ -34,11 +34,7 @@ def layered_positions(project: Project, sizes: Mapping[str, tuple[float, float]]
         columns: list[list[str]] = []
         rank: dict[str, float] = {}
         for generation in nx.topological_generations(sub):
-            def barycentre(node: str) -> tuple[float, str]:
-                preds = [rank[p] for p in sub.predecessors(node) if p in rank]
-                return (sum(preds) / len(preds) if preds else 0.0, node_sort_key(node))
-
-            ordered = sorted(generation, key=barycentre)
+            ordered = sorted(generation, key=lambda n, g=sub, r=rank: _barycentre(g, r, n))
             rank.update({node: float(i) for i, node in enumerate(ordered)})
             columns.append(ordered)
         x = origin[0]
@@ -52,3 +48,9 @@ def layered_positions(project: Project, sizes: Mapping[str, tuple[float, float]]
             x += max(sizes.get(n, DEFAULT_SIZE)[0] for n in column) + GAP_X
         top += band + GAP_Y
     return positions
+
+
+def _barycentre(graph: nx.MultiDiGraph, rank: dict[str, float], node: str) -> tuple[float, str]:
+    """Mean row of a block's inputs in the previous columns (ties by id)."""
+    preds = [rank[p] for p in graph.predecessors(node) if p in rank]
+    return (sum(preds) / len(preds) if preds else 0.0, node_sort_key(node))
