@@ -45,7 +45,7 @@ class Editor(QObject):
         self.project = Project()
         self.path: Path | None = None
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda _clean: self.stateChanged.emit())
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.report: Report | None = None  # None until TensorFlow is ready
         self.tensorflow_ready = False
         self._inference: Any = None
@@ -62,6 +62,9 @@ class Editor(QObject):
     @property
     def display_name(self) -> str:
         return self.path.name if self.path else self.project.name
+
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self.stateChanged.emit()
 
     def set_tensorflow_ready(self) -> None:
         """Called once TensorFlow has loaded in the background: shapes can be computed."""

@@ -1,11 +1,16 @@
-"""The block catalog: blocks by category with a search box, and a page per block."""
+"""The palette: blocks by category, a search box that filters as you type, drag to place.
+
+Also the block reference page (Help ▸ Block reference), generated from the same specs.
+"""
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QLineEdit,
     QTextBrowser,
     QTreeWidget,
@@ -20,24 +25,65 @@ from blocks.describe import describe_port
 from blocks.spec import BlockSpec, format_shape
 
 BLOCK_ID_ROLE = Qt.ItemDataRole.UserRole
+BLOCK_MIME = "application/x-deepwire-block"
 
 
-class BlockCatalog(QWidget):
-    """Blocks grouped by category; typing in the search box filters as you type."""
+class _PaletteTree(QTreeWidget):
+    """A tree whose block entries drag out as ``BLOCK_MIME`` and activate on Enter."""
+
+    activated_block = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__(headerHidden=True, rootIsDecorated=True)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.itemDoubleClicked.connect(self._activate)
+
+    def mimeTypes(self) -> list[str]:
+        return [BLOCK_MIME]
+
+    def mimeData(self, items) -> QMimeData:
+        data = QMimeData()
+        ids = [i.data(0, BLOCK_ID_ROLE) for i in items if i.data(0, BLOCK_ID_ROLE)]
+        if ids:
+            data.setData(BLOCK_MIME, ids[0].encode("utf-8"))
+            data.setText(ids[0])
+        return data
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentItem():
+            self._activate(self.currentItem())
+            return
+        super().keyPressEvent(event)
+
+    def _activate(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        block_id = item.data(0, BLOCK_ID_ROLE)
+        if block_id:
+            self.activated_block.emit(block_id)
+
+
+class BlockPalette(QWidget):
+    """Blocks grouped by category; typing in the search box filters as you type.
+
+    ``blockSelected`` follows the current entry; ``blockActivated`` is a double-click or
+    Enter, which the main window turns into "add next to the selection".
+    """
 
     blockSelected = Signal(str)
+    blockActivated = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.search = QLineEdit(placeholderText="Search blocks…", clearButtonEnabled=True)
-        self.tree = QTreeWidget(headerHidden=True, rootIsDecorated=True)
-        self.tree.setIconSize(self.tree.iconSize().expandedTo(self.tree.iconSize()))
+        self.tree = _PaletteTree()
+        self.tree.activated_block.connect(self.blockActivated)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
         self._fill()
         self.search.textChanged.connect(self.filter)
+        self.search.returnPressed.connect(self._activate_first)
         self.tree.currentItemChanged.connect(self._on_current)
 
     def _fill(self) -> None:
@@ -79,6 +125,12 @@ class BlockCatalog(QWidget):
                 if not item.isHidden() and not group.isHidden():
                     ids.append(item.data(0, BLOCK_ID_ROLE))
         return ids
+
+    def _activate_first(self) -> None:
+        """Enter in the search box adds the first match, so typing + Enter places a block."""
+        visible = self.visible_block_ids()
+        if visible:
+            self.blockActivated.emit(visible[0])
 
     def _on_current(self, item: QTreeWidgetItem | None, _previous: object) -> None:
         block_id = item.data(0, BLOCK_ID_ROLE) if item is not None else None

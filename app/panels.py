@@ -1,0 +1,139 @@
+"""The problems list and the model summary, both read off the editor's validation report."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from app.editor import Editor
+from blocks.spec import format_shape
+
+NODE_ROLE = Qt.ItemDataRole.UserRole
+ERROR_COLOUR = "#dc2626"
+WARNING_COLOUR = "#d97706"
+
+
+def _dot(colour: str) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(colour))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(1, 1, 10, 10)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class ProblemsPanel(QListWidget):
+    """Errors first, then warnings; clicking one asks to select and centre its block."""
+
+    nodeRequested = Signal(str)
+
+    def __init__(self, editor: Editor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.editor = editor
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(True)
+        self._icons = {"error": _dot(ERROR_COLOUR), "warning": _dot(WARNING_COLOUR)}
+        editor.reportChanged.connect(self.refresh)
+        editor.documentReplaced.connect(self.refresh)
+        editor.stateChanged.connect(self.refresh)
+        self.itemClicked.connect(self._on_clicked)
+        self.itemActivated.connect(self._on_clicked)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.clear()
+        report = self.editor.report
+        if report is None:
+            item = QListWidgetItem("Checking the model once TensorFlow has loaded…")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.addItem(item)
+            return
+        issues = sorted(report.issues, key=lambda i: i.severity != "error")
+        for issue in issues:
+            item = QListWidgetItem(self._icons[issue.severity], issue.message)
+            item.setData(NODE_ROLE, issue.node_id)
+            item.setToolTip(f"{issue.severity.title()}: {issue.message}")
+            self.addItem(item)
+        if not issues:
+            item = QListWidgetItem("No problems: the model is valid.")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.addItem(item)
+
+    def _on_clicked(self, item: QListWidgetItem) -> None:
+        node_id = item.data(NODE_ROLE)
+        if node_id and node_id in self.editor.project.nodes:
+            self.nodeRequested.emit(node_id)
+
+
+class SummaryPanel(QWidget):
+    """Total parameters, inputs and outputs with their shapes, the task and validity."""
+
+    def __init__(self, editor: Editor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.editor = editor
+        self.label = QLabel(textFormat=Qt.TextFormat.RichText, wordWrap=True)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.addWidget(self.label)
+        layout.addStretch(1)
+        for signal in (editor.reportChanged, editor.documentReplaced, editor.documentChanged,
+                       editor.stateChanged):
+            signal.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, *_args) -> None:
+        self.label.setText(summary_html(self.editor))
+
+
+TASK_NAMES = {"supervised": "Supervised", "node_classification": "Node classification",
+              "adversarial": "Adversarial (GAN)"}
+
+
+def summary_html(editor: Editor) -> str:
+    project, report = editor.project, editor.report
+    esc = html.escape
+    nodes = project.nodes
+    rows = [("Task", TASK_NAMES.get(project.task.get("kind"), "?")),
+            ("Blocks", f"{len(nodes)} blocks, {len(project.links)} wires")]
+    if report is None:
+        rows.append(("Parameters", "pending (TensorFlow is loading)"))
+    else:
+        trainable = sum(s.trainable_params for s in report.shapes.values())
+        rows.append(("Parameters", f"<b>{report.total_params:,}</b> ({trainable:,} trainable)"))
+        state = (f"<span style='color:{ERROR_COLOUR}'>{len(report.errors)} errors</span>"
+                 if report.errors else "<span style='color:#16a34a'>valid</span>")
+        if report.warnings:
+            state += f", <span style='color:{WARNING_COLOUR}'>{len(report.warnings)} warnings</span>"
+        rows.append(("Status", state))
+    dataset = project.dataset.get("name")
+    rows.append(("Dataset", esc(dataset) if dataset else "<i>none chosen</i>"))
+
+    def port_lines(kinds: tuple[str, ...], port: str | None) -> str:
+        lines = []
+        for node_id in sorted(nodes):
+            node = nodes[node_id]
+            if node.block not in kinds:
+                continue
+            shape = "…"
+            if report is not None:
+                info = report.shapes.get(node_id)
+                name = port or node.output_ports()[0].name
+                tensor = info.outputs.get(name) if info else None
+                shape = format_shape(tensor.shape) if tensor else "?"
+            lines.append(f"{esc(node.label)} <span style='color:#64748b'>{shape}</span>")
+        return "<br>".join(lines) or "<i>none</i>"
+
+    rows.append(("Inputs", port_lines(("input", "latent_noise", "graph_input"), None)))
+    rows.append(("Outputs", port_lines(("output", "generator_output", "discriminator_output"),
+                                       "result")))
+    cells = "".join(f"<tr><td style='color:#64748b;padding-right:10px' valign='top'>{k}</td>"
+                    f"<td>{v}</td></tr>" for k, v in rows)
+    return f"<table cellspacing='0' cellpadding='2'>{cells}</table>"
