@@ -111,7 +111,8 @@ def summary_html(editor: Editor) -> str:
         state = (f"<span style='color:{ERROR_COLOUR}'>{len(report.errors)} errors</span>"
                  if report.errors else "<span style='color:#16a34a'>valid</span>")
         if report.warnings:
-            state += f", <span style='color:{WARNING_COLOUR}'>{len(report.warnings)} warnings</span>"
+            count = len(report.warnings)
+            state += f", <span style='color:{WARNING_COLOUR}'>{count} warnings</span>"
         rows.append(("Status", state))
     dataset = project.dataset.get("name")
     rows.append(("Dataset", esc(dataset) if dataset else "<i>none chosen</i>"))
