@@ -25,7 +25,16 @@ from app.commands import (
     SetTitleCommand,
 )
 from projects import clipboard, files
-from projects.document import DocumentEvent, Link, Node, Project, TrainingSettings
+from projects.document import (
+    TASK_KINDS,
+    DocumentError,
+    DocumentEvent,
+    Link,
+    Node,
+    Project,
+    TrainingSettings,
+    check_training,
+)
 from projects.layout import layered_positions
 from projects.validation import Report
 
@@ -186,7 +195,7 @@ class Editor(QObject):
         value = node.spec.param(name).coerce(value)
         if node.params[name] == value:
             return
-        node.spec.resolve({**node.params, name: value})
+        self.project.check_params(node_id, {name: value})
         self._push(SetParamCommand(self.project, node_id, name, value))
 
     def set_title(self, node_id: str, title: str | None) -> None:
@@ -195,6 +204,12 @@ class Editor(QObject):
 
     def set_setting(self, what: str, value: str | dict | TrainingSettings) -> None:
         current = getattr(self.project, what)
+        if what == "name" and not str(value).strip():
+            raise DocumentError("A project needs a name")
+        if what == "training":
+            check_training(value)
+        if what == "task" and value.get("kind") not in TASK_KINDS:
+            raise DocumentError(f"Unknown task kind {value.get('kind')!r}")
         if value != current:
             self._push(SetSettingCommand(self.project, what, value))
 

@@ -284,12 +284,21 @@ class Project:
         inputs) are refused rather than silently dropped.
         """
         node = self.node(node_id)
+        new = self.check_params(node_id, params)
+        if new.params == node.params:
+            return node
+        self._nodes[node_id] = new
+        self._emit(NodeChanged(node, new))
+        return new
+
+    def check_params(self, node_id: str, params: Mapping[str, Any]) -> Node:
+        """The block as these parameter changes would make it, or DocumentError saying why
+        not (a value out of range, or an input port with a wire that the change removes)."""
+        node = self.node(node_id)
         try:
             resolved = node.spec.resolve({**node.params, **params})
         except ParamError as err:
             raise DocumentError(f"{node.label}: {err}") from err
-        if resolved == dict(node.params):
-            return node
         new = replace(node, params=resolved)
         kept = {p.name for p in new.input_ports()}
         lost = [link.target_port for link in self.links_into(node_id)
@@ -298,8 +307,6 @@ class Project:
             raise DocumentError(
                 f"{node.label}: disconnect input {', '.join(lost)} before removing it"
             )
-        self._nodes[node_id] = new
-        self._emit(NodeChanged(node, new))
         return new
 
     def set_title(self, node_id: str, title: str | None) -> None:

@@ -188,3 +188,14 @@ def _dead_pid() -> int:
         except PermissionError:
             pass
         pid -= 1
+
+
+def test_removing_a_wired_merge_input_is_refused_without_a_command(editor: Editor) -> None:
+    merge = editor.add_block("concatenate", (0.0, 0.0), {"num_inputs": 3})
+    editor.connect("n2", "out", merge, "in3")
+    count = editor.undo_stack.count()
+    with pytest.raises(DocumentError, match="disconnect input in3"):
+        editor.set_param(merge, "num_inputs", 2)
+    assert editor.undo_stack.count() == count
+    with pytest.raises(DocumentError, match="needs a name"):
+        editor.set_setting("name", "   ")

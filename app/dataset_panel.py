@@ -1,0 +1,437 @@
+"""The dataset half of the project page: which datasets there are, what each one needs, and
+a preview of the data, loaded off the GUI thread so a big download never freezes the window.
+
+The form that edits the project's "dataset" object lives in :mod:`app.inspector`; this
+module holds what it is generated from (:data:`DATASET_FIELDS`) and the preview.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from numbers import Integral
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
+from PySide6.QtGui import QFontDatabase, QImage, QPixmap
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:  # numpy and the loaders are imported by the loading thread, not at startup
+    import numpy as np
+
+    from projects.datasets import Dataset
+
+# ----------------------------------------------------------------------------- choices
+
+# The ready-made datasets in the combo's order: projects.datasets' BUILT_IN, then DOWNLOADABLE
+# (a test holds them together; spelled out here so the window opens without numpy).
+DATASET_TITLES: dict[str, str] = {
+    "digits": "Digits: 8×8 handwriting",
+    "karate": "Karate club: graph",
+    "marker_sequences": "Marker sequences",
+    "key_tokens": "Key tokens",
+    "sbm_graph": "Block-model graph",
+    "gaussian_mixture_2d": "Gaussian ring 2-D (GAN)",
+    "mnist": "MNIST (download)",
+    "fashion_mnist": "Fashion-MNIST (download)",
+    "cifar10": "CIFAR-10 (download)",
+}
+READY_MADE: tuple[str, ...] = tuple(DATASET_TITLES)
+DOWNLOADS: tuple[str, ...] = ("mnist", "fashion_mnist", "cifar10")  # fetched once by Keras
+
+FileKind = Literal["csv", "numpy", "image_folder", "graph_file"]
+# combo entry -> (title, the dataset names it stands for)
+FILE_KINDS: dict[FileKind, tuple[str, tuple[str, ...]]] = {
+    "csv": ("CSV file…", ("csv",)),
+    "numpy": ("NumPy file…", ("npz", "npy")),
+    "image_folder": ("Image folder…", ("image_folder",)),
+    "graph_file": ("Graph file…", ("graph_file",)),
+}
+FILE_FILTERS: dict[str, str] = {
+    "csv": "CSV tables (*.csv *.tsv *.txt);;All files (*)",
+    "numpy": "NumPy arrays (*.npz *.npy);;All files (*)",
+    "npy": "NumPy arrays (*.npy);;All files (*)",
+    "graph_file": "Graphs (*.edgelist *.edges *.txt *.graphml *.gml);;All files (*)",
+    "table": "CSV tables (*.csv *.tsv *.txt);;All files (*)",
+}
+
+
+def file_kind_of(name: str) -> FileKind | None:
+    """The combo entry for a dataset read from the person's files, e.g. "npy" -> "numpy"."""
+    return next((kind for kind, (_, names) in FILE_KINDS.items() if name in names), None)
+
+
+def spec_for_file(kind: FileKind, path: str) -> dict[str, Any]:
+    """The dataset object for a file chosen in the dialog of ``kind``."""
+    if kind == "numpy":
+        return {"name": "npy", "x_path": path} if path.lower().endswith(".npy") else {
+            "name": "npz", "path": path}
+    return {"name": FILE_KINDS[kind][1][0], "path": path}
+
+
+# ----------------------------------------------------------------------------- fields
+
+FieldKind = Literal["int", "float", "text", "file", "folder", "choice"]
+
+
+@dataclass(frozen=True)
+class DatasetField:
+    """One key of a dataset object that the form shows; empty means the loader's default."""
+
+    key: str
+    label: str
+    kind: FieldKind
+    help: str
+    default: Any = None  # the loader's default, shown as the placeholder
+    choices: tuple[tuple[str, Any], ...] = ()  # (title, value); value None = key left out
+    file_filter: str = ""
+
+
+SCALE = DatasetField(
+    "scale", "Scale", "choice",
+    "How values are scaled for the model. A GAN whose generator ends in tanh wants −1 to 1.",
+    choices=(("Automatic", None), ("0 to 1", "unit"), ("−1 to 1 (tanh)", "tanh"),
+             ("As stored", "none")))
+DATA_SEED = DatasetField("data_seed", "Data seed", "int",
+                         "Generates the data; the training seed only shuffles and splits it.",
+                         0)
+
+
+def _samples(default: int) -> DatasetField:
+    return DatasetField("samples", "Samples", "int", "How many samples to generate.", default)
+
+
+def _per_class(default: int) -> DatasetField:
+    return DatasetField("labelled_per_class", "Labelled per class", "int",
+                        "Nodes of each class whose label training sees; the others are "
+                        "validation and test nodes.", default)
+
+
+# Loader defaults are repeated here as placeholders; projects/datasets.py is the authority.
+DATASET_FIELDS: dict[str, tuple[DatasetField, ...]] = {
+    "digits": (SCALE,),
+    "mnist": (SCALE,),
+    "fashion_mnist": (SCALE,),
+    "cifar10": (SCALE,),
+    "karate": (_per_class(1),),
+    "marker_sequences": (
+        _samples(2000),
+        DatasetField("length", "Length", "int", "Steps per sequence.", 20),
+        DatasetField("features", "Features", "int", "Features per step; feature 0 marks "
+                     "the step that decides the label.", 4),
+        DatasetField("classes", "Classes", "int", "Number of labels.", 4),
+        DATA_SEED),
+    "key_tokens": (
+        _samples(2000),
+        DatasetField("length", "Length", "int", "Tokens per sequence.", 16),
+        DatasetField("vocab", "Vocabulary", "int", "Number of distinct token ids "
+                     "(0 is padding).", 32),
+        DatasetField("classes", "Classes", "int", "Number of key tokens, one label each.", 4),
+        DATA_SEED),
+    "sbm_graph": (
+        DatasetField("num_nodes", "Nodes", "int", "Nodes in the graph.", 1000),
+        DatasetField("num_classes", "Classes", "int", "Communities, one label each.", 4),
+        DatasetField("features", "Features", "int", "Features per node.", 16),
+        DatasetField("average_degree", "Average degree", "float", "Edges per node.", 10.0),
+        DatasetField("homophily", "Homophily", "float", "Fraction of edges inside a "
+                     "community.", 0.8),
+        _per_class(20),
+        DATA_SEED),
+    "gaussian_mixture_2d": (
+        _samples(4000),
+        DatasetField("components", "Components", "int", "Gaussians on the ring.", 8),
+        DatasetField("std", "Spread", "float", "Standard deviation of each gaussian.", 0.05),
+        SCALE,
+        DATA_SEED),
+    "csv": (
+        DatasetField("path", "File", "file", "A CSV file with a header row.",
+                     file_filter=FILE_FILTERS["csv"]),
+        DatasetField("label_column", "Label column", "text", "The column that holds the "
+                     "labels; every other column is a feature."),
+        DatasetField("delimiter", "Delimiter", "text", "Guessed from the header row when "
+                     "empty."),
+        SCALE),
+    "npz": (
+        DatasetField("path", "File", "file", "An .npz archive of arrays.",
+                     file_filter=FILE_FILTERS["numpy"]),
+        DatasetField("x_key", "Inputs array", "text", "Name of the samples array.", "x"),
+        DatasetField("y_key", "Labels array", "text", "Name of the labels array.", "y"),
+        SCALE),
+    "npy": (
+        DatasetField("x_path", "Inputs file", "file", "An .npy array of samples.",
+                     file_filter=FILE_FILTERS["npy"]),
+        DatasetField("y_path", "Labels file", "file", "An .npy array with one label per "
+                     "sample.", file_filter=FILE_FILTERS["npy"]),
+        SCALE),
+    "image_folder": (
+        DatasetField("path", "Folder", "folder", "One sub-folder of images per class."),
+        DatasetField("channels", "Channels", "choice", "Convert every image to this many "
+                     "channels.", choices=(("As stored", None), ("1: grey", 1),
+                                           ("3: RGB", 3), ("4: RGBA", 4))),
+        SCALE),
+    "graph_file": (
+        DatasetField("path", "Graph", "file", "Edge list, GraphML or GML.",
+                     file_filter=FILE_FILTERS["graph_file"]),
+        DatasetField("features", "Features CSV", "file", "Optional: node features, one row "
+                     "per node; one-hot node ids otherwise.", file_filter=FILE_FILTERS["table"]),
+        DatasetField("labels", "Labels CSV", "file", "Optional: node labels, if neither the "
+                     "features CSV nor the graph holds them.", file_filter=FILE_FILTERS["table"]),
+        DatasetField("label_column", "Label column", "text", "Column of the labels.",
+                     "label"),
+        _per_class(20)),
+}
+
+
+def fields_for(name: str, task_kind: str) -> tuple[DatasetField, ...]:
+    """The fields to show for dataset ``name``; scaling matters only to sample data."""
+    fields = DATASET_FIELDS.get(name, ())
+    if task_kind == "node_classification":
+        fields = tuple(f for f in fields if f.key != "scale")
+    return fields
+
+
+# ----------------------------------------------------------------------------- preview data
+
+THUMBNAILS = 8
+TEXT_ROWS = 4
+_TEXT_WIDTH = 22  # characters of values per text row (the label follows)
+
+
+@dataclass(frozen=True)
+class PreviewData:
+    """What the preview shows, small enough to hand from the loading thread to the GUI."""
+
+    description: str
+    shapes: str
+    images: tuple[np.ndarray, ...] = ()  # uint8 (height, width, channels)
+    captions: tuple[str, ...] = ()  # one per image
+    rows: tuple[str, ...] = ()  # a few samples as text
+    graph: str = ""
+
+
+def make_preview(data: Dataset) -> PreviewData:
+    """Pick a few samples of ``data`` and turn them into thumbnails or lines of text."""
+    if data.kind == "graph":
+        counts = Counter(data.labels[data.labels >= 0].tolist())
+        names = data.class_names or [str(i) for i in range(max(counts, default=-1) + 1)]
+        classes = " · ".join(f"{name} {counts[i]}" for i, name in enumerate(names))
+        graph = (f"{_count(data.num_nodes)} nodes · {_count(data.num_edges)} edges · "
+                 f"{data.features.shape[1]} features per node\nClasses: {classes}")
+        return PreviewData(data.description, f"Node features: {data.input_shapes()[0]}",
+                           graph=graph)
+    shapes = data.input_shapes()
+    shape_text = ("Input: " if len(shapes) == 1 else "Inputs: ") + " + ".join(
+        str(s) for s in shapes)
+    x = data.x_train[0] if isinstance(data.x_train, list | tuple) else data.x_train
+    labels = [_label_text(data, y) for y in (data.y_train[:THUMBNAILS]
+                                             if data.y_train is not None else [])]
+    if _is_image_batch(x):
+        images = tuple(_to_uint8(x[:THUMBNAILS], data.value_range))
+        return PreviewData(data.description, shape_text, images=images,
+                           captions=tuple(labels) or ("",) * len(images))
+    rows = []
+    for i, sample in enumerate(x[:TEXT_ROWS]):
+        values = _sample_text(sample)
+        rows.append(f"{values}  → {labels[i]}" if labels else values)
+    return PreviewData(data.description, shape_text, rows=tuple(rows))
+
+
+def _is_image_batch(x: np.ndarray) -> bool:
+    return x.ndim == 4 and x.shape[-1] in (1, 3, 4) and min(x.shape[1:3]) >= 4
+
+
+def _to_uint8(images: np.ndarray, value_range: tuple[float, float] | None) -> list[np.ndarray]:
+    images = images.astype("float32")
+    low, high = value_range or (float(images.min()), float(images.max()))
+    span = (high - low) or 1.0
+    scaled = ((images - low) / span * 255.0 + 0.5).clip(0, 255).astype("uint8")
+    return [image.copy() for image in scaled]  # each one contiguous, for QImage
+
+
+def _label_text(data: Dataset, label: Any) -> str:
+    if data.num_classes is None:
+        return f"{float(label):.3g}"
+    names = data.class_names
+    return names[int(label)] if names and 0 <= int(label) < len(names) else str(int(label))
+
+
+def _number_text(value: Any) -> str:
+    return str(int(value)) if isinstance(value, Integral) else f"{float(value):.2f}"
+
+
+def _sample_text(sample: np.ndarray) -> str:
+    """One sample in a few characters: values, or the first steps of a sequence."""
+    if sample.ndim <= 1:
+        items = [_number_text(v) for v in sample.reshape(-1)]
+    else:
+        items = []
+        for step in sample:
+            flat = step.reshape(-1)
+            inner = " ".join(_number_text(v) for v in flat[:3])
+            items.append(f"[{inner}{' …' if flat.size > 3 else ''}]")
+    shown: list[str] = []
+    for item in items:
+        if shown and len(" ".join([*shown, item])) > _TEXT_WIDTH:
+            return " ".join(shown) + " …"
+        shown.append(item)
+    return " ".join(shown)
+
+
+def _count(n: int | None) -> str:
+    return "?" if n is None else f"{n:,}".replace(",", " ")
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+class _Relay(QObject):
+    """Carries a finished load from the pool thread to the GUI thread (a queued signal)."""
+
+    finished = Signal(int, object)  # request number, PreviewData or an error message
+
+
+def _load_preview(request: int, spec: dict[str, Any], options: dict[str, Any],
+                  relay: _Relay) -> None:
+    from projects.datasets import DatasetError, load_dataset
+
+    try:
+        result: PreviewData | str = make_preview(load_dataset(spec, **options))
+    except DatasetError as err:
+        result = str(err)
+    except Exception as err:  # a loader bug must show up in the preview, not kill the thread
+        result = f"The dataset could not be loaded: {type(err).__name__}: {err}"
+    relay.finished.emit(request, result)
+
+
+class DatasetPreview(QWidget):
+    """A few samples of the project's dataset, with its description and input shapes.
+
+    :meth:`load` starts a load on the global thread pool; only the newest request's result
+    is shown. ``state`` is "empty", "loading", "ready" or "failed" (``error`` holds why).
+    """
+
+    stateChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = "empty"
+        self.error = ""
+        self._request = 0
+        self._key: tuple | None = None
+        self._relay = _Relay()  # no parent: a load still running may outlive this widget
+        self._relay.finished.connect(self._on_finished)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        self.status = QLabel(wordWrap=True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.description = QLabel(wordWrap=True)
+        self.shapes = QLabel(wordWrap=True)
+        self.shapes.setProperty("role", "caption")
+        self.thumbnails = QWidget()
+        self._grid = QGridLayout(self.thumbnails)
+        self._grid.setContentsMargins(0, 2, 0, 0)
+        self._grid.setHorizontalSpacing(6)
+        self._grid.setVerticalSpacing(6)
+        self._grid.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.rows = QLabel()
+        self.rows.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.rows.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.rows.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.graph = QLabel(wordWrap=True)
+        for widget in (self.status, self.description, self.shapes, self.thumbnails, self.rows,
+                       self.graph):
+            layout.addWidget(widget)
+        self._show(None)
+
+    # ---- requests
+
+    def load(self, spec: Mapping[str, Any], *, task_kind: str, seed: int,
+             validation_split: float, base_dir: Path | None, force: bool = False) -> None:
+        """Load ``spec`` in the background unless the same load is already shown."""
+        options = {"seed": seed, "validation_split": validation_split, "base_dir": base_dir,
+                   "task_kind": task_kind}
+        key = (repr(sorted(spec.items())), repr(sorted(options.items())))
+        if key == self._key and not force:
+            return
+        self._key = key
+        self._request += 1
+        if not spec.get("name"):
+            self._set_state("empty")
+            self._show(None, "No dataset yet: choose one above.")
+            return
+        self._set_state("loading")
+        self._show(None, "Loading…")
+        request, relay = self._request, self._relay
+        QThreadPool.globalInstance().start(
+            lambda: _load_preview(request, dict(spec), options, relay))
+
+    def _on_finished(self, request: int, result: PreviewData | str) -> None:
+        if request != self._request:
+            return  # a newer request is on its way
+        if isinstance(result, str):
+            self.error = result
+            self._show(None, result, failed=True)
+            self._set_state("failed")
+        else:
+            self.error = ""
+            self._show(result)
+            self._set_state("ready")
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.stateChanged.emit(state)
+
+    # ---- showing
+
+    def _show(self, data: PreviewData | None, status: str = "", failed: bool = False) -> None:
+        self.status.setText(status)
+        self.status.setVisible(bool(status))
+        self.status.setProperty("role", "error" if failed else "caption")
+        self.status.style().unpolish(self.status)  # the role picks the colour: restyle
+        self.status.style().polish(self.status)
+        self.description.setText(data.description if data else "")
+        self.shapes.setText(data.shapes if data else "")
+        self.rows.setText("\n".join(data.rows) if data else "")
+        self.graph.setText(data.graph if data else "")
+        self._fill_thumbnails(data.images if data else (), data.captions if data else ())
+        for label in (self.description, self.shapes, self.rows, self.graph):
+            label.setVisible(bool(label.text()))
+        self.thumbnails.setVisible(bool(data and data.images))
+
+    def _fill_thumbnails(self, images: tuple[np.ndarray, ...], captions: tuple[str, ...]
+                         ) -> None:
+        while self._grid.count():
+            item = self._grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        columns = 4
+        for i, (image, caption) in enumerate(zip(images, captions, strict=True)):
+            tile = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+            tile.setPixmap(_pixmap(image, 52))
+            tile.setObjectName("thumbnail")
+            tile.setToolTip(caption)
+            text = QLabel(caption, alignment=Qt.AlignmentFlag.AlignCenter)
+            text.setProperty("role", "caption")
+            text.setMaximumWidth(60)
+            row, column = divmod(i, columns)
+            self._grid.addWidget(tile, row * 2, column)
+            self._grid.addWidget(text, row * 2 + 1, column)
+
+    def thumbnail_count(self) -> int:
+        return sum(1 for i in range(self._grid.count())
+                   if self._grid.itemAt(i).widget().objectName() == "thumbnail")
+
+
+def _pixmap(image: np.ndarray, size: int) -> QPixmap:
+    """A crisp (nearest-neighbour) square thumbnail of a uint8 image."""
+    height, width, channels = image.shape
+    formats = {1: QImage.Format.Format_Grayscale8, 3: QImage.Format.Format_RGB888,
+               4: QImage.Format.Format_RGBA8888}
+    pixels = image.tobytes()  # must outlive the QImage that borrows it
+    qimage = QImage(pixels, width, height, width * channels, formats[channels])
+    scaled = qimage.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                           Qt.TransformationMode.FastTransformation)
+    return QPixmap.fromImage(scaled)
