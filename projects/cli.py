@@ -210,11 +210,23 @@ class ProgressPrinter:
             print(f"{event.status} in {_duration(event.seconds)}: {final}", file=out)
             if event.run_dir:
                 print(f"run folder: {event.run_dir}", file=out)
+        if not isinstance(event, ev.BatchEnd):
+            out.flush()  # lines show as they happen, also through a pipe or into a log file
 
 
 def _duration(seconds: float) -> str:
     seconds = max(0, round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1: {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -256,8 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "sees one)")
     p_train.add_argument("--strategy", choices=("none", "mirrored", "multiworker"),
                          help="distribute with TensorFlow: mirrored (all local GPUs) or "
-                         "multiworker (TF_CONFIG cluster)")
-    p_train.add_argument("--cpu-replicas", type=int, default=0, metavar="N",
+                         "multiworker (TF_CONFIG cluster: run on every worker; worker 0 "
+                         "owns the run folder, the others write <folder>_workerN)")
+    p_train.add_argument("--cpu-replicas", type=_positive_int, default=0, metavar="N",
                          help="with --strategy mirrored and no GPU: split the CPU into N "
                          "logical devices")
     p_train.add_argument("--mixed-precision", action="store_true",
@@ -276,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "export" and not (args.python or args.keras):
         parser.error("export needs --python OUT.py and/or --keras OUT.keras")
+    if args.command == "train" and args.cpu_replicas and args.strategy != "mirrored":
+        parser.error("--cpu-replicas needs --strategy mirrored")
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -5,6 +5,13 @@ calls it from its worker thread, the CLI from the main thread) and reports throu
 :mod:`projects.events`. ``stop``, ``pause`` and ``resume`` may be called from any thread and
 take effect at the end of the current step. Every run gets its own folder beside the
 project, kept whether the run completes, stops or fails.
+
+Devices and scale: one device (a GPU when TensorFlow sees one, or as chosen), or a
+TensorFlow strategy: ``mirrored`` over all local GPUs (or logical CPU devices, see
+:mod:`projects.devices`), or ``multiworker`` over the ``TF_CONFIG`` cluster, in which every
+worker runs the same command. The chief (the "chief" task, else worker 0) owns the run
+folder ``<stamp>``; every other worker records its own copy in ``<stamp>_worker<N>`` and
+never writes into the chief's. Node classification and GANs train on one device only.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import platform
 import threading
 import time
@@ -172,12 +180,19 @@ class Trainer:
             return
         runs = self.options.runs_dir or default_runs_dir(self.project, self.project_path)
         stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-        folder = runs / stamp
-        suffix = 1
-        while folder.exists():
-            suffix += 1
-            folder = runs / f"{stamp}_{suffix}"
-        folder.mkdir(parents=True)
+        if self.options.strategy == "multiworker":
+            # Only the chief owns <stamp>; every other worker records beside it, never in it.
+            chief, task = worker_role()
+            stamp = stamp if chief else f"{stamp}_{task}"
+        runs.mkdir(parents=True, exist_ok=True)
+        folder, suffix = runs / stamp, 1
+        while True:
+            try:
+                folder.mkdir()  # atomic: two processes never share a folder
+                break
+            except FileExistsError:
+                suffix += 1
+                folder = runs / f"{stamp}_{suffix}"
         self.run_dir = folder
         files.save(self.project, folder / "project.deepwire")
         self._events_file = open(folder / "events.jsonl", "w", encoding="utf-8")  # noqa: SIM115
@@ -197,7 +212,9 @@ class Trainer:
             "training": asdict(settings),
             "device": getattr(self, "_device_name", "unknown"),
             "strategy": self.options.strategy,
+            "replicas": getattr(self, "_replicas", 1),
             "mixed_precision": self.options.mixed_precision,
+            "precision": getattr(self, "_precision", "float32"),
             "dataset": self.project.dataset,
             "dataset_description": getattr(self, "_dataset_description", ""),
             "final_metrics": result.final_metrics if isinstance(result, ev.Finished) else {},
@@ -219,13 +236,21 @@ class Trainer:
 
         from projects.datasets import DatasetError, check_fits, load_dataset
 
+        kind = self.project.task.get("kind", "supervised")
+        if self.options.strategy not in (None, "", "none") and kind in UNDISTRIBUTED_TASKS:
+            raise RunFailure(UNDISTRIBUTED_TASKS[kind], "Train it without --strategy, on one "
+                             "device (a GPU is picked when TensorFlow sees one).")
+        # The strategy comes first: the multi-worker one must be set up before TensorFlow
+        # starts its runtime (which validating or loading data may do).
+        strategy, device = _strategy_and_device(self.options)
+        self._device_name = device
+        self._replicas = int(getattr(strategy, "num_replicas_in_sync", 1))
         report = validate(self.project)
         if not report.ok:
             first = report.errors[0]
             raise RunFailure(f"The model is not valid: {first.message}",
                              "Fix the problems listed for the model, then train again.",
                              first.node_id)
-        kind = self.project.task.get("kind", "supervised")
         base_dir = self.project_path.parent if self.project_path else None
         try:
             spec = dict(self.project.dataset)
@@ -245,12 +270,14 @@ class Trainer:
                              "Output blocks, or change the blocks.", blamed) from err
 
         keras.utils.set_random_seed(settings.seed)
-        if self.options.mixed_precision:
-            keras.mixed_precision.set_global_policy(
-                "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16")
-        strategy, device = _strategy_and_device(self.options)
-        self._device_name = device
+        previous_policy = keras.mixed_precision.global_policy()
         try:
+            if self.options.mixed_precision:
+                # float16 where the work runs on GPUs, bfloat16 on CPUs
+                on_gpu = "GPU" in device or (self.options.strategy == "multiworker"
+                                             and bool(tf.config.list_logical_devices("GPU")))
+                self._precision = "mixed_float16" if on_gpu else "mixed_bfloat16"
+                keras.mixed_precision.set_global_policy(self._precision)
             with strategy.scope():
                 try:
                     self.compiled = compile_project(self.project, report, settings)
@@ -258,6 +285,8 @@ class Trainer:
                     issue = err.issues[0]
                     raise RunFailure(issue.message, "Fix the block and train again.",
                                      issue.node_id) from err
+            if not isinstance(strategy, _DeviceScope):
+                _fit_distributed(self.compiled.model, self.options.strategy == "multiworker")
             fit_args = _fit_arguments(kind, data, settings, self.compiled)
             steps = fit_args.pop("steps_per_epoch_hint")
             self._graph_inputs = fit_args.pop("graph_inputs", None)
@@ -279,8 +308,7 @@ class Trainer:
                 history = self.compiled.model.fit(epochs=settings.epochs, verbose=0,
                                                   callbacks=callbacks, **fit_args)
         finally:
-            if self.options.mixed_precision:
-                keras.mixed_precision.set_global_policy("float32")
+            keras.mixed_precision.set_global_policy(previous_policy)
         nan = callbacks[0].nan_at
         if nan is not None:
             raise RunFailure(
@@ -290,6 +318,29 @@ class Trainer:
         if self.run_dir is not None:
             self.compiled.model.save(self.run_dir / "model.keras")
         return {k: float(v[-1]) for k, v in history.history.items() if v}
+
+
+UNDISTRIBUTED_TASKS = {
+    "node_classification": "Node classification trains on the whole graph in one step, which "
+    "cannot be split across replicas, so it cannot use a distribution strategy.",
+    "adversarial": "A GAN (adversarial task) cannot use a distribution strategy: Keras cannot "
+    "yet distribute its two-optimizer training step.",
+}
+
+
+def worker_role() -> tuple[bool, str]:
+    """Whether this process is the chief of the ``TF_CONFIG`` cluster, and its task name
+    (``worker1``). The chief is the "chief" task, or worker 0 when there is none; without a
+    cluster the process is its own chief."""
+    try:
+        config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+        task = config.get("task") or {}
+        kind, index = str(task.get("type") or "worker"), int(task.get("index") or 0)
+        has_chief = bool((config.get("cluster") or {}).get("chief"))
+    except (ValueError, TypeError, AttributeError):
+        return True, "worker0"
+    chief = kind == "chief" or (kind == "worker" and index == 0 and not has_chief)
+    return chief, f"{kind}{index}"
 
 
 def default_runs_dir(project: Project, project_path: Path | None) -> Path:
@@ -332,14 +383,23 @@ def _fit_expectations(project: Project, report) -> tuple[dict, dict, dict]:
 def _strategy_and_device(options: RunOptions) -> tuple[Any, str]:
     import tensorflow as tf
 
+    if options.strategy == "multiworker":
+        # Before anything else touches TensorFlow: collectives are configured at start-up.
+        try:
+            strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        except (RuntimeError, ValueError) as err:
+            raise RunFailure(f"Cannot start the multi-worker strategy: {err}",
+                             "Start each worker as a fresh process (deepwire train FILE "
+                             "--strategy multiworker) with TF_CONFIG describing the cluster."
+                             ) from err
+        chief, task = worker_role()
+        return strategy, (f"multi-worker ({task}{', chief' if chief else ''}): "
+                          f"{strategy.num_replicas_in_sync} replicas")
     gpus = tf.config.list_logical_devices("GPU")
     if options.strategy == "mirrored":
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
         strategy = tf.distribute.MirroredStrategy(devices)
         return strategy, f"mirrored over {len(devices)} devices: {', '.join(devices)}"
-    if options.strategy == "multiworker":
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
-        return strategy, f"multi-worker ({strategy.num_replicas_in_sync} replicas)"
     if options.strategy not in (None, "", "none"):
         raise RunFailure(f"Unknown strategy {options.strategy!r}",
                          "Use mirrored or multiworker, or none.")
@@ -348,7 +408,7 @@ def _strategy_and_device(options: RunOptions) -> tuple[Any, str]:
         name = gpus[0].name if gpus else "/device:CPU:0"
     elif wanted == "cpu":
         name = "/device:CPU:0"
-    elif wanted.startswith("gpu"):
+    elif wanted == "gpu" or (wanted.startswith("gpu:") and wanted[4:].isdigit()):
         index = int(wanted.partition(":")[2] or 0)
         if index >= len(gpus):
             raise RunFailure(f"There is no GPU {index}: TensorFlow sees {len(gpus)} GPU(s).",
@@ -360,6 +420,48 @@ def _strategy_and_device(options: RunOptions) -> tuple[Any, str]:
     # A plain device scope, not OneDeviceStrategy: a strategy makes Keras build a
     # distributed iterator every epoch, which costs more than a small epoch itself.
     return _DeviceScope(name), _device_label(name)
+
+
+def _fit_distributed(model: Any, multi_worker: bool) -> None:
+    """Works around two failures of Keras 3's ``fit`` under TensorFlow's strategies
+    (keras-team/keras#19246 and #20585):
+
+    * Before training and validating, Keras averages the first batch over all replicas
+      only to learn its shapes. That fails when the replicas' parts differ in size (a batch
+      size that the replicas do not divide, a short last batch) and, under
+      MultiWorkerMirroredStrategy, for any nested ``(x, y)`` batch. The first local
+      replica's part has the right shapes, so the model is built from that.
+    * Under MultiWorkerMirroredStrategy, after every step Keras averages each replica's
+      logs along axis 0, which scalars do not have. The steps return them as one-element
+      vectors, which average to scalars.
+    """
+    if not all(hasattr(model, name) for name in ("_maybe_symbolic_build", "_symbolic_build",
+                                                 "train_step", "test_step")):
+        return  # another Keras: leave it alone
+    import tensorflow as tf
+
+    strategy = model.distribute_strategy
+
+    def build(iterator=None, data_batch=None) -> None:
+        if iterator is not None:
+            for _, _, batches in iterator:
+                data_batch = tf.nest.map_structure(
+                    lambda v: strategy.experimental_local_results(v)[0], next(batches))
+                break
+        with strategy.scope():
+            model._symbolic_build(data_batch=data_batch)
+
+    def as_vectors(step: Callable) -> Callable:
+        def vector_step(data):
+            logs = step(data)
+            return {k: tf.reshape(v, [-1]) if tf.is_tensor(v) and v.shape.rank == 0 else v
+                    for k, v in logs.items()}
+        return vector_step
+
+    model._maybe_symbolic_build = build
+    if multi_worker:
+        model.train_step = as_vectors(model.train_step)
+        model.test_step = as_vectors(model.test_step)
 
 
 class _DeviceScope:
@@ -391,6 +493,23 @@ def _device_label(name: str) -> str:
 def _fit_arguments(kind: str, data, settings: TrainingSettings, compiled: CompiledProject
                    ) -> dict[str, Any]:
     """Arguments for ``model.fit`` per task, with tf.data pipelines where they help."""
+    fit = _fit_pipelines(kind, data, settings, compiled)
+    for key in ("x", "validation_data"):  # in-memory data: shard by element across workers
+        if key in fit:
+            fit[key] = fit[key].with_options(_sharded_by_data())
+    return fit
+
+
+def _sharded_by_data() -> Any:
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return options
+
+
+def _fit_pipelines(kind: str, data, settings: TrainingSettings, compiled: CompiledProject
+                   ) -> dict[str, Any]:
     import tensorflow as tf
 
     if kind == "node_classification":
