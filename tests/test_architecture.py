@@ -31,3 +31,18 @@ def test_listing_the_catalog_does_not_import_tensorflow() -> None:
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) >= 30
+
+
+def test_qt_calls_keep_references_to_none() -> None:
+    """Guards against Qt bindings that drop a reference to None on each void call (as
+    PySide6 6.12.0 does on Python 3.11), which aborts the app after enough clicks."""
+    code = (
+        "import sys; from PySide6.QtCore import QObject; o = QObject(); "
+        "before = sys.getrefcount(None); "
+        "[o.setObjectName('x') for _ in range(1000)]; "
+        "print(before - sys.getrefcount(None))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert abs(int(result.stdout)) < 50

@@ -1,0 +1,875 @@
+"""The canvas's graphics items: blocks with their ports and badges, and the wires between them.
+
+Items draw what the scene hands them (a document Node, its NodeShapes, its issues) and keep
+nothing else. Painting is cheap: fonts, pens, paths and elided text are prepared when the
+node or its report changes, never per frame, and far-out zoom levels skip the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontDatabase,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+    QPixmap,
+    QPolygonF,
+    QStaticText,
+    QTextOption,
+    QTransform,
+)
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from app.icons import category_icon
+from blocks.spec import BlockSpec, Param, Port, format_shape
+from projects.document import Link, Node
+from projects.shapes import NodeShapes, TensorInfo
+from projects.validation import Issue
+
+GRID = 20.0
+NODE_WIDTH = 180.0
+NODE_HEIGHT = 126.0  # every block with up to three ports a side; more ports stretch it
+HEADER = 30.0
+RADIUS = 8.0
+PAD = 12.0
+PORT_SPACING = 20.0
+PORT_RADIUS = 5.0
+PORT_HIT = 10.0  # ports are easier to grab than they look
+ROW = 15.0
+META_BASELINE = HEADER + 17
+PARAM_BASELINES = (HEADER + 34, HEADER + 49)
+PARAMS_MIDDLE = HEADER + 37.5  # the middle of the two parameter rows
+SEPARATOR_FROM_BOTTOM = 37.0
+FOOTER_BASELINES = (22.0, 8.0)  # shape and parameter count, from the bottom edge
+# A cubic whose control points rise by h peaks at 3h/4: clear a block's top by ~28 px.
+ARC_LIFT = (HEADER + (NODE_HEIGHT - HEADER) / 2 + 28) / 0.75
+OVERVIEW_LOD = 0.12  # below this, blocks are plain cards; above it up to TEXT_LOD, a big title
+TEXT_LOD = 0.45  # below this zoom, blocks are drawn as coloured cards without text
+LABEL_LOD = 0.6  # below this zoom, wires drop their shape labels
+PENDING = "…"
+
+CATEGORY_COLOURS = {
+    "Input/Output": "#3b82f6",
+    "Core": "#6366f1",
+    "Normalization": "#0ea5e9",
+    "Convolution": "#10b981",
+    "Pooling": "#14b8a6",
+    "Reshaping": "#f59e0b",
+    "Merging": "#f97316",
+    "Sequence": "#8b5cf6",
+    "Attention": "#ec4899",
+    "Graph": "#22c55e",
+    "GAN": "#ef4444",
+}
+KIND_COLOURS = {"tensor": "#64748b", "graph": "#16a34a"}
+WIRE_COLOURS = {"tensor": "#8a9ab0", "graph": "#22c55e"}
+ACCENT = "#2563eb"
+ERROR = "#ef4444"
+WARNING = "#f59e0b"
+TEXT = "#1e293b"
+MUTED = "#64748b"
+FAINT = "#94a3b8"
+
+
+class _Style:
+    """Fonts, metrics, pens and brushes shared by every item (made once, after QApplication)."""
+
+    def __init__(self) -> None:
+        def font(size: float, weight: QFont.Weight = QFont.Weight.Normal,
+                 base: QFont | None = None) -> QFont:
+            f = QFont(base) if base is not None else QFont()
+            f.setPixelSize(round(size))
+            f.setWeight(weight)
+            f.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
+            return f
+
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.title = font(13, QFont.Weight.DemiBold)
+        self.meta = font(11)
+        self.body = font(12)
+        self.mono = font(11.5, base=mono)
+        self.port = font(10, QFont.Weight.Medium)
+        self.wire = font(10, QFont.Weight.Medium, base=mono)
+        self.badge = font(11, QFont.Weight.Bold)
+        self.overview = font(28, QFont.Weight.DemiBold)
+        self.title_metrics = QFontMetricsF(self.title)
+        self.meta_metrics = QFontMetricsF(self.meta)
+        self.body_metrics = QFontMetricsF(self.body)
+        self.mono_metrics = QFontMetricsF(self.mono)
+        self.port_metrics = QFontMetricsF(self.port)
+        self.wire_metrics = QFontMetricsF(self.wire)
+
+        self.text = QColor(TEXT)
+        self.muted = QColor(MUTED)
+        self.faint = QColor(FAINT)
+        self.white = QColor("#ffffff")
+        self.title_pen = QPen(QColor("#ffffff"))
+        self.card = QBrush(QColor("#ffffff"))
+        self.shadow = QBrush(QColor(15, 23, 42, 22))
+        self.shadow_near = QBrush(QColor(15, 23, 42, 18))
+        self.border = QPen(QColor("#d5dbe3"), 1.0)
+        self.border_hover = QPen(QColor("#aab4c3"), 1.0)
+        self.border_error = QPen(QColor(ERROR), 1.5)
+        self.selected = QPen(QColor(ACCENT), 2.0)
+        self.halo = QPen(QColor(37, 99, 235, 60), 6.0)
+        self.separator = QPen(QColor("#eef1f5"), 1.0)
+        for pen in (self.border, self.border_hover, self.border_error, self.selected,
+                    self.halo, self.separator):
+            pen.setCosmetic(False)
+        self.error = QColor(ERROR)
+        self.warning = QColor(WARNING)
+        self.kind = {k: QColor(v) for k, v in KIND_COLOURS.items()}
+        self.optional_port = {k: QPen(c, 2.0) for k, c in self.kind.items()}
+        self.wire_pen = {k: _hairline(QColor(v)) for k, v in WIRE_COLOURS.items()}
+        self.wire_pen["graph"].setDashPattern([6.0, 4.0])
+        self.wire_selected = _round_pen(QColor(ACCENT), 3.0)
+        self.wire_hover = {k: _round_pen(QColor(v).darker(125), 2.5)
+                           for k, v in WIRE_COLOURS.items()}
+        self.drag_wire = _round_pen(QColor(ACCENT), 2.0)
+        self.drag_wire.setDashPattern([5.0, 3.0])
+        self.label_brush = QBrush(QColor(255, 255, 255, 235))
+        self.label_pen = QPen(QColor("#dbe1e8"), 1.0)
+        self.label_text = QColor("#475569")
+        self.port_ring = QPen(QColor("#ffffff"), 1.5)
+        self.port_target = QPen(QColor(ACCENT), 2.0)
+        self.port_glow = QBrush(QColor(37, 99, 235, 55))
+
+
+def _round_pen(colour: QColor, width: float) -> QPen:
+    pen = QPen(colour, width)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    return pen
+
+
+def _hairline(colour: QColor) -> QPen:
+    """A one-pixel cosmetic pen: Qt strokes these on a fast path, some 20 times quicker
+    than a wide antialiased pen, which matters when hundreds of long wires cross the view."""
+    pen = QPen(colour, 1.0)
+    pen.setCosmetic(True)
+    return pen
+
+
+@cache
+def style() -> _Style:
+    return _Style()
+
+
+@cache
+def category_colour(category: str) -> QColor:
+    return QColor(CATEGORY_COLOURS.get(category, "#64748b"))
+
+
+@cache
+def category_pixmap(category: str) -> QPixmap:
+    """The category icon rendered once at twice its size, for crisp drawing when zoomed."""
+    pixmap = category_icon(category).pixmap(36, 36)
+    pixmap.setDevicePixelRatio(2.0)
+    return pixmap
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def key_params(node: Node, limit: int = 3) -> list[str]:
+    """Up to ``limit`` short texts such as ``units 64`` or ``relu``: what a reader looks for.
+
+    Chosen in this order: the first parameter, the activation, whatever differs from its
+    default, the second parameter; shown in declaration order. Booleans appear only when
+    not default.
+    """
+    spec = node.spec
+    texts: dict[str, str] = {}
+    for param in spec.params:
+        text = _param_text(param, node.params[param.name])
+        if text is not None:
+            texts[param.name] = text
+    names = [p.name for p in spec.params]
+    changed = [p.name for p in spec.params if node.params[p.name] != p.default]
+    chosen: list[str] = []
+    for name in [*names[:1], "activation", *changed, *names[1:2]]:
+        if name in texts and name not in chosen and len(chosen) < limit:
+            chosen.append(name)
+    return [texts[n] for n in names if n in chosen]
+
+
+def _param_text(param: Param, value: Any) -> str | None:
+    if value is None or (param.type == "bool" and value == param.default):
+        return None
+    if param.type == "bool":
+        return param.name if value else f"no {param.name}"
+    if param.type == "choice":
+        return str(value)
+    if param.type == "shape":
+        return format_shape(value)
+    if param.type == "text":
+        return value or None
+    if param.type == "float":
+        return f"{param.name} {value:g}"
+    if value == 0 and value == param.default:
+        return None  # a 0 default is a "same as" sentinel (pooling strides), not news
+    return f"{param.name} {value}"
+
+
+def compact_shape(info: TensorInfo) -> str:
+    """What a wire carries, without the batch axis: ``8×8×32``, ``?×32``, ``scalar``."""
+    dims = info.shape[1:]
+    if not dims:
+        return "scalar"
+    return "×".join("?" if d is None else str(d) for d in dims)
+
+
+def params_text(count: int) -> str:
+    return f"{count:,} param" + ("" if count == 1 else "s")
+
+
+def _drop(item: QGraphicsItem) -> None:
+    """Take a child item out of its block and its scene."""
+    if item.scene() is not None:
+        item.scene().removeItem(item)
+    item.setParentItem(None)
+
+
+def _wrap(parts: Sequence[str], metrics: QFontMetricsF, width: float, lines: int) -> list[str]:
+    """Join ``parts`` with " · " into at most ``lines`` lines no wider than ``width``."""
+    rows: list[str] = []
+    current = ""
+    for part in parts:
+        candidate = f"{current} · {part}" if current else part
+        if not current or metrics.horizontalAdvance(candidate) <= width:
+            current = candidate
+            continue
+        rows.append(current)
+        current = part
+    if current:
+        rows.append(current)
+    if len(rows) > lines:
+        rows = [*rows[:lines - 1], " · ".join(rows[lines - 1:])]
+    return [metrics.elidedText(r, Qt.TextElideMode.ElideRight, width) for r in rows]
+
+
+# ----------------------------------------------------------------------------- ports
+
+
+class PortItem(QGraphicsItem):
+    """A connection point: a circle for tensors, a diamond for graphs; hollow if optional."""
+
+    NORMAL, COMPATIBLE, INCOMPATIBLE, TARGET = range(4)
+
+    def __init__(self, parent: NodeItem, port: Port, is_output: bool) -> None:
+        super().__init__(parent)
+        self.node_item = parent
+        self.port = port
+        self.name = port.name
+        self.kind = port.kind
+        self.is_output = is_output
+        self._state = self.NORMAL
+        self._hover = False
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setZValue(2)
+        side = "output" if is_output else "input"
+        optional = ", optional" if port.optional else ""
+        doc = f"\n{port.doc}" if port.doc else ""
+        self.setToolTip(f"{side} '{port.name}' ({port.kind}{optional}){doc}")
+        self._glyph = self._make_glyph(PORT_RADIUS)
+        self._glyph_big = self._make_glyph(PORT_RADIUS + 1.5)
+
+    @property
+    def node_id(self) -> str:
+        return self.node_item.node_id
+
+    def _make_glyph(self, r: float) -> QPainterPath:
+        path = QPainterPath()
+        if self.kind == "graph":
+            r += 1.0
+            path.addPolygon(QPolygonF([QPointF(0, -r), QPointF(r, 0), QPointF(0, r),
+                                       QPointF(-r, 0), QPointF(0, -r)]))
+        else:
+            path.addEllipse(QPointF(0, 0), r, r)
+        return path
+
+    def boundingRect(self) -> QRectF:
+        edge = PORT_HIT + 1
+        return QRectF(-edge, -edge, 2 * edge, 2 * edge)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addEllipse(QPointF(0, 0), PORT_HIT, PORT_HIT)
+        return path
+
+    def set_state(self, state: int) -> None:
+        if state != self._state:
+            self._state = state
+            self.setOpacity(0.25 if state == self.INCOMPATIBLE else 1.0)
+            self.update()
+
+    @property
+    def state(self) -> int:
+        return self._state
+
+    def hoverEnterEvent(self, event) -> None:
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hover = False
+        self.update()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        s = style()
+        colour = s.kind[self.kind]
+        big = self._hover or self._state in (self.COMPATIBLE, self.TARGET)
+        if self._state in (self.COMPATIBLE, self.TARGET):
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(s.port_glow)
+            glow = PORT_HIT if self._state == self.TARGET else PORT_HIT - 2
+            painter.drawEllipse(QPointF(0, 0), glow, glow)
+        painter.setPen(s.port_target if self._state == self.TARGET else s.port_ring)
+        painter.setBrush(s.white if self.port.optional else colour)
+        painter.drawPath(self._glyph_big if big else self._glyph)
+        if self.port.optional:
+            painter.setPen(s.optional_port[self.kind])
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(self._glyph if not big else self._glyph_big)
+
+
+# ----------------------------------------------------------------------------- badges
+
+
+class BadgeItem(QGraphicsItem):
+    """The top-right error (red circle, "!") or warning (amber triangle) of a block."""
+
+    SIZE = 18.0
+
+    def __init__(self, parent: NodeItem) -> None:
+        super().__init__(parent)
+        self.severity: str | None = None
+        self._issues: tuple[Issue, ...] = ()
+        self.setZValue(3)
+        self.setVisible(False)
+        half = self.SIZE / 2
+        self._triangle = QPainterPath()
+        self._triangle.addPolygon(QPolygonF([QPointF(0, -half), QPointF(half + 1, half - 1),
+                                             QPointF(-half - 1, half - 1), QPointF(0, -half)]))
+
+    def set_issues(self, issues: Sequence[Issue]) -> None:
+        key = tuple(issues)
+        if key == self._issues:
+            return
+        self._issues = key
+        if not issues:
+            self.severity = None
+            self.setVisible(False)
+            self.setToolTip("")
+            return
+        errors = [i for i in issues if i.severity == "error"]
+        self.severity = "error" if errors else "warning"
+        ordered = errors + [i for i in issues if i.severity != "error"]
+        self.setToolTip("\n".join(f"{i.severity.capitalize()}: {i.message}" for i in ordered))
+        self.setVisible(True)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        half = self.SIZE / 2 + 2
+        return QRectF(-half, -half, 2 * half, 2 * half)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        s = style()
+        painter.setPen(QPen(s.white, 2.0))
+        half = self.SIZE / 2
+        if self.severity == "error":
+            painter.setBrush(s.error)
+            painter.drawEllipse(QPointF(0, 0), half, half)
+            mark = QRectF(-half, -half, self.SIZE, self.SIZE)
+        else:
+            painter.setBrush(s.warning)
+            painter.drawPath(self._triangle)
+            mark = QRectF(-half, -half + 2.5, self.SIZE, self.SIZE)
+        painter.setPen(s.white)
+        painter.setFont(s.badge)
+        painter.drawText(mark, Qt.AlignmentFlag.AlignCenter, "!")
+
+
+# ----------------------------------------------------------------------------- blocks
+
+
+class NodeItem(QGraphicsItem):
+    """One block: header in its category colour, key parameters, output shape, parameters."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__()
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+                      | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(1)
+        self.node_id = node.id
+        self.node = node
+        self.links: set[LinkItem] = set()
+        self.inputs: dict[str, PortItem] = {}
+        self.outputs: dict[str, PortItem] = {}
+        self.badge = BadgeItem(self)
+        self.snap = False  # set by the scene; applies to moves made by dragging
+        self._syncing = False
+        self._hover = False
+        self._width = NODE_WIDTH
+        self._height = NODE_HEIGHT
+        self._shapes: NodeShapes | None = None
+        self._pending = True
+        self.shape_text = "→ " + PENDING
+        self.params_text = PENDING + " params"
+        self._error = False
+        self._port_labels: list[tuple[QPointF, str]] = []
+        self._paint_rows: list[tuple[QFont, QColor, QPointF, str]] = []
+        self._footer_rows: list[tuple[QFont, QColor, QPointF, str]] = []
+        self.set_node(node)
+
+    # ---- geometry
+
+    @property
+    def width(self) -> float:
+        return self._width
+
+    @property
+    def height(self) -> float:
+        return self._height
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-4, -4, self._width + 8, self._height + 8)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(0, 0, self._width, self._height), RADIUS, RADIUS)
+        return path
+
+    def port_scene_pos(self, name: str, is_output: bool) -> QPointF:
+        port = (self.outputs if is_output else self.inputs).get(name)
+        local = port.pos() if port else QPointF(self._width if is_output else 0,
+                                                self._height / 2)
+        return self.pos() + local
+
+    def ports(self) -> list[PortItem]:
+        return [*self.inputs.values(), *self.outputs.values()]
+
+    # ---- mirroring the document
+
+    def set_node(self, node: Node) -> None:
+        """Lay out the block for ``node`` (new parameters may add or remove ports)."""
+        self.prepareGeometryChange()
+        self.node = node
+        spec = node.spec
+        self._header_colour = category_colour(spec.category)
+        self._icon = category_pixmap(spec.category)
+        inputs, outputs = node.input_ports(), node.output_ports()
+        most = max(len(inputs), len(outputs), 1)
+        self._height = max(NODE_HEIGHT, HEADER + most * PORT_SPACING + 2 * PAD)
+        self.inputs = self._place_ports(self.inputs, inputs, False)
+        self.outputs = self._place_ports(self.outputs, outputs, True)
+        self.badge.setPos(self._width - 3, 3)
+        rect = QRectF(0, 0, self._width, self._height)
+        self._outline = QPainterPath()
+        self._outline.addRoundedRect(rect, RADIUS, RADIUS)
+        self._shadows = (rect.adjusted(-1, 1, 1, 4), rect.adjusted(0, 0.5, 0, 1.5))
+        header = QPainterPath()
+        header.addRect(QRectF(0, 0, self._width, HEADER))
+        self._header = self._outline.intersected(header)
+        self._tooltip(node, spec)
+        self._layout_text()
+        self.sync_position(node.position)
+        for link in self.links:
+            link.update_path()
+        self.update()
+
+    def _port_ys(self, count: int, is_output: bool) -> list[float]:
+        """Where a side's ports go. One port sits mid-body, so chains of blocks wire up
+        straight. Several inputs sit beside the parameter rows and several outputs beside
+        the footer rows, so no text row has labels on both sides."""
+        middle = HEADER + (self._height - HEADER) / 2
+        if count <= 1:
+            return [middle]
+        if self._height > NODE_HEIGHT:  # a block stretched by its ports: spread them out
+            top = middle - (count - 1) * PORT_SPACING / 2
+            return [top + i * PORT_SPACING for i in range(count)]
+        if is_output:
+            last = self._height - FOOTER_BASELINES[1] - 4
+            return [last - (count - 1 - i) * ROW for i in range(count)]
+        top = PARAMS_MIDDLE - (count - 1) * PORT_SPACING / 2
+        return [top + i * PORT_SPACING for i in range(count)]
+
+    def _place_ports(self, existing: dict[str, PortItem], ports: tuple[Port, ...],
+                     is_output: bool) -> dict[str, PortItem]:
+        placed: dict[str, PortItem] = {}
+        for port, y in zip(ports, self._port_ys(len(ports), is_output), strict=False):
+            item = existing.pop(port.name, None)
+            if item is None or item.port != port:
+                if item is not None:
+                    _drop(item)
+                item = PortItem(self, port, is_output)
+            item.setPos(self._width if is_output else 0.0, y)
+            placed[port.name] = item
+        for item in existing.values():
+            _drop(item)
+        return placed
+
+    def _tooltip(self, node: Node, spec: BlockSpec) -> None:
+        params = "\n".join(f"  {k} = {format_shape(v) if isinstance(v, tuple) else v}"
+                           for k, v in node.params.items())
+        self.setToolTip(f"{node.title or spec.title} ({node.id}) — {spec.title}\n{spec.doc}"
+                        + (f"\n{params}" if params else ""))
+
+    def _layout_text(self) -> None:
+        """Elide and place every line once; ``paint`` only draws the prepared rows."""
+        s = style()
+        node, spec = self.node, self.node.spec
+        self._port_labels = []
+        left = self._labels(list(self.inputs.values()), False)
+        right = self._labels(list(self.outputs.values()), True)
+
+        def span(baseline: float) -> tuple[float, float]:
+            """The free (x, width) of a text row: beside any port label level with it."""
+            top, bottom = baseline - 11, baseline + 3
+            lo = PAD + max((w for y, w in left if y - 5 < bottom and y + 5 > top), default=0)
+            hi = self._width - PAD - max((w for y, w in right if y - 5 < bottom and y + 5 > top),
+                                         default=0)
+            return lo, hi - lo
+
+        title = node.title or spec.title
+        self._title = s.title_metrics.elidedText(title, Qt.TextElideMode.ElideRight,
+                                                 self._width - 2 * PAD - 24)
+        self._overview = QStaticText(title)
+        self._overview.setTextFormat(Qt.TextFormat.PlainText)
+        self._overview.setTextWidth(self._width - 2 * PAD)
+        self._overview.setTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+        self._overview.prepare(QTransform(), s.overview)
+        x, width = span(META_BASELINE)
+        rows = [(s.meta, s.muted, QPointF(x, META_BASELINE), s.meta_metrics.elidedText(
+            f"{node.id} · {spec.title}", Qt.TextElideMode.ElideRight, width))]
+        narrowest = min(span(b)[1] for b in PARAM_BASELINES)
+        lines = _wrap(key_params(node), s.body_metrics, narrowest, len(PARAM_BASELINES))
+        for baseline, line in zip(PARAM_BASELINES, lines, strict=False):
+            x, width = span(baseline)
+            rows.append((s.body, s.text, QPointF(x, baseline), s.body_metrics.elidedText(
+                line, Qt.TextElideMode.ElideRight, width)))
+        self._paint_rows = rows
+        self._separator_y = self._height - SEPARATOR_FROM_BOTTOM
+        self._footer_baselines = [self._height - b for b in FOOTER_BASELINES]
+        self._footer_spans = [span(b) for b in self._footer_baselines]
+        self._layout_footer()
+
+    def _labels(self, ports: list[PortItem], right: bool) -> list[tuple[float, float]]:
+        """Name the ports of a side that has several; returns each label's y and inset."""
+        if len(ports) < 2:
+            return []
+        metrics = style().port_metrics
+        insets = []
+        for port in ports:
+            width = metrics.horizontalAdvance(port.name)
+            x = self._width - 10 - width if right else 10
+            self._port_labels.append((QPointF(x, port.y() + 3.5), port.name))
+            insets.append((port.y(), width + 6))
+        return insets
+
+    def set_report(self, shapes: NodeShapes | None, issues: Sequence[Issue],
+                   pending: bool) -> None:
+        """Show what validation found; repaints only when something visible changed."""
+        if pending:
+            shapes, issues = None, ()
+        error = any(i.severity == "error" for i in issues)
+        if (shapes, pending, error) != (self._shapes, self._pending, self._error):
+            self._shapes, self._pending, self._error = shapes, pending, error
+            self._layout_footer()
+            self.update()
+        self.badge.set_issues(issues)
+
+    def _layout_footer(self) -> None:
+        s = style()
+        shapes = self._shapes
+        shape_colour = count_colour = s.muted
+        if shapes is None:
+            shape, count = PENDING, PENDING + " params"
+        elif shapes.outputs:
+            shape, count = str(next(iter(shapes.outputs.values()))), params_text(shapes.params)
+            shape_colour = s.text
+        elif shapes.error:
+            shape, count = "?", "cannot be built"
+            shape_colour = count_colour = s.error
+        elif shapes.waiting:
+            shape, count = "?", "waiting for its inputs"
+        else:
+            shape, count = "–", params_text(shapes.params)
+        self.shape_text = f"→ {shape}"
+        self.params_text = count
+        (x1, w1), (x2, w2) = self._footer_spans
+        y1, y2 = self._footer_baselines
+        self._footer_rows = [
+            (s.mono, shape_colour, QPointF(x1, y1),
+             s.mono_metrics.elidedText(self.shape_text, Qt.TextElideMode.ElideRight, w1)),
+            (s.meta, count_colour, QPointF(x2, y2),
+             s.meta_metrics.elidedText(count, Qt.TextElideMode.ElideRight, w2)),
+        ]
+
+    def texts(self) -> list[str]:
+        """Every line the block shows (for tests and accessibility)."""
+        return [self._title, *(r[3] for r in self._paint_rows), self.shape_text,
+                self.params_text, *(label for _, label in self._port_labels)]
+
+    def sync_position(self, position: tuple[float, float]) -> None:
+        """Put the item where the document says, without snapping."""
+        self._syncing = True
+        try:
+            self.setPos(QPointF(*position))
+        finally:
+            self._syncing = False
+
+    # ---- Qt
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
+        # Returning ``value`` rather than calling the base class: PySide's base
+        # itemChange mishandles reference counts for child-item changes.
+        kind = QGraphicsItem.GraphicsItemChange
+        if change == kind.ItemPositionChange and self.snap and not self._syncing:
+            return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
+        if change == kind.ItemPositionHasChanged:
+            for link in self.links:
+                link.update_path()
+        elif change == kind.ItemSelectedHasChanged:
+            self.setZValue(2 if value else 1)
+        return value
+
+    def hoverEnterEvent(self, event) -> None:
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hover = False
+        self.update()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        s = style()
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        selected = self.isSelected()
+        painter.setPen(Qt.PenStyle.NoPen)
+        if lod >= TEXT_LOD:
+            far, near = self._shadows
+            painter.setBrush(s.shadow)
+            painter.drawRoundedRect(far, RADIUS + 1, RADIUS + 1)
+            painter.setBrush(s.shadow_near)
+            painter.drawRoundedRect(near, RADIUS, RADIUS)
+        if selected:
+            painter.setPen(s.halo)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(self._outline)
+        painter.setPen(s.selected if selected else s.border_error if self._error
+                       else s.border_hover if self._hover else s.border)
+        painter.setBrush(s.card)
+        painter.drawPath(self._outline)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self._header_colour)
+        painter.drawPath(self._header)
+        if selected:  # the header hides the top of the outline; redraw it over
+            painter.setPen(s.selected)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(self._outline)
+        if lod < TEXT_LOD:
+            if lod >= OVERVIEW_LOD:  # zoomed far out: one big title is what can be read
+                painter.setFont(s.overview)
+                painter.setPen(s.text)
+                height = min(self._overview.size().height(), self._height - HEADER - 8)
+                top = HEADER + (self._height - HEADER - height) / 2
+                painter.setClipRect(QRectF(0, HEADER, self._width, self._height - HEADER))
+                painter.drawStaticText(QPointF(PAD, top), self._overview)
+                painter.setClipping(False)
+            return
+        painter.drawPixmap(QPointF(9, (HEADER - 18) / 2), self._icon)
+        painter.setFont(s.title)
+        painter.setPen(s.title_pen)
+        painter.drawText(QPointF(33, HEADER / 2 + 4.5), self._title)
+        for font, colour, point, text in self._paint_rows:
+            painter.setFont(font)
+            painter.setPen(colour)
+            painter.drawText(point, text)
+        painter.setPen(s.separator)
+        painter.drawLine(QPointF(PAD, self._separator_y), QPointF(self._width - PAD,
+                                                                  self._separator_y))
+        for font, colour, point, text in self._footer_rows:
+            painter.setFont(font)
+            painter.setPen(colour)
+            painter.drawText(point, text)
+        if self._port_labels:
+            painter.setFont(s.port)
+            painter.setPen(s.muted)
+            for point, text in self._port_labels:
+                painter.drawText(point, text)
+
+
+# ----------------------------------------------------------------------------- wires
+
+
+def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
+    """A horizontal-tangent cubic from an output to an input.
+
+    Long wires between blocks on one row arc over the blocks they skip (a residual
+    connection reads as a bridge, not as a wire hidden behind the next block).
+    """
+    dx = end.x() - start.x()
+    dy = end.y() - start.y()
+    pull = max(40.0, abs(dx) * 0.45) if dx >= 0 else max(80.0, min(200.0, -dx * 0.5))
+    path = QPainterPath(start)
+    if dx > NODE_WIDTH * 1.5 and abs(dy) < NODE_HEIGHT * 0.5:
+        top = min(start.y(), end.y()) - ARC_LIFT
+        path.cubicTo(QPointF(start.x() + pull * 0.5, top), QPointF(end.x() - pull * 0.5, top),
+                     end)
+    else:
+        path.cubicTo(QPointF(start.x() + pull, start.y()), QPointF(end.x() - pull, end.y()),
+                     end)
+    return path
+
+
+class LinkItem(QGraphicsItem):
+    """A wire from an output port to an input port, labelled with the shape it carries."""
+
+    def __init__(self, link: Link, source: NodeItem, target: NodeItem, kind: str) -> None:
+        super().__init__()
+        self.link = link
+        self.source = source
+        self.target = target
+        self.kind = kind
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(0)
+        self._hover = False
+        self._path = QPainterPath()
+        self._hit = QPainterPath()
+        self._bounds = QRectF()
+        self.label = ""
+        self._label_rect = QRectF()
+        self._label_visible = False
+        self.update_path()
+
+    def set_label(self, info: TensorInfo | None) -> None:
+        label = compact_shape(info) if info is not None else ""
+        if label != self.label:
+            self.label = label
+            self.setToolTip(f"{info} {info.dtype}{' sparse' if info.sparse else ''}"
+                            if info is not None else "")
+            self.update_path()
+
+    def update_path(self) -> None:
+        self.prepareGeometryChange()
+        start = self.source.port_scene_pos(self.link.source_port, True)
+        end = self.target.port_scene_pos(self.link.target_port, False)
+        self._path = wire_path(start, end)
+        stroker = QPainterPathStroker()
+        stroker.setWidth(12.0)
+        self._hit = stroker.createStroke(self._path)
+        bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3)
+        self._label_visible = False
+        if self.label:
+            metrics = style().wire_metrics
+            w = metrics.horizontalAdvance(self.label) + 8
+            h = metrics.height() + 3
+            mid = self._path.pointAtPercent(0.5)
+            self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+            blocked = self._label_rect.adjusted(-1, 0, 1, 0)
+            self._label_visible = not (
+                blocked.intersects(self.source.sceneBoundingRect().adjusted(4, 4, -4, -4))
+                or blocked.intersects(self.target.sceneBoundingRect().adjusted(4, 4, -4, -4)))
+            if self._label_visible:
+                bounds = bounds.united(self._label_rect.adjusted(-1, -1, 1, 1))
+        self._bounds = bounds
+        self.update()
+
+    def path(self) -> QPainterPath:
+        return self._path
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
+        # A rubber band selects blocks; wires it happens to cross stay unselected, so that
+        # Delete after a band selection removes blocks, not unrelated wires.
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedChange and value and any(
+                not view.rubberBandRect().isNull() for view in self.scene().views()):
+            return False
+        return value
+
+    def label_shown(self) -> bool:
+        return self._label_visible
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        return self._hit
+
+    def hoverEnterEvent(self, event) -> None:
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hover = False
+        self.update()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        s = style()
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if self.isSelected() or self._hover:
+            painter.setPen(s.wire_selected if self.isSelected() else s.wire_hover[self.kind])
+            painter.drawPath(self._path)
+        else:  # three offset hairlines look like a 2 px wire and cost a tenth of one
+            painter.setPen(s.wire_pen[self.kind])
+            painter.drawPath(self._path)
+            if lod >= TEXT_LOD:
+                step = 0.9 / lod
+                painter.translate(step, 0)
+                painter.drawPath(self._path)
+                painter.translate(-step, step)
+                painter.drawPath(self._path)
+                painter.translate(0, -step)
+        if not self._label_visible or lod < LABEL_LOD:
+            return
+        painter.setPen(s.label_pen)
+        painter.setBrush(s.label_brush)
+        radius = self._label_rect.height() / 2
+        painter.drawRoundedRect(self._label_rect, radius, radius)
+        painter.setFont(s.wire)
+        painter.setPen(s.label_text)
+        painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+class DragWireItem(QGraphicsItem):
+    """The dashed wire that follows the mouse while a new connection is dragged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setZValue(10)
+        self._path = QPainterPath()
+        self._bounds = QRectF()
+
+    def set_ends(self, start: QPointF, end: QPointF, from_output: bool) -> None:
+        self.prepareGeometryChange()
+        self._path = wire_path(start, end) if from_output else wire_path(end, start)
+        self._bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        painter.setPen(style().drag_wire)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)

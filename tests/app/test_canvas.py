@@ -1,0 +1,667 @@
+"""The canvas, driven as a user would: real mouse and key events on the view's viewport.
+
+Every gesture must end as editor calls (one undo command each), and the scene must mirror
+the document whichever way it changed.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDropEvent, QGuiApplication, QImage, QPainter, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+import resources
+from app.canvas import BLOCK_MIME_TYPE, CanvasScene, CanvasView
+from app.canvas.items import (
+    HEADER,
+    NODE_HEIGHT,
+    NODE_WIDTH,
+    LinkItem,
+    NodeItem,
+    PortItem,
+    compact_shape,
+)
+from app.editor import Editor
+from projects import clipboard, files
+from projects.document import Project
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+def example(name: str) -> Project:
+    return files.load(resources.examples_dir() / f"{name}.deepwire")
+
+
+@pytest.fixture
+def editor(qtbot) -> Editor:
+    editor = Editor()
+    editor.replace_project(example("cnn_digits"), None)
+    return editor
+
+
+@pytest.fixture
+def canvas(qtbot, editor) -> tuple[CanvasScene, CanvasView]:
+    scene = CanvasScene(editor)
+    view = CanvasView(scene)
+    view.resize(1200, 700)
+    view.show()
+    qtbot.addWidget(view)
+    qtbot.waitExposed(view)
+    view.centerOn(QPointF(500, 60))
+    return scene, view
+
+
+def show(editor: Editor, project: Project, canvas) -> None:
+    editor.replace_project(project, None)
+    scene, view = canvas
+    view.fit_to_view()
+    view.reset_zoom()
+    view.centerOn(scene.items_bounding_rect().center())
+
+
+# ----------------------------------------------------------------------------- gestures
+
+
+def at(view: CanvasView, point: QPointF) -> QPoint:
+    """The viewport position showing scene ``point``."""
+    return view.mapFromScene(point)
+
+
+def port_point(scene: CanvasScene, node_id: str, port: str, output: bool) -> QPointF:
+    return scene.node_item(node_id).port_scene_pos(port, output)
+
+
+def centre(scene: CanvasScene, node_id: str) -> QPointF:
+    return scene.node_item(node_id).sceneBoundingRect().center()
+
+
+def drag(qtbot, view: CanvasView, start: QPoint, end: QPoint,
+         button: Qt.MouseButton = LEFT,
+         modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+         steps: int = 6) -> None:
+    """Press, move in steps with the button held, release: what a hand on a mouse does.
+
+    Offscreen, ``QTest.mouseMove`` after ``mousePress`` carries the held button, so items
+    move and rubber bands grow exactly as with a real mouse.
+    """
+    viewport = view.viewport()
+    qtbot.mousePress(viewport, button, modifiers, start)
+    for i in range(1, steps + 1):
+        qtbot.mouseMove(viewport, start + (end - start) * (i / steps))
+    qtbot.mouseRelease(viewport, button, modifiers, end)
+
+
+def drag_wire(qtbot, canvas, source: tuple[str, str], target: tuple[str, str]) -> None:
+    scene, view = canvas
+    start = at(view, port_point(scene, *source, True))
+    end = at(view, port_point(scene, *target, False))
+    drag(qtbot, view, start, end)
+
+
+def positions(scene: CanvasScene) -> dict[str, tuple[float, float]]:
+    return {item.node_id: (item.x(), item.y()) for item in scene.node_items()}
+
+
+def document_positions(editor: Editor) -> dict[str, tuple[float, float]]:
+    return {i: n.position for i, n in editor.project.nodes.items()}
+
+
+def assert_mirrors(scene: CanvasScene, editor: Editor) -> None:
+    assert positions(scene) == document_positions(editor)
+    assert sorted(i.link for i in scene.link_items()) == editor.project.links
+    for item in scene.link_items():
+        link = item.link
+        assert item.path().pointAtPercent(0) == port_point(scene, link.source,
+                                                           link.source_port, True)
+        assert item.path().pointAtPercent(1) == port_point(scene, link.target,
+                                                           link.target_port, False)
+
+
+def small_project(*blocks_: str) -> Project:
+    """Blocks in a row, 260 px apart, unwired."""
+    project = Project()
+    for i, block in enumerate(blocks_):
+        project.add_node(block, position=(i * 260.0, 0.0))
+    return project
+
+
+# ----------------------------------------------------------------------------- mirroring
+
+
+def test_scene_mirrors_direct_document_edits(canvas, editor) -> None:
+    scene, _ = canvas
+    assert len(scene.node_items()) == 9 and len(scene.link_items()) == 8
+    project = editor.project
+    project.add_node("dense", {"units": 8}, (100.0, 300.0), node_id="n10")
+    project.add_link("n5", "out", "n10", "in")
+    project.move_node("n3", (470.0, 40.0))
+    assert_mirrors(scene, editor)
+    project.set_params("n10", {"units": 32})
+    assert "units 32 · relu" in scene.node_item("n10").texts()
+    project.remove_node("n4")
+    assert scene.node_item("n4") is None
+    assert_mirrors(scene, editor)
+    assert len(scene.link_items()) == 7
+
+
+def test_scene_mirrors_undo_and_redo(canvas, editor) -> None:
+    scene, _ = canvas
+    before = positions(scene)
+    new = editor.add_block("dense", (100.0, 300.0))
+    editor.connect("n5", "out", new, "in")
+    editor.move_nodes({"n2": ((230.0, 0.0), (240.0, 60.0))})
+    editor.remove_nodes(["n6"])
+    assert_mirrors(scene, editor)
+    stack = editor.undo_stack
+    while stack.canUndo():
+        stack.undo()
+        assert_mirrors(scene, editor)
+    assert positions(scene) == before
+    while stack.canRedo():
+        stack.redo()
+        assert_mirrors(scene, editor)
+    assert scene.node_item("n6") is None and scene.node_item(new) is not None
+
+
+def test_replacing_the_project_rebuilds_the_scene(canvas, editor) -> None:
+    scene, _ = canvas
+    editor.replace_project(example("transformer_classifier"), None)
+    assert len(scene.node_items()) == 20 and len(scene.link_items()) == 23
+    assert_mirrors(scene, editor)
+
+
+# ----------------------------------------------------------------------------- wiring
+
+
+def test_dragging_an_output_onto_an_input_connects_them(qtbot, canvas, editor) -> None:
+    show(editor, small_project("input", "dense", "output"), canvas)
+    drag_wire(qtbot, canvas, ("n1", "out"), ("n2", "in"))
+    assert [(k.source, k.target) for k in editor.project.links] == [("n1", "n2")]
+    assert editor.undo_stack.count() == 1
+    assert editor.undo_stack.text(0) == "Connect"
+    assert_mirrors(canvas[0], editor)
+    editor.undo_stack.undo()
+    assert editor.project.links == [] and canvas[0].link_items() == []
+
+
+def test_a_wire_can_be_drawn_backwards_from_a_free_input(qtbot, canvas, editor) -> None:
+    show(editor, small_project("input", "dense"), canvas)
+    scene, view = canvas
+    drag(qtbot, view, at(view, port_point(scene, "n2", "in", False)),
+         at(view, port_point(scene, "n1", "out", True)))
+    assert [(k.source, k.target) for k in editor.project.links] == [("n1", "n2")]
+
+
+def test_escape_abandons_a_wire(qtbot, canvas, editor) -> None:
+    show(editor, small_project("input", "dense"), canvas)
+    scene, view = canvas
+    viewport = view.viewport()
+    start = at(view, port_point(scene, "n1", "out", True))
+    end = at(view, port_point(scene, "n2", "in", False))
+    qtbot.mousePress(viewport, LEFT, pos=start)
+    qtbot.mouseMove(viewport, end)
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
+    qtbot.mouseRelease(viewport, LEFT, pos=end)
+    assert editor.project.links == [] and editor.undo_stack.count() == 0
+    assert all(p.state == PortItem.NORMAL for item in scene.node_items() for p in item.ports())
+
+
+def test_dropping_a_wire_on_a_block_uses_its_free_input(qtbot, canvas, editor) -> None:
+    show(editor, small_project("input", "dense"), canvas)
+    scene, view = canvas
+    drag(qtbot, view, at(view, port_point(scene, "n1", "out", True)),
+         at(view, centre(scene, "n2")))
+    assert [(k.source, k.target_port) for k in editor.project.links] == [("n1", "in")]
+
+
+def test_while_dragging_compatible_ports_highlight_and_others_dim(qtbot, canvas, editor
+                                                                 ) -> None:
+    show(editor, small_project("input", "graph_convolution", "dense"), canvas)
+    scene, view = canvas
+    gcn = scene.node_item("n2")
+    viewport = view.viewport()
+    start = at(view, port_point(scene, "n1", "out", True))
+    qtbot.mousePress(viewport, LEFT, pos=start)
+    qtbot.mouseMove(viewport, start + QPoint(60, 30))
+    assert gcn.inputs["features"].state == PortItem.COMPATIBLE
+    assert gcn.inputs["adjacency"].state == PortItem.INCOMPATIBLE
+    assert gcn.inputs["adjacency"].opacity() < 0.5
+    assert scene.node_item("n3").inputs["in"].state == PortItem.COMPATIBLE
+    qtbot.mouseMove(viewport, at(view, port_point(scene, "n2", "features", False)))
+    assert gcn.inputs["features"].state == PortItem.TARGET
+    qtbot.mouseRelease(viewport, LEFT, pos=at(view, port_point(scene, "n2", "features",
+                                                              False)))
+    assert all(p.state == PortItem.NORMAL for item in scene.node_items() for p in item.ports())
+    assert [(k.source, k.target_port) for k in editor.project.links] == [("n1", "features")]
+
+
+def test_wiring_a_tensor_into_a_graph_port_is_refused(qtbot, canvas, editor) -> None:
+    show(editor, small_project("input", "graph_convolution"), canvas)
+    with qtbot.waitSignal(canvas[0].statusMessage) as message:
+        drag_wire(qtbot, canvas, ("n1", "out"), ("n2", "adjacency"))
+    assert "kinds differ" in message.args[0]
+    assert editor.project.links == [] and canvas[0].link_items() == []
+    assert editor.undo_stack.count() == 0
+
+
+def test_a_wire_that_would_make_a_loop_is_refused(qtbot, canvas, editor) -> None:
+    show(editor, small_project("dense", "dense"), canvas)
+    editor.connect("n1", "out", "n2", "in")
+    with qtbot.waitSignal(canvas[0].statusMessage) as message:
+        drag_wire(qtbot, canvas, ("n2", "out"), ("n1", "in"))
+    assert "loop" in message.args[0]
+    assert len(editor.project.links) == 1 and editor.undo_stack.count() == 1
+
+
+def test_releasing_a_wire_on_empty_canvas_adds_nothing(qtbot, canvas, editor) -> None:
+    show(editor, small_project("input", "dense"), canvas)
+    scene, view = canvas
+    start = at(view, port_point(scene, "n1", "out", True))
+    drag(qtbot, view, start, start + QPoint(0, 200))
+    assert editor.project.links == [] and editor.undo_stack.count() == 0
+    assert [i for i in scene.items() if not isinstance(i, NodeItem | PortItem)
+            and i.parentItem() is None] == []  # the dragged wire is gone too
+
+
+def test_pulling_a_wire_off_an_input_moves_or_removes_it(qtbot, canvas, editor) -> None:
+    show(editor, small_project("input", "dense", "dense"), canvas)
+    scene, view = canvas
+    editor.connect("n1", "out", "n2", "in")
+    drag(qtbot, view, at(view, port_point(scene, "n2", "in", False)),
+         at(view, port_point(scene, "n3", "in", False)))
+    assert [(k.source, k.target) for k in editor.project.links] == [("n1", "n3")]
+    assert editor.undo_stack.text(editor.undo_stack.count() - 1) == "Reconnect"
+    drag(qtbot, view, at(view, port_point(scene, "n3", "in", False)),
+         at(view, port_point(scene, "n3", "in", False)) + QPoint(0, 250))
+    assert editor.project.links == []
+    editor.undo_stack.undo()
+    editor.undo_stack.undo()
+    assert [(k.source, k.target) for k in editor.project.links] == [("n1", "n2")]
+    assert_mirrors(scene, editor)
+
+
+def test_wires_can_be_selected_and_deleted(qtbot, canvas, editor) -> None:
+    scene, view = canvas
+    wire = scene.link_item(editor.project.links_into("n3")[0])
+    middle = wire.path().pointAtPercent(0.3)
+    qtbot.mouseClick(view.viewport(), LEFT, pos=at(view, middle))
+    assert scene.selected_links() == [wire.link] and scene.selected_node_ids() == []
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert editor.project.links_into("n3") == []
+    assert editor.undo_stack.text(0) == "Disconnect"
+    saved = files.dumps(editor.project)
+    wire = scene.link_item(editor.project.links_into("n8")[0])
+    wire.setSelected(True)
+    scene.node_item("n5").setSelected(True)
+    view.delete_selection()  # a block and an unrelated wire: one undo step
+    assert editor.undo_stack.count() == 2 and editor.undo_stack.text(1) == "Delete"
+    editor.undo_stack.undo()
+    assert files.dumps(editor.project) == saved
+
+
+# ----------------------------------------------------------------------------- selecting, moving
+
+
+def test_dragging_two_selected_blocks_is_one_move(qtbot, canvas, editor) -> None:
+    scene, view = canvas
+    view.snap_to_grid = False
+    before = document_positions(editor)
+    scene.select_nodes(["n2", "n3"])
+    start = at(view, centre(scene, "n2"))
+    drag(qtbot, view, start, start + QPoint(100, 60))
+    zoom = view.zoom
+    for node_id in ("n2", "n3"):
+        x, y = before[node_id]
+        assert editor.project.node(node_id).position == pytest.approx(
+            (x + 100 / zoom, y + 60 / zoom))
+    assert document_positions(editor)["n4"] == before["n4"]
+    assert editor.undo_stack.count() == 1
+    assert editor.undo_stack.text(0) == "Move 2 blocks"
+    assert_mirrors(scene, editor)
+    editor.undo_stack.undo()
+    assert document_positions(editor) == before
+    assert positions(scene) == before
+    assert_mirrors(scene, editor)
+
+
+def test_a_click_without_moving_changes_nothing(qtbot, canvas, editor) -> None:
+    scene, view = canvas
+    qtbot.mouseClick(view.viewport(), LEFT, pos=at(view, centre(scene, "n3")))
+    assert scene.selected_node_ids() == ["n3"]
+    assert editor.undo_stack.count() == 0
+
+
+def test_snap_to_grid_rounds_moves(qtbot, canvas, editor) -> None:
+    scene, view = canvas
+    view.snap_to_grid = True
+    start = at(view, centre(scene, "n3"))
+    drag(qtbot, view, start, start + QPoint(33, 47))
+    x, y = editor.project.node("n3").position
+    assert x % 20 == 0 and y % 20 == 0
+    assert (x, y) != (460.0, 0.0)
+    assert_mirrors(scene, editor)
+
+
+def test_rubber_band_selects_the_blocks_inside(qtbot, canvas, editor) -> None:
+    scene, view = canvas
+    n2, n3 = (scene.node_item(i).sceneBoundingRect() for i in ("n2", "n3"))
+    start = at(view, QPointF(n2.left() - 20, n2.top() - 30))
+    end = at(view, QPointF(n3.right() + 20, n3.bottom() + 30))
+    with qtbot.waitSignal(scene.selectionChangedIds):
+        drag(qtbot, view, start, end)
+    assert scene.selected_node_ids() == ["n2", "n3"]
+    assert scene.selected_links() == []  # the band crosses wires; it selects only blocks
+    assert editor.undo_stack.count() == 0
+
+
+def test_ctrl_click_toggles_a_block(qtbot, canvas, editor) -> None:
+    scene, view = canvas
+    viewport, ctrl = view.viewport(), Qt.KeyboardModifier.ControlModifier
+    qtbot.mouseClick(viewport, LEFT, pos=at(view, centre(scene, "n2")))
+    qtbot.mouseClick(viewport, LEFT, ctrl, at(view, centre(scene, "n4")))
+    assert scene.selected_node_ids() == ["n2", "n4"]
+    qtbot.mouseClick(viewport, LEFT, ctrl, at(view, centre(scene, "n2")))
+    assert scene.selected_node_ids() == ["n4"]
+
+
+def test_selection_is_reported_as_sorted_ids(qtbot, canvas) -> None:
+    scene, _ = canvas
+    with qtbot.waitSignal(scene.selectionChangedIds) as signal:
+        scene.select_nodes(["n9", "n10", "n2"])
+    assert signal.args == [["n2", "n9"]]
+
+
+def test_double_click_activates_a_block(qtbot, canvas) -> None:
+    scene, view = canvas
+    with qtbot.waitSignal(scene.nodeActivated) as signal:
+        qtbot.mouseDClick(view.viewport(), LEFT, pos=at(view, centre(scene, "n6")))
+    assert signal.args == ["n6"]
+
+
+# ----------------------------------------------------------------------------- deleting, clipboard
+
+
+def test_delete_key_removes_the_selection_and_undo_restores_it(qtbot, canvas, editor) -> None:
+    scene, view = canvas
+    saved = files.dumps(editor.project)
+    scene.select_nodes(["n3", "n4"])
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert "n3" not in editor.project.nodes and "n4" not in editor.project.nodes
+    assert len(editor.project.links) == 5
+    assert editor.undo_stack.count() == 1
+    assert_mirrors(scene, editor)
+    editor.undo_stack.undo()
+    assert files.dumps(editor.project) == saved
+    assert_mirrors(scene, editor)
+    scene.select_nodes(["n5"])
+    qtbot.keyClick(view, Qt.Key.Key_Backspace)
+    assert "n5" not in editor.project.nodes
+
+
+def test_copy_and_paste_give_new_ids_and_bring_inner_wires(qtbot, canvas, editor) -> None:
+    scene, view = canvas
+    scene.select_nodes(["n2", "n3"])
+    text = view.copy_selection()
+    mime = QGuiApplication.clipboard().mimeData()
+    assert mime.hasFormat(clipboard.MIME_TYPE) and mime.text() == text
+    new = view.paste(text)
+    assert new == ["n10", "n11"] and scene.selected_node_ids() == ["n10", "n11"]
+    assert [(k.source, k.target) for k in editor.project.links_into("n11")] == [("n10", "n11")]
+    assert editor.project.links_into("n10") == []
+    assert editor.project.node("n10").position == (270.0, 40.0)
+    again = view.paste(text)
+    assert editor.project.node(again[0]).position == (310.0, 80.0)  # cascades
+    assert_mirrors(scene, editor)
+
+
+def test_paste_at_a_point_and_under_the_mouse(qtbot, canvas, editor) -> None:
+    scene, view = canvas
+    scene.select_nodes(["n2"])
+    text = view.copy_selection()
+    ids = view.paste(text, QPointF(600, 400))
+    assert editor.project.node(ids[0]).position == (600.0, 400.0)
+    qtbot.mouseMove(view.viewport(), at(view, QPointF(200, 300)))
+    ids = view.paste(text)
+    assert editor.project.node(ids[0]).position == (200.0, 300.0)
+
+
+def test_cut_and_duplicate(qtbot, canvas, editor) -> None:
+    scene, view = canvas
+    scene.select_nodes(["n6", "n7"])
+    new = view.duplicate_selection()
+    assert len(new) == 2 and scene.selected_node_ids() == new
+    assert [(k.source, k.target) for k in editor.project.links_into(new[1])] == [tuple(new)]
+    text = view.cut_selection()
+    assert set(new).isdisjoint(editor.project.nodes)
+    assert [n["id"] for n in clipboard.fragment_nodes(text)] == new
+    assert editor.undo_stack.count() == 2
+
+
+# ----------------------------------------------------------------------------- zoom and pan
+
+
+def wheel(view: CanvasView, pos: QPoint, delta: int) -> None:
+    event = QWheelEvent(QPointF(pos), QPointF(view.viewport().mapToGlobal(pos)), QPoint(0, 0),
+                        QPoint(0, delta), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), event)
+
+
+def scene_at(view: CanvasView, pos: QPoint) -> QPointF:
+    return view.viewportTransform().inverted()[0].map(QPointF(pos))
+
+
+def test_wheel_zooms_around_the_cursor(canvas) -> None:
+    _, view = canvas
+    cursor = QPoint(250, 180)
+    under = scene_at(view, cursor)
+    wheel(view, cursor, 120)
+    assert view.zoom == pytest.approx(1.25)
+    after = scene_at(view, cursor)
+    assert abs(after.x() - under.x()) * view.zoom <= 1 and abs(after.y() - under.y()) * \
+        view.zoom <= 1
+    for _ in range(30):
+        wheel(view, QPoint(900, 500), -120)
+    assert view.zoom == pytest.approx(0.05)
+    for _ in range(60):
+        wheel(view, cursor, 240)
+    assert view.zoom == pytest.approx(4.0)
+
+
+def test_fit_to_view_shows_every_block(canvas, editor) -> None:
+    scene, view = canvas
+    editor.replace_project(example("transformer_classifier"), None)
+    view.set_zoom(3.0)
+    view.fit_to_view()
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert visible.contains(scene.items_bounding_rect())
+    assert view.zoom < 1
+    editor.replace_project(small_project("dense"), None)
+    view.fit_to_view()
+    assert view.zoom == 1.0  # a small graph is not blown up
+    view.center_on_node("n1")
+    middle, node = scene_at(view, view.viewport().rect().center()), centre(scene, "n1")
+    assert (middle.x(), middle.y()) == pytest.approx((node.x(), node.y()), abs=1.5)
+
+
+def test_zoom_actions(canvas) -> None:
+    _, view = canvas
+    view.zoom_in()
+    assert view.zoom == pytest.approx(1.25)
+    view.zoom_out()
+    view.zoom_out()
+    assert view.zoom == pytest.approx(0.8)
+    view.reset_zoom()
+    assert view.zoom == 1.0
+
+
+def test_middle_button_drag_pans(qtbot, canvas, editor) -> None:
+    scene, view = canvas
+    before = scene_at(view, QPoint(300, 300))
+    drag(qtbot, view, QPoint(300, 300), QPoint(420, 250), Qt.MouseButton.MiddleButton)
+    after = scene_at(view, QPoint(300, 300))
+    assert (after.x() - before.x(), after.y() - before.y()) == pytest.approx((-120, 50))
+    assert editor.undo_stack.count() == 0 and scene.selected_node_ids() == []
+
+
+def test_space_drag_pans_even_over_a_block(qtbot, canvas, editor) -> None:
+    scene, view = canvas
+    view.setFocus()
+    start = at(view, centre(scene, "n3"))
+    before = scene_at(view, start)
+    qtbot.keyPress(view, Qt.Key.Key_Space)
+    drag(qtbot, view, start, start + QPoint(80, 40))
+    qtbot.keyRelease(view, Qt.Key.Key_Space)
+    after = scene_at(view, start)
+    assert (after.x() - before.x(), after.y() - before.y()) == pytest.approx((-80, -40))
+    assert editor.undo_stack.count() == 0
+
+
+# ----------------------------------------------------------------------------- palette drops
+
+
+def drop(view: CanvasView, block_id: str, pos: QPoint) -> bool:
+    """Deliver a palette drag's drop at ``pos``; returns whether the view accepted it."""
+    mime = QMimeData()
+    mime.setData(BLOCK_MIME_TYPE, block_id.encode("utf-8"))
+    event = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, LEFT,
+                       Qt.KeyboardModifier.NoModifier)
+    view.dropEvent(event)
+    return event.isAccepted()
+
+
+def test_dropping_a_palette_entry_places_the_block_there(canvas, editor) -> None:
+    scene, view = canvas
+    view.snap_to_grid = False
+    point = scene_at(view, QPoint(400, 500))
+    assert drop(view, "multi_head_attention", QPoint(400, 500))
+    node = editor.project.node("n10")
+    assert node.block == "multi_head_attention"
+    assert node.position == pytest.approx((point.x(), point.y()), abs=0.01)
+    assert scene.selected_node_ids() == ["n10"]
+    view.snap_to_grid = True
+    drop(view, "dense", QPoint(333, 517))
+    x, y = editor.project.node("n11").position
+    assert x % 20 == 0 and y % 20 == 0
+    point = scene_at(view, QPoint(333, 517))
+    assert abs(x - point.x()) <= 10 and abs(y - point.y()) <= 10
+    assert editor.undo_stack.count() == 2
+    assert not drop(view, "no_such_block", QPoint(100, 100))
+    assert len(editor.project.nodes) == 11
+
+
+# ----------------------------------------------------------------------------- report
+
+
+@pytest.fixture
+def ready(editor) -> Editor:
+    editor.set_tensorflow_ready()
+    return editor
+
+
+def test_blocks_show_pending_shapes_until_tensorflow_is_ready(canvas, editor) -> None:
+    scene, _ = canvas
+    item = scene.node_item("n2")
+    assert item.shape_text == "→ …" and not item.badge.isVisible()
+    assert all(link.label == "" for link in scene.link_items())
+    editor.set_tensorflow_ready()
+    assert item.shape_text == "→ (None, 8, 8, 32)" and item.params_text == "320 params"
+
+
+def test_shapes_counts_and_wire_labels_equal_the_report(canvas, ready) -> None:
+    scene, _ = canvas
+    for name in ("cnn_digits", "transformer_classifier", "gcn_karate"):
+        ready.replace_project(example(name), None)
+        report = ready.report
+        assert report is not None and report.ok
+        for node_id, shapes in report.shapes.items():
+            item = scene.node_item(node_id)
+            first = next(iter(shapes.outputs.values()))
+            assert item.shape_text == f"→ {first}"
+            assert item.params_text == f"{shapes.params:,} params"
+            assert item.shape_text in item.texts() and item.params_text in item.texts()
+            assert not item.badge.isVisible()
+        for link_item in scene.link_items():
+            link = link_item.link
+            carried = report.shapes[link.source].outputs[link.source_port]
+            assert link_item.label == compact_shape(carried)
+            assert str(carried) in link_item.toolTip()
+    assert scene.node_item("n4").params_text == "34 params"
+
+
+def test_wire_labels_show_where_there_is_room(canvas, ready) -> None:
+    scene, _ = canvas
+    ready.auto_layout(scene.item_sizes())
+    assert all(item.label_shown() for item in scene.link_items())
+    label = scene.link_item(ready.project.links_into("n3")[0])
+    assert label.label == "8×8×32"
+
+
+def test_badges_show_errors_and_warnings_with_their_messages(qtbot, canvas, ready) -> None:
+    scene, _ = canvas
+    dense = ready.add_block("dense", (300.0, 300.0))
+    ready.validate_now()
+    badge = scene.node_item(dense).badge
+    assert badge.isVisible() and badge.severity == "error"
+    assert "input 'in' is not connected" in badge.toolTip()
+    assert scene.node_item(dense).shape_text == "→ ?"
+    ready.connect("n8", "out", dense, "in")
+    ready.validate_now()
+    assert badge.isVisible() and badge.severity == "warning"
+    assert "does not lead to an Output" in badge.toolTip()
+    ready.set_param("n3", "pool_size", 16)  # bigger than the 8×8 image
+    ready.validate_now()
+    broken = scene.node_item("n3").badge
+    assert broken.severity == "error"
+    message = next(i.message for i in ready.report.for_node("n3"))
+    assert "output size would be zero or negative" in message
+    assert message in broken.toolTip()
+    assert scene.node_item("n4").shape_text == "→ ?" and not scene.node_item("n4").badge \
+        .isVisible()  # waits for its input; only the cause is flagged
+    ready.undo_stack.undo()
+    ready.validate_now()
+    assert not broken.isVisible()
+    ready.replace_project(example("cnn_digits"), None)
+    assert not any(i.badge.isVisible() for i in scene.node_items())
+
+
+# ----------------------------------------------------------------------------- drawing
+
+
+def test_blocks_keep_a_tidy_size(canvas, editor) -> None:
+    scene, _ = canvas
+    editor.replace_project(small_project("dense", "multi_head_attention", "concatenate"),
+                           None)
+    sizes = scene.item_sizes()
+    assert sizes["n1"] == sizes["n2"] == (NODE_WIDTH, NODE_HEIGHT)
+    assert NODE_HEIGHT <= 130
+    editor.set_param("n3", "num_inputs", 8)
+    height = scene.item_sizes()["n3"][1]
+    assert height > NODE_HEIGHT
+    ys = [p.y() for p in scene.node_item("n3").inputs.values()]
+    assert len(ys) == 8 and ys == sorted(ys) and ys[0] > HEADER and ys[-1] < height
+    mha = scene.node_item("n2")
+    assert {"query", "value", "key", "out", "weights"} <= set(mha.texts())
+    assert mha.inputs["value"].port.optional
+
+
+def test_painting_at_every_zoom_level(canvas, ready) -> None:
+    """Paint code runs at every level of detail without error (errors fail the test)."""
+    scene, view = canvas
+    for name in ("transformer_classifier", "gcn_karate"):
+        ready.replace_project(example(name), None)
+        scene.select_nodes(["n2"])
+        for zoom in (0.08, 0.3, 1.0, 2.5):
+            view.set_zoom(zoom)
+            image = QImage(view.viewport().size(), QImage.Format.Format_ARGB32_Premultiplied)
+            painter = QPainter(image)
+            view.render(painter)
+            painter.end()
+            assert not image.isNull()
+    graph_wire = next(i for i in scene.link_items() if i.kind == "graph")
+    assert isinstance(graph_wire, LinkItem)
