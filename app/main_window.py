@@ -1,53 +1,510 @@
-"""Deepwire's main window."""
+"""Deepwire's main window: palette, canvas, inspector, problems, summary and history."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox
+from pathlib import Path
 
-import blocks
-from app.catalog_view import BlockCatalog, BlockPage
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QUndoView,
+    QVBoxLayout,
+    QWidget,
+)
+
+import resources
+from app.autosave import AutoSaver
+from app.canvas.scene import CanvasScene
+from app.canvas.view import CanvasView
+from app.editor import Editor
 from app.icons import icon
+from app.inspector import Inspector
+from app.palette import BlockPage, BlockPalette
+from app.panels import ProblemsPanel, SummaryPanel
+from projects import clipboard, files
+from projects.document import DocumentError
+
+MAX_RECENT = 10
+FILE_FILTER = "Deepwire projects (*.deepwire)"
+
+
+def example_title(path: Path) -> str:
+    """The example's project name, for menus (read without building the project)."""
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("name") or path.stem
+    except (OSError, ValueError):
+        return path.stem
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
-        self.setWindowTitle("Deepwire")
+        self.settings = settings or QSettings()
+        self.editor = Editor(self)
         self.setWindowIcon(icon("deepwire"))
-        self.resize(1200, 760)
-        self.catalog = BlockCatalog()
-        dock = QDockWidget("Blocks", self, objectName="blocksDock")
-        dock.setWidget(self.catalog)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        self.resizeDocks([dock], [300], Qt.Orientation.Horizontal)
-        self.page = BlockPage()
-        self.setCentralWidget(self.page)
-        self.catalog.blockSelected.connect(self.page.show_block)
+        self.resize(1400, 860)
+        self.setDockNestingEnabled(True)
+
+        self.scene = CanvasScene(self.editor)
+        self.view = CanvasView(self.scene)
+        self.setCentralWidget(self.view)
+        self.palette = BlockPalette()
+        self.inspector = Inspector(self.editor)
+        self.problems = ProblemsPanel(self.editor)
+        self.summary = SummaryPanel(self.editor)
+        self.history = QUndoView(self.editor.undo_stack)
+        self.history.setEmptyLabel("Opened")
+        self.docks: dict[str, QDockWidget] = {}
+        self._add_dock("palette", "Blocks", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock("inspector", "Inspector", self.inspector,
+                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self._add_dock("summary", "Model summary", self.summary,
+                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self._add_dock("problems", "Problems", self.problems,
+                       Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._add_dock("history", "History", self.history,
+                       Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["problems"], self.docks["history"])
+        self.docks["problems"].raise_()
+        self.resizeDocks([self.docks["palette"], self.docks["inspector"]], [260, 340],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["problems"]], [150], Qt.Orientation.Vertical)
+        self.splitDockWidget(self.docks["inspector"], self.docks["summary"],
+                             Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["inspector"], self.docks["summary"]], [560, 200],
+                         Qt.Orientation.Vertical)
+
+        self._status_widgets()
+        self._actions()
         self._menus()
-        self.statusBar().showMessage(f"{len(blocks.all_specs())} block types")
-        first = self.catalog.tree.topLevelItem(0).child(0)
-        self.catalog.tree.setCurrentItem(first)
+        self._toolbar()
+        self._connect()
+        self.autosaver = AutoSaver(self.editor, parent=self)
+        self._restore_layout()
+        self._update_title()
+
+    # ---- construction
+
+    def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self, objectName=f"{key}Dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+
+    def _status_widgets(self) -> None:
+        self.validity_label = QLabel()
+        self.tensorflow_label = QLabel("Loading TensorFlow…")
+        for label in (self.validity_label, self.tensorflow_label):
+            label.setContentsMargins(8, 0, 8, 0)
+            self.statusBar().addPermanentWidget(label)
+
+    def _action(self, text: str, slot, shortcut=None, icon_name: str | None = None,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcuts(shortcut if isinstance(shortcut, list) else [shortcut])
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _actions(self) -> None:
+        keys = QKeySequence.StandardKey
+        self.new_action = self._action("&New", self.new_project, keys.New,
+                                       tip="Start a blank project")
+        self.open_action = self._action("&Open…", self.open_dialog, keys.Open)
+        self.save_action = self._action("&Save", self.save, keys.Save)
+        self.save_as_action = self._action("Save &As…", self.save_as, keys.SaveAs)
+        self.export_python_action = self._action("Python script…", self.export_python,
+                                                 tip="A standalone Keras script")
+        self.export_keras_action = self._action(".keras model…", self.export_keras)
+        self.quit_action = self._action("&Quit", self.close, keys.Quit)
+        self.undo_action = self.editor.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts(keys.Undo)
+        self.redo_action = self.editor.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.cut_action = self._action("Cu&t", self.cut, keys.Cut)
+        self.copy_action = self._action("&Copy", self.copy, keys.Copy)
+        self.paste_action = self._action("&Paste", self.paste, keys.Paste)
+        self.duplicate_action = self._action("D&uplicate", self.view.duplicate_selection,
+                                             QKeySequence("Ctrl+D"))
+        self.delete_action = self._action("&Delete", self.delete_selection,
+                                          [QKeySequence.StandardKey.Delete,
+                                           QKeySequence("Backspace")])
+        self.select_all_action = self._action("Select &All", self.select_all, keys.SelectAll)
+        # Canvas edits answer their shortcuts only when the canvas has focus, so Backspace,
+        # Ctrl+C and friends keep working in the inspector's text fields.
+        for action in (self.cut_action, self.copy_action, self.paste_action,
+                       self.duplicate_action, self.delete_action, self.select_all_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.view.addAction(action)
+        self.zoom_in_action = self._action("Zoom &In", self.view.zoom_in, keys.ZoomIn)
+        self.zoom_out_action = self._action("Zoom &Out", self.view.zoom_out, keys.ZoomOut)
+        self.zoom_reset_action = self._action("&Actual Size", self.view.reset_zoom,
+                                              QKeySequence("Ctrl+0"))
+        self.fit_action = self._action("&Fit to Window", self.view.fit_to_view,
+                                       QKeySequence("Ctrl+9"))
+        self.snap_action = self._action("&Snap to Grid", self._toggle_snap)
+        self.snap_action.setCheckable(True)
+        self.snap_action.setChecked(self.settings.value("snapToGrid", True, type=bool))
+        self.view.snap_to_grid = self.snap_action.isChecked()
+        self.reset_layout_action = self._action("Reset &Window Layout", self.reset_layout)
+        self.layout_action = self._action("&Auto-layout", self.auto_layout,
+                                          QKeySequence("Ctrl+L"),
+                                          tip="Arrange the blocks in layers, left to right")
+        self.validate_action = self._action("&Check Model", self.editor.validate_now,
+                                            QKeySequence("Ctrl+B"))
+        self.reference_action = self._action("&Block Reference", self.show_reference,
+                                             keys.HelpContents)
+        self.about_action = self._action("&About Deepwire", self._about)
 
     def _menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About Deepwire", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_action)
+        templates = file_menu.addMenu("New from &Template")
+        for path in resources.example_paths():
+            action = templates.addAction(example_title(path))
+            action.triggered.connect(lambda _=False, p=path: self.new_from_template(p))
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_as_action)
+        export = file_menu.addMenu("&Export")
+        export.addAction(self.export_python_action)
+        export.addAction(self.export_keras_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        edit = bar.addMenu("&Edit")
+        for action in (self.undo_action, self.redo_action, None, self.cut_action,
+                       self.copy_action, self.paste_action, self.duplicate_action,
+                       self.delete_action, None, self.select_all_action):
+            edit.addSeparator() if action is None else edit.addAction(action)
+
+        view = bar.addMenu("&View")
+        for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action,
+                       self.fit_action, None, self.snap_action, None):
+            view.addSeparator() if action is None else view.addAction(action)
+        panels = view.addMenu("&Panels")
+        for dock in self.docks.values():
+            panels.addAction(dock.toggleViewAction())
+        view.addAction(self.reset_layout_action)
+
+        self.model_menu = bar.addMenu("&Model")
+        self.model_menu.addAction(self.validate_action)
+        self.model_menu.addAction(self.layout_action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.reference_action)
+        help_menu.addAction(self.about_action)
+
+    def _toolbar(self) -> None:
+        self.toolbar = self.addToolBar("Main")
+        self.toolbar.setObjectName("mainToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.new_action, self.open_action, self.save_action, None,
+                       self.undo_action, self.redo_action, None, self.layout_action,
+                       self.fit_action):
+            self.toolbar.addSeparator() if action is None else self.toolbar.addAction(action)
+
+    def _connect(self) -> None:
+        editor = self.editor
+        editor.stateChanged.connect(self._update_title)
+        editor.reportChanged.connect(self._update_validity)
+        editor.documentReplaced.connect(self._update_validity)
+        self.scene.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.scene.selectionChangedIds.connect(self.inspector.show_nodes)
+        self.palette.blockActivated.connect(self.add_block_from_palette)
+        self.problems.nodeRequested.connect(self.reveal_node)
+        self.scene.nodeActivated.connect(self._focus_inspector)
+        editor.documentReplaced.connect(lambda: QTimer.singleShot(0, self.view.fit_to_view))
+
+    # ---- status
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.editor.display_name}[*] — Deepwire")
+        self.setWindowModified(self.editor.dirty)
+
+    def _update_validity(self) -> None:
+        report = self.editor.report
+        if report is None:
+            self.validity_label.setText("Shapes pending")
+        elif report.errors:
+            count = len(report.errors)
+            self.validity_label.setText(f"<span style='color:#dc2626'>● {count} "
+                                        f"error{'s' if count != 1 else ''}</span>")
+        else:
+            self.validity_label.setText(f"<span style='color:#16a34a'>● Valid</span> · "
+                                        f"{report.total_params:,} parameters")
+
+    def tensorflow_loaded(self, description: str) -> None:
+        self.tensorflow_label.setText(description)
+        self.editor.set_tensorflow_ready()
+
+    def tensorflow_failed(self, message: str) -> None:
+        self.tensorflow_label.setText("TensorFlow unavailable")
+        QMessageBox.warning(self, "Deepwire", f"{message}\n\nYou can still edit projects; "
+                            "shapes and training need a working TensorFlow.")
+
+    # ---- files
+
+    def _confirm_discard(self) -> bool:
+        """True if the current project may be replaced (saved, discarded or unchanged)."""
+        if not self.editor.dirty:
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes",
+            f"“{self.editor.display_name}” has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_project(self) -> None:
+        if self._confirm_discard():
+            from projects.document import Project
+
+            self.editor.replace_project(Project(), None)
+            self.autosaver.discard()
+
+    def new_from_template(self, path: Path) -> None:
+        """A new, unsaved project copied from an example (saving asks for a file)."""
+        if not self._confirm_discard():
+            return
+        try:
+            project = files.load(path)
+        except files.ProjectFileError as err:
+            self._show_open_error(err)
+            return
+        self.editor.replace_project(project, None)
+
+    def open_dialog(self) -> None:
+        start = str(self.editor.path.parent) if self.editor.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", start, FILE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a file; a broken or newer-format file leaves the current project open."""
+        if not self._confirm_discard():
+            return False
+        try:
+            self.editor.open(path)
+        except files.ProjectFileError as err:
+            self._show_open_error(err)
+            return False
+        self._remember_recent(Path(path))
+        self.autosaver.discard()
+        return True
+
+    def _show_open_error(self, err: files.ProjectFileError) -> None:
+        box = QMessageBox(QMessageBox.Icon.Critical, "Cannot open project",
+                          f"Deepwire cannot open {err.source}.", QMessageBox.StandardButton.Ok,
+                          self)
+        box.setInformativeText("\n".join(str(p) for p in err.problems[:12])
+                               + ("\n…" if len(err.problems) > 12 else ""))
+        box.setDetailedText(str(err))
+        box.exec()
+
+    def save(self) -> bool:
+        if self.editor.path is None:
+            return self.save_as()
+        return self._save_to(self.editor.path)
+
+    def save_as(self) -> bool:
+        start = str(self.editor.path or Path.home() / f"{self.editor.project.name}.deepwire")
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", start, FILE_FILTER)
+        if not path:
+            return False
+        if not path.endswith(files.EXTENSION):
+            path += files.EXTENSION
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self.editor.save(path)
+        except files.ProjectSaveError as err:
+            QMessageBox.critical(self, "Cannot save", str(err))
+            return False
+        self._remember_recent(path)
+        self.autosaver.discard()
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def _remember_recent(self, path: Path) -> None:
+        recent = [p for p in self.recent_files() if Path(p) != path.resolve()]
+        recent.insert(0, str(path.resolve()))
+        self.settings.setValue("recentFiles", recent[:MAX_RECENT])
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recentFiles", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.setEnabled(Path(path).exists())
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not recent:
+            self.recent_menu.addAction("No recent projects").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear List", lambda: self.settings.setValue(
+                "recentFiles", []))
+
+    def export_python(self) -> None:
+        self._export("Python script (*.py)", ".py")
+
+    def export_keras(self) -> None:
+        self._export("Keras model (*.keras)", ".keras")
+
+    def _export(self, file_filter: str, suffix: str) -> None:
+        from projects import export
+        from projects.compiler import CompileError
+
+        if not self.editor.tensorflow_ready:
+            self.statusBar().showMessage("TensorFlow is still loading; try again in a moment",
+                                         5000)
+            return
+        stem = self.editor.path.stem if self.editor.path else self.editor.project.name
+        path, _ = QFileDialog.getSaveFileName(self, "Export", f"{stem}{suffix}", file_filter)
+        if not path:
+            return
+        try:
+            if suffix == ".py":
+                files.atomic_write(Path(path),
+                                   export.export_python(self.editor.project).encode("utf-8"))
+            else:
+                export.export_keras(self.editor.project, path)
+        except CompileError as err:
+            QMessageBox.warning(self, "Cannot export", "The model is not valid yet:\n\n"
+                                + "\n".join(i.message for i in err.issues[:10]))
+            return
+        except (OSError, export.ExportError) as err:
+            QMessageBox.critical(self, "Cannot export", str(err))
+            return
+        self.statusBar().showMessage(f"Exported {path}", 4000)
+
+    # ---- editing
+
+    def selected_ids(self) -> list[str]:
+        return self.scene.selected_node_ids()
+
+    def add_block_from_palette(self, block_id: str) -> None:
+        node_id = self.editor.add_block_after(block_id, self.selected_ids())
+        self.scene.select_nodes([node_id])
+        self.view.center_on_node(node_id)
+
+    def delete_selection(self) -> None:
+        self.view.delete_selection()
+
+    def select_all(self) -> None:
+        self.scene.select_nodes(list(self.editor.project.nodes))
+
+    def copy(self) -> None:
+        self.view.copy_selection()
+
+    def cut(self) -> None:
+        self.view.cut_selection()
+
+    def paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        text = ""
+        if mime.hasFormat(clipboard.MIME_TYPE):
+            text = bytes(mime.data(clipboard.MIME_TYPE).data()).decode("utf-8")
+        elif mime.hasText():
+            text = mime.text()
+        try:
+            self.view.paste(text)
+        except (clipboard.FragmentError, DocumentError) as err:
+            self.statusBar().showMessage(str(err), 5000)
+
+    def auto_layout(self) -> None:
+        self.editor.auto_layout(self.scene.item_sizes())
+        self.view.fit_to_view()
+
+    def reveal_node(self, node_id: str) -> None:
+        self.scene.select_nodes([node_id])
+        self.view.center_on_node(node_id)
+
+    def _focus_inspector(self, node_id: str) -> None:
+        self.inspector.show_nodes([node_id])
+        self.docks["inspector"].show()
+        self.docks["inspector"].raise_()
+        self.inspector.setFocus()
+
+    def _toggle_snap(self, checked: bool) -> None:
+        self.view.snap_to_grid = checked
+        self.settings.setValue("snapToGrid", checked)
+
+    # ---- layout and closing
+
+    def _restore_layout(self) -> None:
+        self._default_state = self.saveState()
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in self.docks.values():
+            dock.show()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._confirm_discard():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.autosaver.discard()
+        event.accept()
+
+    # ---- help
+
+    def show_reference(self) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Block reference")
+        dialog.resize(900, 600)
+        palette = BlockPalette()
+        page = BlockPage()
+        palette.blockSelected.connect(page.show_block)
+        layout = QVBoxLayout(dialog)
+        from PySide6.QtWidgets import QSplitter
+
+        splitter = QSplitter()
+        splitter.addWidget(palette)
+        splitter.addWidget(page)
+        splitter.setSizes([260, 640])
+        layout.addWidget(splitter)
+        first = palette.tree.topLevelItem(0).child(0)
+        palette.tree.setCurrentItem(first)
+        dialog.show()
+        self._reference = dialog
 
     def _about(self) -> None:
         QMessageBox.about(
-            self,
-            "About Deepwire",
-            "<h3>Deepwire</h3><p>Build, train and understand deep-learning models "
-            "without writing code.</p>",
-        )
+            self, "About Deepwire",
+            "<h3>Deepwire</h3><p>Build, train and understand deep-learning models without "
+            "writing code: drag blocks, wire them, watch them learn.</p>")

@@ -1,61 +1,160 @@
-"""The main window's block catalog, driven as a user would: typing and clicking."""
+"""The main window as a user meets it: opening, saving, closing, palette, problems."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 import blocks
+import resources
 from app.main_window import MainWindow
+from projects import files
 
 
-def test_catalog_lists_every_block_by_category(qtbot) -> None:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    assert sorted(window.catalog.visible_block_ids()) == sorted(s.id for s in blocks.all_specs())
-    tree = window.catalog.tree
-    categories = [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
-    assert categories[0] == "Input/Output"
-    assert {"Attention", "Graph", "GAN"} <= set(categories)
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
-def test_search_filters_as_you_type(qtbot) -> None:
-    window = MainWindow()
-    qtbot.addWidget(window)
+@pytest.fixture
+def window(qtbot, settings: QSettings, tmp_path: Path, monkeypatch):
+    monkeypatch.setattr("app.autosave.autosave_folder", lambda: tmp_path / "autosave")
+    window = MainWindow(settings)
+    window.new_from_template(resources.examples_dir() / "cnn_digits.deepwire")
     window.show()
-    qtbot.keyClicks(window.catalog.search, "attention")
-    shown = set(window.catalog.visible_block_ids())
-    assert {"simple_attention", "multi_head_attention"} <= shown
-    assert "dense" not in shown and "conv2d" not in shown
-    window.catalog.search.clear()
-    qtbot.keyClicks(window.catalog.search, "multi-head")
-    assert window.catalog.visible_block_ids() == ["multi_head_attention"]
-    window.catalog.search.clear()
-    qtbot.keyClicks(window.catalog.search, "graph conv")
-    assert set(window.catalog.visible_block_ids()) == {"graph_convolution", "graph_input"}
-    qtbot.keyClicks(window.catalog.search, "zzz")
-    assert window.catalog.visible_block_ids() == []
+    yield window
+    window.editor.undo_stack.setClean()  # closing must not wait on an "unsaved" dialog
+    window.close()
+    window.deleteLater()
 
 
-def test_clicking_a_block_shows_its_page(qtbot) -> None:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    tree = window.catalog.tree
-    target = next(
-        tree.topLevelItem(i).child(j)
-        for i in range(tree.topLevelItemCount())
-        for j in range(tree.topLevelItem(i).childCount())
-        if tree.topLevelItem(i).child(j).text(0) == "Multi-Head Attention"
-    )
-    tree.scrollToItem(target)
-    rect = tree.visualItemRect(target)
+def _answer_next_dialog(button: QMessageBox.StandardButton) -> list[str]:
+    """Press ``button`` on the next message box; returns the texts it showed."""
+    seen: list[str] = []
+
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append(box.text() + "\n" + box.informativeText())
+            box.button(button).click()
+        else:
+            QTimer.singleShot(20, press)
+
+    QTimer.singleShot(0, press)
+    return seen
+
+
+def test_palette_lists_every_block_and_filters_as_you_type(window: MainWindow, qtbot) -> None:
+    palette = window.palette
+    assert sorted(palette.visible_block_ids()) == sorted(s.id for s in blocks.all_specs())
+    qtbot.keyClicks(palette.search, "multi-head")
+    assert palette.visible_block_ids() == ["multi_head_attention"]
+    qtbot.keyClick(palette.search, Qt.Key.Key_Return)  # Enter adds the first match
+    added = max(window.editor.project.nodes, key=lambda i: int(i[1:]))
+    assert window.editor.project.node(added).block == "multi_head_attention"
+
+
+def test_double_click_in_palette_adds_and_wires_after_the_selection(window: MainWindow,
+                                                                   qtbot) -> None:
+    window.scene.select_nodes(["n8"])
+    tree = window.palette.tree
+    dense = next(tree.topLevelItem(i).child(j) for i in range(tree.topLevelItemCount())
+                 for j in range(tree.topLevelItem(i).childCount())
+                 if tree.topLevelItem(i).child(j).text(0) == "Dense")
+    tree.scrollToItem(dense)
+    rect = tree.visualItemRect(dense)
+    # a real double click: press and release, then the second press arrives as a double click
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    text = window.page.toPlainText()
-    assert "Multi-Head Attention" in text
-    assert "num_heads" in text and "must divide d_model" in text
+    qtbot.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    project = window.editor.project
+    assert project.links_into("n10")[0].source == "n8"
+    assert window.scene.selected_node_ids() == ["n10"]
+
+
+def test_title_shows_name_and_unsaved_mark(window: MainWindow) -> None:
+    assert window.windowTitle().startswith("CNN on 8x8 digits")
+    assert not window.isWindowModified()
+    window.editor.set_param("n6", "units", 12)
+    assert window.isWindowModified()
+
+
+def test_open_broken_file_shows_what_and_where_and_keeps_the_project(
+        window: MainWindow, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.deepwire"
+    text = (resources.examples_dir() / "cnn_digits.deepwire").read_text()
+    broken.write_text(text.replace('"units": 64', '"units": -3'))
+    window.editor.set_param("n6", "units", 12)
+    before = files.dumps(window.editor.project)
+    answers = _answer_next_dialog(QMessageBox.StandardButton.Discard)  # unsaved changes?
+    shown = []
+
+    def capture_error() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and "Cannot open" in box.windowTitle():
+            shown.append(box.informativeText())
+            box.button(QMessageBox.StandardButton.Ok).click()
+        else:
+            QTimer.singleShot(20, capture_error)
+
+    QTimer.singleShot(50, capture_error)
+    assert not window.open_path(broken)
+    assert answers and "unsaved changes" in answers[0]
+    assert "nodes[5] (n6).params.units" in shown[0] and "at least 1" in shown[0]
+    assert files.dumps(window.editor.project) == before
+
+
+def test_save_as_then_open_recent(window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "mine.deepwire"
+    monkeypatch.setattr("app.main_window.QFileDialog.getSaveFileName",
+                        lambda *a, **k: (str(target), ""))
+    assert window.save()
+    assert target.read_text() == files.dumps(window.editor.project)
+    assert window.windowTitle().startswith("mine.deepwire")
+    assert window.recent_files()[0] == str(target.resolve())
+
+
+def test_closing_with_unsaved_changes_asks(window: MainWindow) -> None:
+    window.editor.set_param("n6", "units", 12)
+    answers = _answer_next_dialog(QMessageBox.StandardButton.Cancel)
+    assert not window.close()
+    assert answers and "unsaved changes" in answers[0]
+    assert window.isVisible()
+    _answer_next_dialog(QMessageBox.StandardButton.Discard)
+    assert window.close()
+
+
+def test_problem_click_selects_and_centres_the_block(window: MainWindow, qtbot) -> None:
+    window.editor.set_tensorflow_ready()
+    window.editor.remove_nodes(["n4"])  # leaves n5's input unconnected
+    window.editor.validate_now()
+    panel = window.problems
+    row = next(i for i in range(panel.count()) if "n5" in panel.item(i).text())
+    rect = panel.visualItemRect(panel.item(row))
+    qtbot.mouseClick(panel.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.scene.selected_node_ids() == ["n5"]
+    centre = window.view.mapToScene(window.view.viewport().rect().center())
+    assert window.scene.node_item("n5").sceneBoundingRect().adjusted(-60, -60, 60, 60
+                                                                     ).contains(centre)
+
+
+def test_dock_layout_is_remembered(qtbot, settings: QSettings, tmp_path: Path,
+                                   monkeypatch) -> None:
+    monkeypatch.setattr("app.autosave.autosave_folder", lambda: tmp_path / "autosave")
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.show()
+    first.docks["summary"].hide()
+    first.close()
+    second = MainWindow(settings)
+    qtbot.addWidget(second)
+    second.show()
+    assert not second.docks["summary"].isVisible()
+    assert second.docks["inspector"].isVisible()
 
 
 def test_window_opens_without_tensorflow() -> None:

@@ -1,0 +1,106 @@
+"""Training from the GUI: the engine runs on a QThread that owns all TensorFlow work of a run.
+
+Engine events cross to the GUI thread as queued signals; widgets are touched only there.
+Stop, pause and resume go straight to the trainer, which honours them between two steps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from projects.document import Project
+
+
+class _Worker(QObject):
+    """Lives in the training thread; ``run`` blocks there until the run ends."""
+
+    event = Signal(object)
+    done = Signal(object)
+
+    def __init__(self, trainer) -> None:
+        super().__init__()
+        self.trainer = trainer
+
+    @Slot()
+    def run(self) -> None:
+        self.trainer.listener = self.event.emit
+        result = self.trainer.run()
+        self.done.emit(result)
+
+
+class TrainingSession(QObject):
+    """One run at a time. ``event`` re-emits every engine event on the GUI thread."""
+
+    event = Signal(object)
+    started = Signal()
+    finished = Signal(object)  # the last event: Finished or Failed
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread: QThread | None = None
+        self.trainer = None
+        self._worker: _Worker | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.isRunning()
+
+    @property
+    def paused(self) -> bool:
+        return self.trainer is not None and self.trainer.paused
+
+    def start(self, project: Project, project_path: Path | None = None, options=None) -> None:
+        """Train a snapshot of ``project`` (the document may be edited meanwhile)."""
+        if self.running:
+            raise RuntimeError("A run is already going; stop it first")
+        from projects.training import RunOptions, Trainer
+
+        self.trainer = Trainer(project, project_path, options or RunOptions())
+        self.thread = QThread(self)
+        self.thread.setObjectName("deepwire-training")
+        self._worker = _Worker(self.trainer)
+        self._worker.moveToThread(self.thread)
+        self._worker.event.connect(self.event)
+        self._worker.done.connect(self._on_done)
+        self.thread.started.connect(self._worker.run)
+        self.thread.start()
+        self.started.emit()
+
+    def stop(self) -> None:
+        if self.trainer is not None:
+            self.trainer.stop()
+
+    def pause(self) -> None:
+        if self.trainer is not None and self.running:
+            self.trainer.pause()
+
+    def resume(self) -> None:
+        if self.trainer is not None:
+            self.trainer.resume()
+
+    def stop_and_wait(self, timeout_ms: int = 30_000) -> bool:
+        """Stop the run and join its thread; True when the thread has ended."""
+        if self.thread is None:
+            return True
+        self.stop()
+        ended = self.thread.wait(timeout_ms)
+        if ended:
+            self._cleanup()
+        return ended
+
+    def _on_done(self, result) -> None:
+        if self.thread is not None:
+            self.thread.quit()
+            self.thread.wait()
+        self._cleanup()
+        self.finished.emit(result)
+
+    def _cleanup(self) -> None:
+        if self._worker is not None:
+            self._worker.deleteLater()
+            self._worker = None
+        if self.thread is not None:
+            self.thread.deleteLater()
+            self.thread = None
