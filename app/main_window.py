@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSplitter,
+    QTabWidget,
     QUndoView,
     QVBoxLayout,
     QWidget,
@@ -27,6 +29,8 @@ from app.icons import icon
 from app.inspector import Inspector
 from app.palette import BlockPage, BlockPalette
 from app.panels import ProblemsPanel, SummaryPanel
+from app.runs_panel import RunsPanel
+from app.training_session import TrainingSession
 from projects import clipboard, files
 from projects.document import DocumentError
 
@@ -55,7 +59,15 @@ class MainWindow(QMainWindow):
 
         self.scene = CanvasScene(self.editor)
         self.view = CanvasView(self.scene)
-        self.setCentralWidget(self.view)
+        self.session = TrainingSession(self)
+        self.runs_dir_override: Path | None = None  # where runs go, if not beside the file
+        self._run_revision = 0
+        self._training_tab = self._build_training_tab()
+        self.central_tabs = QTabWidget()
+        self.central_tabs.setDocumentMode(True)
+        self.central_tabs.addTab(self.view, "Model")
+        self.central_tabs.addTab(self._training_tab, "Training")
+        self.setCentralWidget(self.central_tabs)
         self.palette = BlockPalette()
         self.inspector = Inspector(self.editor)
         self.problems = ProblemsPanel(self.editor)
@@ -164,6 +176,13 @@ class MainWindow(QMainWindow):
                                           tip="Arrange the blocks in layers, left to right")
         self.validate_action = self._action("&Check Model", self.editor.validate_now,
                                             QKeySequence("Ctrl+B"))
+        self.train_action = self._action("&Train", self.train, QKeySequence("F5"),
+                                         tip="Train the model on its dataset")
+        self.stop_action = self._action("&Stop", self.stop_training, QKeySequence("Shift+F5"),
+                                        tip="Stop the run after the current step")
+        self.pause_action = self._action("&Pause", self.toggle_pause, QKeySequence("F6"),
+                                         tip="Pause or resume the run")
+        self.pause_action.setCheckable(True)
         self.reference_action = self._action("&Block Reference", self.show_reference,
                                              keys.HelpContents)
         self.about_action = self._action("&About Deepwire", self._about)
@@ -206,6 +225,9 @@ class MainWindow(QMainWindow):
         self.model_menu = bar.addMenu("&Model")
         self.model_menu.addAction(self.validate_action)
         self.model_menu.addAction(self.layout_action)
+        self.model_menu.addSeparator()
+        for action in (self.train_action, self.pause_action, self.stop_action):
+            self.model_menu.addAction(action)
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.reference_action)
@@ -218,7 +240,8 @@ class MainWindow(QMainWindow):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for action in (self.new_action, self.open_action, self.save_action, None,
                        self.undo_action, self.redo_action, None, self.layout_action,
-                       self.fit_action):
+                       self.fit_action, None, self.train_action, self.pause_action,
+                       self.stop_action):
             self.toolbar.addSeparator() if action is None else self.toolbar.addAction(action)
 
     def _connect(self) -> None:
@@ -232,6 +255,14 @@ class MainWindow(QMainWindow):
         self.problems.nodeRequested.connect(self.reveal_node)
         self.scene.nodeActivated.connect(self._focus_inspector)
         editor.documentReplaced.connect(lambda: QTimer.singleShot(0, self.view.fit_to_view))
+        editor.documentReplaced.connect(self._update_runs_dir)
+        editor.stateChanged.connect(self._update_runs_dir)
+        editor.documentChanged.connect(self._mark_run_differs)
+        self.session.event.connect(self._on_training_event)
+        self.session.finished.connect(self._on_training_finished)
+        self.dashboard.failureNodeRequested.connect(self.reveal_node)
+        self.runs.runsSelected.connect(self._show_runs)
+        self._update_training_actions()
 
     # ---- status
 
@@ -443,6 +474,9 @@ class MainWindow(QMainWindow):
         self.view.fit_to_view()
 
     def reveal_node(self, node_id: str) -> None:
+        if node_id not in self.editor.project.nodes:
+            return
+        self.central_tabs.setCurrentWidget(self.view)
         self.scene.select_nodes([node_id])
         self.view.center_on_node(node_id)
 
@@ -473,13 +507,127 @@ class MainWindow(QMainWindow):
             dock.show()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.session.running:
+            answer = QMessageBox.question(
+                self, "Training is running",
+                "A training run is going. Stop it and close? The run's folder is kept.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
         if not self._confirm_discard():
             event.ignore()
             return
+        self.session.stop_and_wait()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.autosaver.discard()
         event.accept()
+
+    # ---- training
+
+    def _build_training_tab(self) -> QWidget:
+        from app.dashboard import Dashboard
+
+        self.dashboard = Dashboard()
+        self.runs = RunsPanel()
+        self.run_note = QLabel(wordWrap=True)
+        self.run_note.setStyleSheet("color: #92400e; background: #fef3c7; padding: 6px 10px;"
+                                    " border-radius: 4px;")
+        self.run_note.hide()
+        right = QWidget()
+        layout = QVBoxLayout(right)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.run_note)
+        layout.addWidget(self.dashboard, 1)
+        splitter = QSplitter()
+        splitter.addWidget(self.runs)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([300, 1100])
+        # The plots must not claim width from the docks while the Model tab is shown.
+        splitter.setMinimumSize(320, 240)
+        return splitter
+
+    def runs_dir(self) -> Path:
+        from projects.training import default_runs_dir
+
+        return self.runs_dir_override or default_runs_dir(self.editor.project, self.editor.path)
+
+    def _update_runs_dir(self) -> None:
+        self.runs.set_runs_dir(self.runs_dir())
+
+    def train(self) -> None:
+        """Train a snapshot of the model on a worker thread; editing may go on meanwhile."""
+        if self.session.running:
+            return
+        if not self.editor.tensorflow_ready:
+            self.statusBar().showMessage("TensorFlow is still loading; train in a moment",
+                                         5000)
+            return
+        from projects.training import RunOptions
+
+        self.dashboard.reset()
+        self.dashboard.show_live()
+        self.dashboard.set_block_titles({i: n.label for i, n in
+                                         self.editor.project.nodes.items()})
+        self._run_revision = self.editor.project.revision
+        self.run_note.hide()
+        self.central_tabs.setCurrentWidget(self._training_tab)
+        self.session.start(self.editor.project, self.editor.path,
+                           RunOptions(runs_dir=self.runs_dir()))
+        self._update_training_actions()
+
+    def stop_training(self) -> None:
+        self.session.stop()
+        self.statusBar().showMessage("Stopping after the current step…", 3000)
+
+    def toggle_pause(self) -> None:
+        if self.session.paused:
+            self.session.resume()
+        else:
+            self.session.pause()
+        self._update_training_actions()
+
+    def _on_training_event(self, event) -> None:
+        from projects import events as ev
+
+        self.dashboard.handle(event)
+        if isinstance(event, ev.Failed) and event.node_id in self.editor.project.nodes:
+            self.scene.select_nodes([event.node_id])  # the guilty block, ready on the canvas
+
+    def _on_training_finished(self, result) -> None:
+        from projects import events as ev
+
+        self._update_training_actions()
+        self.runs.refresh()
+        if isinstance(result, ev.Failed):
+            self.statusBar().showMessage(f"Training failed: {result.message}", 8000)
+        else:
+            self.statusBar().showMessage(f"Training {result.status}", 5000)
+
+    def _mark_run_differs(self, _event=None) -> None:
+        if self.session.running and self.editor.project.revision != self._run_revision:
+            self.run_note.setText("The model has changed since this run started; the run "
+                                  "goes on training the model as it was when you pressed "
+                                  "Train.")
+            self.run_note.show()
+
+    def _update_training_actions(self) -> None:
+        running = self.session.running
+        self.train_action.setEnabled(not running)
+        self.stop_action.setEnabled(running)
+        self.pause_action.setEnabled(running)
+        self.pause_action.setChecked(running and self.session.paused)
+        self.pause_action.setText("&Resume" if self.session.paused else "&Pause")
+
+    def _show_runs(self, folders: list[Path]) -> None:
+        from projects.training import read_history
+
+        if self.session.running:
+            return  # the live run keeps the curves
+        self.dashboard.show_history({f.name: read_history(f) for f in folders})
 
     # ---- help
 
