@@ -1,0 +1,143 @@
+"""The live training dashboard: a header and one tab per view, fed one event at a time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QApplication, QTabWidget, QVBoxLayout, QWidget
+
+from app.dashboard.attention import AttentionView
+from app.dashboard.curves import CurvesView
+from app.dashboard.gan import GanView
+from app.dashboard.graph import GraphView
+from app.dashboard.header import ProgressHeader
+from projects import events as ev
+
+TAB_STYLE = """
+QTabWidget::pane { border: 1px solid #e5e7eb; border-radius: 6px; background: white; top: -1px; }
+QTabBar::tab { padding: 6px 16px; margin-right: 2px; color: #4b5563; background: #f3f4f6;
+               border: 1px solid #e5e7eb; border-bottom: none;
+               border-top-left-radius: 6px; border-top-right-radius: 6px; }
+QTabBar::tab:selected { color: #111827; background: white; font-weight: 600; }
+QTabBar::tab:disabled { color: #9ca3af; }
+"""
+
+
+class Dashboard(QWidget):
+    """Watches one training run, or shows past runs' curves (``show_history``).
+
+    ``handle`` takes the engine's events on the GUI thread. The Attention, GAN and Graph
+    tabs appear only when the run has something to show in them.
+    """
+
+    failureNodeRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.header = ProgressHeader()
+        self.header.nodeRequested.connect(self.failureNodeRequested)
+        self.curves = CurvesView()
+        self.attention = AttentionView()
+        self.gan = GanView()
+        self.graph = GraphView()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(False)
+        self.tabs.setStyleSheet(TAB_STYLE)
+        for view, title, tip in (
+                (self.curves, "Curves", "Loss and metrics per batch and per epoch"),
+                (self.attention, "Attention", "Attention maps of the attention blocks"),
+                (self.gan, "GAN", "Generator and discriminator, and generated samples"),
+                (self.graph, "Graph", "Node embeddings and accuracy per node group")):
+            index = self.tabs.addTab(view, title)
+            self.tabs.setTabToolTip(index, tip)
+        self._views = (self.curves, self.attention, self.gan, self.graph)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.header)
+        layout.addWidget(self.tabs, 1)
+        self.reset()
+
+    def handle(self, event: ev.Event) -> None:
+        """Consume one engine event (on the GUI thread)."""
+        self.header.handle(event)
+        for view in self._views:
+            view.handle(event)  # a RunStarted makes each view start afresh
+        if isinstance(event, ev.RunStarted):
+            self._hide_task_tabs()
+            self._on_started(event)
+        elif isinstance(event, ev.AttentionProbe):
+            self._reveal(self.attention)
+        elif isinstance(event, ev.GanProbe):
+            self._reveal(self.gan)
+        elif isinstance(event, ev.EmbeddingProbe):
+            self._reveal(self.graph)
+
+    def _on_started(self, event: ev.RunStarted) -> None:
+        if event.attention_nodes:
+            self._reveal(self.attention)
+        if event.task == "adversarial":
+            self._reveal(self.gan)
+            self.tabs.setCurrentWidget(self.gan)
+        elif event.task == "node_classification":
+            self._reveal(self.graph)
+            self.tabs.setCurrentWidget(self.graph)
+
+    def _reveal(self, view: QWidget) -> None:
+        index = self.tabs.indexOf(view)
+        if not self.tabs.isTabVisible(index):
+            self.tabs.setTabVisible(index, True)
+            self.tabs.setTabEnabled(index, True)
+
+    def tab_shown(self, title: str) -> bool:
+        """Whether the tab titled ``title`` is shown (and enabled)."""
+        for index in range(self.tabs.count()):
+            if self.tabs.tabText(index) == title:
+                return self.tabs.isTabVisible(index) and self.tabs.isTabEnabled(index)
+        raise KeyError(title)
+
+    def reset(self) -> None:
+        """Clear everything for a new run."""
+        self.header.reset()
+        for view in self._views:
+            view.reset()
+        self._hide_task_tabs()
+
+    def _hide_task_tabs(self) -> None:
+        for view in (self.attention, self.gan, self.graph):
+            index = self.tabs.indexOf(view)
+            self.tabs.setTabVisible(index, False)
+            self.tabs.setTabEnabled(index, False)
+        self.tabs.setCurrentWidget(self.curves)
+
+    def show_history(self, histories: dict[str, dict[str, list[float]]]) -> None:
+        """Past runs' per-epoch curves, ``{run name: read_history(run_dir)}``; two overlay."""
+        self.curves.show_history(histories)
+        self.tabs.setCurrentWidget(self.curves)
+
+    def show_live(self) -> None:
+        self.curves.show_live()
+
+    def set_block_titles(self, titles: dict[str, str]) -> None:
+        """Name attention blocks by their canvas titles (``{node_id: title}``)."""
+        self.attention.set_block_titles(titles)
+
+    def current_status(self) -> str:
+        """One line: "No run yet", "Training · epoch 3/12", "Completed in 1:23", "Failed: …"."""
+        return self.header.status()
+
+
+def measure_update_ms(widget, events: Iterable[ev.Event], paint: bool = True) -> list[float]:
+    """Main-thread milliseconds per event: ``widget.handle(event)`` and, with ``paint``, the
+    repaint it causes (for the benchmark "main-thread time per plot update")."""
+    app = QApplication.instance()
+    times = []
+    for event in events:
+        started = time.perf_counter()
+        widget.handle(event)
+        if paint and app is not None:
+            app.processEvents()
+        times.append((time.perf_counter() - started) * 1000.0)
+    return times

@@ -1,0 +1,288 @@
+"""What the dashboard's plots share: the light theme, the colours and growing series.
+
+Plots follow pyqtgraph's ``scrollingPlots.py``: every curve is created once, its points
+live in preallocated numpy arrays that double when full, and each update is one
+``setData`` of views into those arrays, downsampled (peak) and clipped to the view.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QShowEvent
+from PySide6.QtWidgets import QWidget
+
+INK = "#111827"
+MUTED = "#4b5563"
+AXIS = "#9ca3af"
+BORDER = "#e5e7eb"
+GRID = "#eceef1"
+RUN_COLOURS = ("#2563eb", "#ea580c", "#16a34a", "#9333ea", "#0891b2", "#db2777")
+CLASS_COLOURS = ("#2563eb", "#ea580c", "#16a34a", "#dc2626", "#9333ea", "#0891b2",
+                 "#db2777", "#65a30d", "#ca8a04", "#475569")
+# Attention weights are probabilities: white (0) to deep blue (1), legible on white.
+PROBABILITY_MAP = pg.ColorMap([0.0, 0.35, 1.0], ["#f8fafc", "#60a5fa", "#1e3a8a"])
+DEFAULT_SMOOTHING = 0.8
+# Downsampled curves keep ~1.5 points per pixel (pyqtgraph's default, 5, costs 3× the paint).
+POINTS_PER_PIXEL = 1.5
+
+
+def tint(hex_colour: str, strength: float) -> QColor:
+    """``hex_colour`` blended into white, opaque: looks translucent on the white plots but
+    paints many times faster than a translucent pen does on long, jagged curves."""
+    base = QColor(hex_colour)
+    mix = [round(255 - strength * (255 - c)) for c in (base.red(), base.green(), base.blue())]
+    return QColor(*mix)
+
+
+class TickGrid(pg.GraphicsObject):
+    """Faint lines at the major ticks of a plot's axes, drawn inside its view.
+
+    pyqtgraph's own grid (``showGrid``) is painted by the axes across the whole plot, so
+    every curve update repaints them too: ~10× the cost of these few lines.
+    """
+
+    def __init__(self, plot: pg.PlotItem, x: bool = True, y: bool = True) -> None:
+        super().__init__()
+        self._plot = plot
+        self._axes = [name for name, shown in (("bottom", x), ("left", y)) if shown]
+        self._pen = pg.mkPen(GRID, width=1)
+        self._pen.setCosmetic(True)
+        self.setZValue(-1000)
+        plot.addItem(self, ignoreBounds=True)
+        plot.getViewBox().sigRangeChanged.connect(self._follow_range)
+
+    def _follow_range(self) -> None:
+        self.prepareGeometryChange()
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        view = self.getViewBox()
+        return view.viewRect() if view is not None else QRectF()
+
+    def paint(self, painter: QPainter, *args) -> None:
+        rect = self.boundingRect()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(self._pen)
+        for name in self._axes:
+            axis = self._plot.getAxis(name)
+            vertical = name == "bottom"  # its ticks are vertical lines
+            low, high = sorted((rect.left(), rect.right()) if vertical
+                               else (rect.top(), rect.bottom()))
+            pixels = axis.width() if vertical else axis.height()
+            levels = axis.tickValues(low, high, pixels) if high > low and pixels > 0 else []
+            for value in (levels[0][1] if levels else []):
+                painter.drawLine(QLineF(value, rect.top(), value, rect.bottom()) if vertical
+                                 else QLineF(rect.left(), value, rect.right(), value))
+
+
+def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str = "",
+               grid: bool = True) -> None:
+    """Dark-on-white axes with a faint grid, as every dashboard plot has."""
+    if title:
+        plot.setTitle(title, color=INK, size="10.5pt")
+    tick_font = QFont()
+    tick_font.setPointSizeF(8.5)
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen(AXIS))
+        axis.setTextPen(pg.mkPen(MUTED))
+        axis.setTickFont(tick_font)
+    if left:
+        plot.setLabel("left", left, color=MUTED, **{"font-size": "9pt"})
+    if bottom:
+        plot.setLabel("bottom", bottom, color=MUTED, **{"font-size": "9pt"})
+    if grid:
+        TickGrid(plot)
+
+
+def add_legend(plot: pg.PlotItem, columns: int = 1, offset: tuple[int, int] = (-6, 6)
+               ) -> pg.LegendItem:
+    """A legend in a corner: offsets' signs pick it, (-, +) being the top right."""
+    return plot.addLegend(offset=offset, brush=pg.mkBrush(255, 255, 255, 225),
+                          pen=pg.mkPen(BORDER), labelTextColor=INK, labelTextSize="8.5pt",
+                          colCount=columns)
+
+
+def plot_widget(title: str = "", left: str = "", bottom: str = "", grid: bool = True
+                ) -> pg.PlotWidget:
+    widget = pg.PlotWidget(background="w")
+    style_plot(widget.getPlotItem(), title, left, bottom, grid)
+    return widget
+
+
+def layout_widget() -> pg.GraphicsLayoutWidget:
+    widget = pg.GraphicsLayoutWidget()
+    widget.setBackground("w")
+    widget.ci.setContentsMargins(6, 6, 6, 6)
+    widget.ci.setSpacing(12)
+    return widget
+
+
+def curve(plot: pg.PlotItem, hex_colour: str, *, width: float = 2.0, dashed: bool = False,
+          faint: bool = False, name: str | None = None, symbol: str | None = None,
+          method: str = "peak") -> pg.PlotDataItem:
+    """A curve added to ``plot``, ready for repeated ``setData`` of long series.
+
+    ``method`` downsamples: "peak" keeps a noisy series' extremes; "mean" suits a smooth one
+    (peak would turn it into a zigzag, which is slow to stroke with a wide pen).
+    """
+    pen = pg.mkPen(tint(hex_colour, 0.35) if faint else QColor(hex_colour), width=width,
+                   style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+    options = {}
+    if symbol:
+        options = {"symbol": symbol, "symbolSize": 6, "symbolPen": pg.mkPen(hex_colour, width=1.5),
+                   "symbolBrush": pg.mkBrush("w" if dashed else hex_colour)}
+    # A faint 1-pixel line shows no jaggies, and drawing it unsmoothed halves its cost.
+    item = pg.PlotDataItem(pen=pen, name=name, antialias=not faint, connect="finite", **options)
+    plot.addItem(item)  # which applies the plot's own downsampling: override it after
+    if width > 1 and not dashed:
+        # Qt strokes a wide antialiased path very slowly (100 ms for 800 jagged points);
+        # separate segments draw the same line in about 1 ms.
+        item.curve.setSegmentedLineMode("on")
+    item.opts["autoDownsampleFactor"] = POINTS_PER_PIXEL
+    item.setDownsampling(auto=True, method=method)
+    item.setClipToView(True)
+    return item
+
+
+class GrowingSeries:
+    """x/y points in preallocated arrays that double when full."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._x = np.empty(capacity)
+        self._y = np.empty(capacity)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._x[:self._n]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._y[:self._n]
+
+    def append(self, x: float, y: float) -> None:
+        if self._n == len(self._x):
+            self._x = np.concatenate([self._x, np.empty_like(self._x)])
+            self._y = np.concatenate([self._y, np.empty_like(self._y)])
+        self._x[self._n] = x
+        self._y[self._n] = y
+        self._n += 1
+
+    def replace_y(self, y: np.ndarray) -> None:
+        self._y[:self._n] = y
+
+    def show_in(self, item: pg.PlotDataItem) -> None:
+        item.setData(self.x, self.y)
+
+
+class Smoother:
+    """Exponential moving average with TensorBoard's start-up debiasing, one point at a time.
+
+    ``factor`` 0 shows the raw values; non-finite values are skipped (they stay visible as
+    gaps in the raw curve only).
+    """
+
+    def __init__(self, factor: float = DEFAULT_SMOOTHING) -> None:
+        self.factor = factor
+        self._average = 0.0
+        self._weight = 0.0
+
+    def __call__(self, value: float) -> float:
+        if not math.isfinite(value):
+            return self._average / self._weight if self._weight else math.nan
+        self._average = self.factor * self._average + (1.0 - self.factor) * value
+        self._weight = self.factor * self._weight + (1.0 - self.factor)
+        return self._average / self._weight
+
+    def restart(self, factor: float | None = None) -> None:
+        if factor is not None:
+            self.factor = factor
+        self._average = self._weight = 0.0
+
+    def over(self, values: np.ndarray) -> np.ndarray:
+        """The smoothed series from scratch (after the factor changed)."""
+        self.restart()
+        return np.fromiter((self(float(v)) for v in values), float, len(values))
+
+
+class SmoothedCurve:
+    """A noisy per-batch series drawn twice: faintly as it is, boldly smoothed."""
+
+    def __init__(self, plot: pg.PlotItem, hex_colour: str, name: str,
+                 factor: float = DEFAULT_SMOOTHING) -> None:
+        self.raw = curve(plot, hex_colour, width=1.0, faint=True)
+        self.smoothed = curve(plot, hex_colour, width=2.0, name=name, method="mean")
+        self._raw = GrowingSeries()
+        self._smooth = GrowingSeries()
+        self._smoother = Smoother(factor)
+
+    def append(self, x: float, y: float) -> None:
+        self._raw.append(x, y)
+        self._smooth.append(x, self._smoother(y))
+        self._raw.show_in(self.raw)
+        self._smooth.show_in(self.smoothed)
+
+    def set_smoothing(self, factor: float) -> None:
+        self._smoother.factor = factor
+        self._smooth.replace_y(self._smoother.over(self._raw.y))
+        self._smooth.show_in(self.smoothed)
+
+
+class LazyView(QWidget):
+    """A view whose costlier drawing (images, big scatters) waits until it can be seen, so
+    hidden tabs cost next to nothing. Subclasses keep the latest data, call
+    :meth:`draw_when_seen` after taking it, and draw it all in :meth:`redraw`."""
+
+    _stale = False
+
+    def can_be_seen(self) -> bool:
+        # A view on its own (as in tests) always draws; one in a window only while visible.
+        return self.parentWidget() is None or self.isVisible()
+
+    def draw_when_seen(self) -> None:
+        if self.can_be_seen():
+            self._stale = False
+            self.redraw()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.redraw()
+
+    def redraw(self) -> None:
+        raise NotImplementedError
+
+
+def pretty_metric(name: str) -> str:
+    """``sparse_categorical_accuracy`` → ``Sparse categorical accuracy``; GAN names as maths."""
+    special = {"loss": "Loss", "d_loss": "Discriminator loss", "g_loss": "Generator loss",
+               "d_real": "D(x)", "d_fake": "D(G(z))", "mae": "MAE", "mse": "MSE",
+               "rmse": "RMSE", "auc": "AUC"}
+    return special.get(name, name.replace("_", " ").capitalize())
+
+
+def format_duration(seconds: float) -> str:
+    """0:42, 12:03, 1:02:03."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "–"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def sparse_ticks(labels: list[str], max_labels: int = 24) -> list[list[tuple[float, str]]]:
+    """Tick labels at cell centres, every k-th one so that at most ``max_labels`` show."""
+    every = max(1, math.ceil(len(labels) / max_labels))
+    return [[(i + 0.5, labels[i]) for i in range(0, len(labels), every)], []]
