@@ -260,8 +260,8 @@ class MainWindow(QMainWindow):
         editor.documentChanged.connect(self._mark_run_differs)
         self.session.event.connect(self._on_training_event)
         self.session.finished.connect(self._on_training_finished)
-        self.dashboard.failureNodeRequested.connect(self.reveal_node)
         self.runs.runsSelected.connect(self._show_runs)
+        self.central_tabs.currentChanged.connect(self._on_central_tab)
         self._update_training_actions()
 
     # ---- status
@@ -528,19 +528,18 @@ class MainWindow(QMainWindow):
     # ---- training
 
     def _build_training_tab(self) -> QWidget:
-        from app.dashboard import Dashboard
-
-        self.dashboard = Dashboard()
+        """Runs on the left, the dashboard on the right; the dashboard (and pyqtgraph) is
+        created the first time it is needed, so it costs nothing at start-up."""
+        self.dashboard = None
         self.runs = RunsPanel()
         self.run_note = QLabel(wordWrap=True)
         self.run_note.setStyleSheet("color: #92400e; background: #fef3c7; padding: 6px 10px;"
                                     " border-radius: 4px;")
         self.run_note.hide()
         right = QWidget()
-        layout = QVBoxLayout(right)
-        layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(self.run_note)
-        layout.addWidget(self.dashboard, 1)
+        self._dashboard_layout = QVBoxLayout(right)
+        self._dashboard_layout.setContentsMargins(8, 8, 8, 8)
+        self._dashboard_layout.addWidget(self.run_note)
         splitter = QSplitter()
         splitter.addWidget(self.runs)
         splitter.addWidget(right)
@@ -549,6 +548,19 @@ class MainWindow(QMainWindow):
         # The plots must not claim width from the docks while the Model tab is shown.
         splitter.setMinimumSize(320, 240)
         return splitter
+
+    def ensure_dashboard(self):
+        if self.dashboard is None:
+            from app.dashboard import Dashboard
+
+            self.dashboard = Dashboard()
+            self.dashboard.failureNodeRequested.connect(self.reveal_node)
+            self._dashboard_layout.addWidget(self.dashboard, 1)
+        return self.dashboard
+
+    def _on_central_tab(self, index: int) -> None:
+        if self.central_tabs.widget(index) is self._training_tab:
+            self.ensure_dashboard()
 
     def runs_dir(self) -> Path:
         from projects.training import default_runs_dir
@@ -568,9 +580,10 @@ class MainWindow(QMainWindow):
             return
         from projects.training import RunOptions
 
-        self.dashboard.reset()
-        self.dashboard.show_live()
-        self.dashboard.set_block_titles({i: n.label for i, n in
+        dashboard = self.ensure_dashboard()
+        dashboard.reset()
+        dashboard.show_live()
+        dashboard.set_block_titles({i: n.label for i, n in
                                          self.editor.project.nodes.items()})
         self._run_revision = self.editor.project.revision
         self.run_note.hide()
@@ -593,7 +606,7 @@ class MainWindow(QMainWindow):
     def _on_training_event(self, event) -> None:
         from projects import events as ev
 
-        self.dashboard.handle(event)
+        self.ensure_dashboard().handle(event)
         if isinstance(event, ev.Failed) and event.node_id in self.editor.project.nodes:
             self.scene.select_nodes([event.node_id])  # the guilty block, ready on the canvas
 
@@ -623,11 +636,11 @@ class MainWindow(QMainWindow):
         self.pause_action.setText("&Resume" if self.session.paused else "&Pause")
 
     def _show_runs(self, folders: list[Path]) -> None:
-        from projects.training import read_history
+        from projects.runs import read_history
 
         if self.session.running:
             return  # the live run keeps the curves
-        self.dashboard.show_history({f.name: read_history(f) for f in folders})
+        self.ensure_dashboard().show_history({f.name: read_history(f) for f in folders})
 
     # ---- help
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -19,36 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from projects.runs import list_runs
+
 RUN_ROLE = Qt.ItemDataRole.UserRole
 STATUS_COLOURS = {"completed": "#16a34a", "stopped": "#d97706", "failed": "#dc2626"}
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    folder: Path
-    status: str
-    finished_at: str
-    final_metrics: dict[str, float]
-
-    @property
-    def name(self) -> str:
-        return self.folder.name
-
-
-def list_runs(runs_dir: Path) -> list[RunInfo]:
-    """Every run folder with a readable run.json, newest first."""
-    runs = []
-    if not runs_dir.is_dir():
-        return runs
-    for folder in runs_dir.iterdir():
-        try:
-            info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        runs.append(RunInfo(folder, str(info.get("status", "?")),
-                            str(info.get("finished_at", "")),
-                            dict(info.get("final_metrics") or {})))
-    return sorted(runs, key=lambda r: r.name, reverse=True)
 
 
 def _metrics_text(metrics: dict[str, float]) -> str:

@@ -28,6 +28,7 @@ class _Worker(QObject):
         self.trainer.listener = self.event.emit
         result = self.trainer.run()
         self.done.emit(result)
+        QThread.currentThread().quit()  # end the thread's loop now: the GUI may be waiting
 
 
 class TrainingSession(QObject):

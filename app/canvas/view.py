@@ -3,6 +3,7 @@ palette, and the clipboard edits the main window's Edit menu calls."""
 
 from __future__ import annotations
 
+import atexit
 import math
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt
@@ -232,6 +233,7 @@ class CanvasView(QGraphicsView):
             return ""
         text = self.canvas.editor.copy(ids)
         QGuiApplication.clipboard().setMimeData(fragment_mime(text))
+        _release_clipboard_at_exit()
         return text
 
     def cut_selection(self) -> str:
@@ -326,3 +328,22 @@ class CanvasView(QGraphicsView):
             painter.drawLine(QPointF(left, y), QPointF(right, y))
             y += step
         painter.restore()
+
+
+_release_registered = False
+
+
+def _release_clipboard_at_exit() -> None:
+    """Clear our fragment from the clipboard when Python exits: PySide6 crashes at exit
+    when the clipboard still holds QMimeData that Python made."""
+    global _release_registered
+    if _release_registered:
+        return
+    _release_registered = True
+
+    def release() -> None:
+        app = QGuiApplication.instance()
+        if app is not None and app.clipboard().mimeData().hasFormat(clipboard.MIME_TYPE):
+            app.clipboard().clear()
+
+    atexit.register(release)

@@ -20,7 +20,8 @@ from projects import events as ev
 from projects import files
 from projects.datasets import load_dataset
 from projects.document import Project, TrainingSettings
-from projects.training import RunOptions, Trainer, read_history
+from projects.runs import read_history
+from projects.training import RunOptions, Trainer
 
 pytest.importorskip("tensorflow")
 

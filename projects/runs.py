@@ -1,0 +1,56 @@
+"""Run folders: listing a project's runs and reading their histories, without TensorFlow."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What ``run.json`` says of one run."""
+
+    folder: Path
+    status: str
+    finished_at: str
+    final_metrics: dict[str, float]
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+
+def list_runs(runs_dir: Path) -> list[RunInfo]:
+    """Every run folder with a readable run.json, newest first."""
+    runs: list[RunInfo] = []
+    if not runs_dir.is_dir():
+        return runs
+    for folder in runs_dir.iterdir():
+        try:
+            info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(info, dict):
+            continue
+        runs.append(RunInfo(folder, str(info.get("status", "?")),
+                            str(info.get("finished_at", "")),
+                            dict(info.get("final_metrics") or {})))
+    return sorted(runs, key=lambda r: r.name, reverse=True)
+
+
+def read_history(run_dir: str | Path) -> dict[str, list[float]]:
+    """A run's per-epoch history from its ``history.csv`` (as Keras's CSVLogger wrote it)."""
+    path = Path(run_dir) / "history.csv"
+    history: dict[str, list[float]] = {}
+    if not path.exists():
+        return history
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            for key, value in row.items():
+                try:
+                    history.setdefault(key, []).append(float(value))
+                except (TypeError, ValueError):
+                    continue
+    return history

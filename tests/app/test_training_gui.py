@@ -1,0 +1,195 @@
+"""Training from the window: the worker thread, the dashboard filling, stop, pause,
+failures and closing during a run (pytest-qt, offscreen, real TensorFlow)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shiboken6
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+import resources
+from app.main_window import MainWindow
+from projects import events as ev
+from projects.document import TrainingSettings
+
+pytest.importorskip("tensorflow")
+
+
+def _ended(thread) -> bool:
+    """A run's thread has ended (its Qt object may already be deleted)."""
+    return thread is None or not shiboken6.isValid(thread) or not thread.isRunning()
+
+
+def _points(item) -> np.ndarray:
+    return np.asarray([] if item.yData is None else item.yData)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path):
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    window.autosaver.folder = tmp_path / "autosave"
+    window.runs_dir_override = tmp_path / "runs"
+    window.resize(1400, 900)
+    window.show()
+    window.tensorflow_loaded("TensorFlow ready")
+    yield window
+    window.session.stop_and_wait()
+    window.editor.undo_stack.setClean()
+    window.close()
+    window.deleteLater()
+
+
+def _open(window: MainWindow, name: str, **training) -> None:
+    window.new_from_template(resources.examples_dir() / f"{name}.deepwire")
+    if training:
+        settings = window.editor.project.training
+        window.editor.set_setting("training", TrainingSettings(
+            **{**settings.__dict__, **training}))
+    window.editor.undo_stack.setClean()
+
+
+def _events(window: MainWindow) -> list:
+    seen: list = []
+    window.session.event.connect(seen.append)
+    return seen
+
+
+def test_transformer_run_fills_curves_attention_and_progress(window: MainWindow, qtbot) -> None:
+    _open(window, "transformer_classifier", epochs=2)
+    seen = _events(window)
+    window.train_action.trigger()
+    assert window.session.running and not window.train_action.isEnabled()
+    assert window.central_tabs.currentWidget() is window._training_tab
+    qtbot.waitUntil(lambda: not window.session.running, timeout=120_000)
+    assert isinstance(seen[-1], ev.Finished), seen[-1]
+    dashboard = window.dashboard
+    loss = dashboard.curves.items("loss")
+    batches = [e for e in seen if isinstance(e, ev.BatchEnd)]
+    np.testing.assert_allclose(_points(loss["batch"]), [b.loss for b in batches], rtol=1e-6)
+    assert len(_points(loss["train"])) == 2 and len(_points(loss["validation"])) == 2
+    assert "accuracy" in dashboard.curves.metrics()
+    assert dashboard.tab_shown("Attention")
+    dashboard.tabs.setCurrentWidget(dashboard.attention)  # hidden views draw when shown
+    image = dashboard.attention.image.image
+    assert image is not None and image.shape == (16, 16)
+    np.testing.assert_allclose(image.sum(axis=1), 1.0, rtol=1e-4)  # real weights: rows sum to 1
+    last = [e for e in seen if isinstance(e, ev.AttentionProbe)][-1]
+    np.testing.assert_allclose(image, last.weights["n4"][0].mean(axis=0), rtol=1e-6)
+    header = dashboard.header
+    assert header.run_bar.value() == header.run_bar.maximum()
+    assert dashboard.current_status().startswith("Completed")
+    assert window.train_action.isEnabled() and not window.stop_action.isEnabled()
+    window.runs.refresh()
+    assert window.runs.tree.topLevelItemCount() == 1
+
+
+def test_stop_ends_the_run_within_a_second_and_joins_the_thread(window: MainWindow,
+                                                               qtbot) -> None:
+    _open(window, "transformer_classifier", epochs=50)
+    seen = _events(window)
+    window.train()
+    qtbot.waitUntil(lambda: any(isinstance(e, ev.BatchEnd) for e in seen), timeout=60_000)
+    thread = window.session.thread
+    started = time.perf_counter()
+    window.stop_action.trigger()
+    qtbot.waitUntil(lambda: not window.session.running, timeout=5_000)
+    assert time.perf_counter() - started < 1.0
+    assert _ended(thread)
+    assert isinstance(seen[-1], ev.Finished) and seen[-1].status == "stopped"
+    assert window.dashboard.current_status().startswith("Stopped")
+
+
+def test_pause_holds_the_step_count(window: MainWindow, qtbot) -> None:
+    _open(window, "transformer_classifier", epochs=50)
+    seen = _events(window)
+    window.train()
+    qtbot.waitUntil(lambda: any(isinstance(e, ev.BatchEnd) for e in seen), timeout=60_000)
+    window.pause_action.trigger()
+    assert window.pause_action.text() == "&Resume"
+    qtbot.wait(300)  # the step under way ends, then the run holds
+    held = window.session.trainer._step
+    qtbot.wait(700)
+    assert window.session.trainer._step == held and window.session.running
+    window.pause_action.trigger()
+    qtbot.waitUntil(lambda: window.session.trainer._step > held, timeout=10_000)
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.session.running, timeout=10_000)
+
+
+def test_planted_failure_shows_the_banner_and_selects_the_block(window: MainWindow,
+                                                                qtbot) -> None:
+    _open(window, "cnn_digits")
+    window.editor.set_param("n8", "units", 4)  # digits has 10 classes: the data cannot fit
+    seen = _events(window)
+    window.train()
+    qtbot.waitUntil(lambda: not window.session.running, timeout=60_000)
+    failed = seen[-1]
+    assert isinstance(failed, ev.Failed) and failed.node_id == "n9"
+    [banner] = window.dashboard.header.banner_widgets()
+    assert "4 classes" in banner.text() if hasattr(banner, "text") else True
+    assert window.scene.selected_node_ids() == ["n9"]
+    assert window.dashboard.current_status().startswith("Failed")
+    window.dashboard.failureNodeRequested.emit("n9")  # the banner's "Show block"
+    assert window.central_tabs.currentWidget() is window.view
+    window.editor.set_param("n8", "units", 10)  # the app is still usable
+    assert window.editor.report.ok
+
+
+def test_gan_and_graph_views_fill(window: MainWindow, qtbot) -> None:
+    _open(window, "gan_digits", epochs=3)
+    window.train()
+    qtbot.waitUntil(lambda: not window.session.running, timeout=60_000)
+    gan = window.dashboard.gan
+    assert window.dashboard.tab_shown("GAN")
+    window.dashboard.tabs.setCurrentWidget(gan)
+    assert gan.grid_image.image is not None and len(_points(gan.d_real)) > 0
+    _open(window, "gcn_karate", epochs=30)
+    window.train()
+    qtbot.waitUntil(lambda: not window.session.running, timeout=60_000)
+    graph = window.dashboard.graph
+    window.dashboard.tabs.setCurrentWidget(graph)
+    assert window.dashboard.tab_shown("Graph")
+    assert len(graph.scatter.data) == 34
+
+
+def test_editing_during_a_run_is_marked_as_differing(window: MainWindow, qtbot) -> None:
+    _open(window, "transformer_classifier", epochs=50)
+    seen = _events(window)
+    window.train()
+    qtbot.waitUntil(lambda: any(isinstance(e, ev.BatchEnd) for e in seen), timeout=60_000)
+    window.editor.set_param("n7", "units", 48)
+    assert window.run_note.isVisible() and "changed since this run started" in (
+        window.run_note.text())
+    assert window.session.trainer.project.node("n7").params["units"] == 64  # the snapshot
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.session.running, timeout=10_000)
+
+
+def test_closing_during_a_run_asks_then_stops_and_leaves_no_thread(window: MainWindow,
+                                                                   qtbot) -> None:
+    _open(window, "transformer_classifier", epochs=50)
+    seen = _events(window)
+    window.train()
+    qtbot.waitUntil(lambda: any(isinstance(e, ev.BatchEnd) for e in seen), timeout=60_000)
+    thread = window.session.thread
+    asked: list[str] = []
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            asked.append(box.text())
+            box.button(QMessageBox.StandardButton.Yes).click()
+        else:
+            QTimer.singleShot(20, answer)
+
+    QTimer.singleShot(0, answer)
+    assert window.close()
+    assert asked and "training run is going" in asked[0]
+    assert not window.session.running and _ended(thread)
+    run = next((window.runs_dir_override).iterdir())
+    assert (run / "run.json").exists()
