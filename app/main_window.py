@@ -35,6 +35,7 @@ from projects import clipboard, files
 from projects.document import DocumentError
 
 MAX_RECENT = 10
+DASHBOARD_REFRESH_MS = 100  # the dashboard redraws at most ~10 times a second
 FILE_FILTER = "Deepwire projects (*.deepwire)"
 
 
@@ -60,6 +61,9 @@ class MainWindow(QMainWindow):
         self.scene = CanvasScene(self.editor)
         self.view = CanvasView(self.scene)
         self.session = TrainingSession(self)
+        self._pending_events: list = []
+        self._flush_timer = QTimer(self, singleShot=True, interval=DASHBOARD_REFRESH_MS)
+        self._flush_timer.timeout.connect(self._flush_training_events)
         self.runs_dir_override: Path | None = None  # where runs go, if not beside the file
         self._run_revision = 0
         self._training_tab = self._build_training_tab()
@@ -604,15 +608,31 @@ class MainWindow(QMainWindow):
         self._update_training_actions()
 
     def _on_training_event(self, event) -> None:
+        """Queue the event; the dashboard takes the queue ~10 times a second, so a burst
+        of events costs one repaint. The start and the end of a run show at once."""
         from projects import events as ev
 
-        self.ensure_dashboard().handle(event)
-        if isinstance(event, ev.Failed) and event.node_id in self.editor.project.nodes:
-            self.scene.select_nodes([event.node_id])  # the guilty block, ready on the canvas
+        self._pending_events.append(event)
+        if isinstance(event, ev.RunStarted | ev.Failed | ev.Finished | ev.RunWarning):
+            self._flush_training_events()
+        elif not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def _flush_training_events(self) -> None:
+        from projects import events as ev
+
+        self._flush_timer.stop()
+        pending, self._pending_events = self._pending_events, []
+        dashboard = self.ensure_dashboard()
+        for event in pending:
+            dashboard.handle(event)
+            if isinstance(event, ev.Failed) and event.node_id in self.editor.project.nodes:
+                self.scene.select_nodes([event.node_id])  # the guilty block, on the canvas
 
     def _on_training_finished(self, result) -> None:
         from projects import events as ev
 
+        self._flush_training_events()
         self._update_training_actions()
         self.runs.refresh()
         if isinstance(result, ev.Failed):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from PySide6.QtCore import QThread, Signal
 
 
@@ -20,6 +22,9 @@ class TensorFlowLoader(QThread):
             import tensorflow as tf
 
             keras.layers.Dense(1)(keras.KerasTensor((None, 1)))  # warm Keras's layer machinery
+            # TensorFlow brings millions of long-lived objects; freezing them keeps Python's
+            # full garbage collections (which hold the GIL, so freeze the GUI) short.
+            gc.freeze()
             gpus = tf.config.list_physical_devices("GPU")
             device = f"GPU ({len(gpus)})" if gpus else "CPU"
             self.loaded.emit(f"TensorFlow {tf.__version__} · {device}")

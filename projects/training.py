@@ -17,6 +17,7 @@ never writes into the chief's. Node classification and GANs train on one device 
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import math
 import os
@@ -287,6 +288,9 @@ class Trainer:
                                      issue.node_id) from err
             if not isinstance(strategy, _DeviceScope):
                 _fit_distributed(self.compiled.model, self.options.strategy == "multiworker")
+            # The model's objects live as long as the run: keep them out of the garbage
+            # collector's full passes, which hold the GIL (and so stall a GUI) for 100s of ms.
+            gc.freeze()
             fit_args = _fit_arguments(kind, data, settings, self.compiled)
             steps = fit_args.pop("steps_per_epoch_hint")
             self._graph_inputs = fit_args.pop("graph_inputs", None)
