@@ -548,7 +548,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.runs)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([300, 1100])
+        splitter.setSizes([260, 1140])
         # The plots must not claim width from the docks while the Model tab is shown.
         splitter.setMinimumSize(320, 240)
         return splitter
@@ -563,8 +563,18 @@ class MainWindow(QMainWindow):
         return self.dashboard
 
     def _on_central_tab(self, index: int) -> None:
+        """The Training tab gets the window's width: the editing docks step aside while it
+        is shown and come back with the Model tab."""
+        editing = ("palette", "inspector", "summary")
         if self.central_tabs.widget(index) is self._training_tab:
             self.ensure_dashboard()
+            self._docks_before_training = {k: self.docks[k].isVisible() for k in editing}
+            for key in editing:
+                self.docks[key].hide()
+        elif getattr(self, "_docks_before_training", None):
+            for key, visible in self._docks_before_training.items():
+                self.docks[key].setVisible(visible)
+            self._docks_before_training = None
 
     def runs_dir(self) -> Path:
         from projects.training import default_runs_dir

@@ -18,6 +18,7 @@ from projects import events as ev
 from projects.document import TrainingSettings
 
 pytest.importorskip("tensorflow")
+SCREENSHOTS = Path(resources.__file__).parent / "screenshots"
 
 
 def _ended(thread) -> bool:
@@ -42,6 +43,12 @@ def window(qtbot, tmp_path: Path):
     window.editor.undo_stack.setClean()
     window.close()
     window.deleteLater()
+
+
+def _screenshot(window: MainWindow, name: str) -> None:
+    """The dashboard as the README shows it (resources/screenshots/)."""
+    QApplication.processEvents()
+    assert window.grab().save(str(SCREENSHOTS / f"{name}.png"))
 
 
 def _open(window: MainWindow, name: str, **training) -> None:
@@ -86,6 +93,9 @@ def test_transformer_run_fills_curves_attention_and_progress(window: MainWindow,
     assert window.train_action.isEnabled() and not window.stop_action.isEnabled()
     window.runs.refresh()
     assert window.runs.tree.topLevelItemCount() == 1
+    _screenshot(window, "dashboard_attention")
+    dashboard.tabs.setCurrentWidget(dashboard.curves)
+    _screenshot(window, "dashboard_curves")
 
 
 def test_stop_ends_the_run_within_a_second_and_joins_the_thread(window: MainWindow,
@@ -147,6 +157,7 @@ def test_gan_and_graph_views_fill(window: MainWindow, qtbot) -> None:
     gan = window.dashboard.gan
     assert window.dashboard.tab_shown("GAN")
     window.dashboard.tabs.setCurrentWidget(gan)
+    _screenshot(window, "dashboard_gan")
     assert gan.grid_image.image is not None and len(_points(gan.d_real)) > 0
     _open(window, "gcn_karate", epochs=30)
     window.train()
@@ -155,6 +166,7 @@ def test_gan_and_graph_views_fill(window: MainWindow, qtbot) -> None:
     window.dashboard.tabs.setCurrentWidget(graph)
     assert window.dashboard.tab_shown("Graph")
     assert len(graph.scatter.data) == 34
+    _screenshot(window, "dashboard_graph")
 
 
 def test_editing_during_a_run_is_marked_as_differing(window: MainWindow, qtbot) -> None:
