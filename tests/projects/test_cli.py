@@ -14,23 +14,17 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import blocks
 import resources
 from projects import files
-from projects.document import Project, TrainingSettings
+from projects.document import Project
 from projects.validation import validate
+from tests.projects.support import deepwire_command, only_run_folder, tiny_project
 
 EXAMPLES = resources.examples_dir()
 TIMEOUT_S = 120
-
-
-def deepwire_command() -> list[str]:
-    script = shutil.which("deepwire", path=str(Path(sys.executable).parent)) or shutil.which(
-        "deepwire")
-    return [script] if script else [sys.executable, "-m", "projects.cli"]
 
 
 def deepwire(*args: str, timeout: float = TIMEOUT_S, cwd: Path | None = None
@@ -39,33 +33,6 @@ def deepwire(*args: str, timeout: float = TIMEOUT_S, cwd: Path | None = None
                           timeout=timeout, cwd=cwd)
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     return done
-
-
-def tiny_project(folder: Path) -> Path:
-    """Input(8) -> Dense(16) -> Dense(3, softmax) -> Output on an .npz beside it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(200, 8)).astype("float32")
-    np.savez(folder / "data.npz", x=x, y=(x[:, 0] > 0).astype("int64") + (x[:, 1] > 0))
-    project = Project("tiny")
-    source = project.add_node("input", {"shape": [8]})
-    hidden = project.add_node("dense", {"units": 16, "activation": "relu"})
-    scores = project.add_node("dense", {"units": 3, "activation": "softmax"})
-    output = project.add_node("output", {"loss": "sparse_categorical_crossentropy"})
-    project.add_link(source.id, "out", hidden.id, "in")
-    project.add_link(hidden.id, "out", scores.id, "in")
-    project.add_link(scores.id, "out", output.id, "in")
-    project.set_dataset({"name": "npz", "path": "data.npz"})
-    project.set_training(TrainingSettings(epochs=2, batch_size=16, learning_rate=1e-3, seed=0))
-    path = folder / "tiny.deepwire"
-    files.save(project, path)
-    return path
-
-
-def only_run_folder(runs: Path) -> Path:
-    folders = [p for p in runs.iterdir() if p.is_dir()]
-    assert len(folders) == 1, folders
-    return folders[0]
 
 
 # ----------------------------------------------------------------------------- validate

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,8 +22,8 @@ import pytest
 import resources
 from projects import events as ev
 from projects import files
-from projects.document import Project, TrainingSettings
 from projects.training import RunOptions, Trainer, worker_role
+from tests.projects.support import deepwire_command, only_run_folder, tiny_project
 
 pytest.importorskip("tensorflow")
 
@@ -33,46 +31,10 @@ EXAMPLES = resources.examples_dir()
 TIMEOUT_S = 120  # no subprocess may outlive this, whatever happens to its peers
 
 
-def tiny_project(folder: Path, samples: int = 200, epochs: int = 2, batch_size: int = 16
-                 ) -> Path:
-    """Input(8) -> Dense(16) -> Dense(3, softmax) -> Output on an .npz written beside it;
-    returns the saved project's path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(samples, 8)).astype("float32")
-    y = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 0)
-    np.savez(folder / "data.npz", x=x, y=y)
-    project = Project("tiny")
-    source = project.add_node("input", {"shape": [8]})
-    hidden = project.add_node("dense", {"units": 16, "activation": "relu"})
-    scores = project.add_node("dense", {"units": 3, "activation": "softmax"})
-    output = project.add_node("output", {"loss": "sparse_categorical_crossentropy"})
-    project.add_link(source.id, "out", hidden.id, "in")
-    project.add_link(hidden.id, "out", scores.id, "in")
-    project.add_link(scores.id, "out", output.id, "in")
-    project.set_dataset({"name": "npz", "path": "data.npz"})
-    project.set_training(TrainingSettings(epochs=epochs, batch_size=batch_size))
-    path = folder / "tiny.deepwire"
-    files.save(project, path)
-    return path
-
-
-def deepwire_command() -> list[str]:
-    script = shutil.which("deepwire", path=str(Path(sys.executable).parent)) or shutil.which(
-        "deepwire")
-    return [script] if script else [sys.executable, "-m", "projects.cli"]
-
-
 def run(args: list[str], timeout: float = TIMEOUT_S, env: dict | None = None
         ) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
-
-
-def only_run_folder(runs: Path) -> Path:
-    folders = [p for p in runs.iterdir() if p.is_dir()]
-    assert len(folders) == 1, folders
-    return folders[0]
 
 
 def run_info(folder: Path) -> dict:
