@@ -241,7 +241,18 @@ class ChildError(RuntimeError):
 
 
 def peak_rss_bytes() -> int:
-    """This process's peak resident set size so far, in bytes (ru_maxrss is KiB on Linux)."""
+    """This process's own peak resident set size, in bytes.
+
+    On Linux it is VmHWM: a forked child's ru_maxrss starts from its parent's, which would
+    charge the harness's memory to the case.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 
