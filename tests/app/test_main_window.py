@@ -168,3 +168,35 @@ def test_window_opens_without_tensorflow() -> None:
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_start_opens_the_transformer_example_or_the_named_file(window: MainWindow,
+                                                               tmp_path: Path,
+                                                               monkeypatch) -> None:
+    from app import application
+
+    monkeypatch.setattr("app.autosave.find_recoverable", lambda folder=None: [])
+    application.open_initial_project(window, [])
+    assert window.editor.project.name == "Transformer classifier"
+    assert window.editor.path is None and not window.editor.dirty  # a template, not the file
+    mine = tmp_path / "mine.deepwire"
+    files.save(files.load(resources.examples_dir() / "gcn_karate.deepwire"), mine)
+    application.open_initial_project(window, [str(mine)])
+    assert window.editor.path == mine
+
+
+def test_start_offers_to_recover_work_left_by_a_crash(window: MainWindow, tmp_path: Path,
+                                                      monkeypatch) -> None:
+    from app import application, autosave
+
+    crashed = tmp_path / "session-1.deepwire"
+    project = files.load(resources.examples_dir() / "attention_find_marker.deepwire")
+    project.set_name("Unsaved work")
+    files.save(project, crashed)
+    found = autosave.Recoverable(crashed, None, 0.0, "Unsaved work")
+    monkeypatch.setattr("app.autosave.find_recoverable", lambda folder=None: [found])
+    asked = _answer_next_dialog(QMessageBox.StandardButton.Yes)
+    application.open_initial_project(window, [])
+    assert asked and "Recover it?" in asked[0]
+    assert window.editor.project.name == "Unsaved work" and window.editor.dirty
+    assert not crashed.exists()  # recovered once, not offered again
