@@ -35,7 +35,7 @@ from projects import clipboard, files
 from projects.document import DocumentError
 
 MAX_RECENT = 10
-DASHBOARD_REFRESH_MS = 100  # the dashboard redraws at most ~10 times a second
+DASHBOARD_REFRESH_MS = 250  # the dashboard redraws at most ~4 times a second
 FILE_FILTER = "Deepwire projects (*.deepwire)"
 
 
