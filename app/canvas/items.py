@@ -261,7 +261,19 @@ def _wrap(parts: Sequence[str], metrics: QFontMetricsF, width: float, lines: int
 # ----------------------------------------------------------------------------- ports
 
 
-class PortItem(QGraphicsItem):
+class _Hoverable(QGraphicsItem):
+    """An item drawn highlighted while the mouse is over it (``self._hover``)."""
+
+    def hoverEnterEvent(self, event) -> None:
+        self._hover = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hover = False
+        self.update()
+
+
+class PortItem(_Hoverable):
     """A connection point: a circle for tensors, a diamond for graphs; hollow if optional."""
 
     NORMAL, COMPATIBLE, INCOMPATIBLE, TARGET = range(4)
@@ -317,14 +329,6 @@ class PortItem(QGraphicsItem):
     @property
     def state(self) -> int:
         return self._state
-
-    def hoverEnterEvent(self, event) -> None:
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event) -> None:
-        self._hover = False
-        self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
@@ -406,7 +410,7 @@ class BadgeItem(QGraphicsItem):
 # ----------------------------------------------------------------------------- blocks
 
 
-class NodeItem(QGraphicsItem):
+class NodeItem(_Hoverable):
     """One block: header in its category colour, key parameters, output shape, parameters."""
 
     def __init__(self, node: Node) -> None:
@@ -649,14 +653,6 @@ class NodeItem(QGraphicsItem):
             self.setZValue(2 if value else 1)
         return value
 
-    def hoverEnterEvent(self, event) -> None:
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event) -> None:
-        self._hover = False
-        self.update()
-
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
         s = style()
@@ -739,7 +735,7 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     return path
 
 
-class LinkItem(QGraphicsItem):
+class LinkItem(_Hoverable):
     """A wire from an output port to an input port, labelled with the shape it carries."""
 
     def __init__(self, link: Link, source: NodeItem, target: NodeItem, kind: str) -> None:
@@ -812,14 +808,6 @@ class LinkItem(QGraphicsItem):
 
     def shape(self) -> QPainterPath:
         return self._hit
-
-    def hoverEnterEvent(self, event) -> None:
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event) -> None:
-        self._hover = False
-        self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:

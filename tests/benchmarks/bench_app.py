@@ -69,7 +69,8 @@ def app_start(settings: Settings) -> Iterator[Row]:
     yield row
 
 
-def _window(tmp: Path):
+def offscreen_window(tmp: Path, width: int = 1600, height: int = 1000):
+    """A main window with its settings and autosaves in ``tmp``, shown offscreen."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QSettings
 
@@ -80,7 +81,7 @@ def _window(tmp: Path):
 
     window = MainWindow(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
     window.autosaver.folder = tmp / "autosave"
-    window.resize(1600, 1000)
+    window.resize(width, height)
     window.show()
     return window
 
@@ -103,7 +104,7 @@ def editor(settings: Settings) -> Iterator[Row]:
         for node_id, position in layered_positions(project).items():
             project.move_node(node_id, position)
         files.save(project, path)
-        window = _window(tmp)
+        window = offscreen_window(tmp)
         app = QApplication.instance()
         window.tensorflow_loaded("TensorFlow ready")  # shapes are computed on open, too
         opens = []

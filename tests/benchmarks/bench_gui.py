@@ -8,13 +8,13 @@ main-thread time per plot update < 10 ms.
 
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.benchmarks.bench_app import offscreen_window
 from tests.benchmarks.harness import Row, Settings, benchmark, limit_row, ratio_row
 
 LAG_P99_LIMIT_S = 0.050
@@ -25,19 +25,8 @@ PROBE_MS = 10
 
 
 def _window(tmp: Path):
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QSettings
-
-    from app.application import create_application
-
-    create_application([])
-    from app.main_window import MainWindow
-
-    window = MainWindow(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
-    window.autosaver.folder = tmp / "autosave"
+    window = offscreen_window(tmp, 1400, 900)
     window.runs_dir_override = tmp / "runs"
-    window.resize(1400, 900)
-    window.show()
     window.tensorflow_loaded("TensorFlow ready")
     return window
 
