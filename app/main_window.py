@@ -618,7 +618,7 @@ class MainWindow(QMainWindow):
         self._update_training_actions()
 
     def _on_training_event(self, event) -> None:
-        """Queue the event; the dashboard takes the queue ~10 times a second, so a burst
+        """Queue the event; the dashboard takes the queue 4 times a second, so a burst
         of events costs one repaint. The start and the end of a run show at once."""
         from projects import events as ev
 

@@ -46,7 +46,12 @@ class TrainingSession(QObject):
 
     @property
     def running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        """True from ``start`` until the GUI thread has handled the run's end.
+
+        The worker's thread stops on its own before its queued ``done`` reaches the GUI,
+        so asking the thread would report the run over while the window still shows it going.
+        """
+        return self.thread is not None
 
     @property
     def paused(self) -> bool:
