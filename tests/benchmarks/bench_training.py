@@ -100,7 +100,7 @@ FULL_THROUGHPUT = (
     ThroughputCase("transformer_classifier", 12, record=True),  # probes: attention maps
     ThroughputCase("cnn_digits", 20),  # no probe; tiny steps: the per-batch callback's worst
     ThroughputCase("gan_digits", 20),  # probes: GAN sample grid, D(x) and D(G(z))
-    ThroughputCase("gcn", 16, graph_nodes=100_000),  # probes: 2-D node embeddings (PCA)
+    ThroughputCase("gcn", 48, graph_nodes=100_000),  # probes: 2-D node embeddings (PCA)
 )
 QUICK_THROUGHPUT = (ThroughputCase("cnn_digits", 2, record=True),)
 

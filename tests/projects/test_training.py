@@ -10,6 +10,7 @@ import json
 import math
 import statistics
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +136,32 @@ def test_gan_digits_trains_with_finite_losses_and_changing_samples() -> None:
     assert grids[-1].samples.min() >= -1 and grids[-1].samples.max() <= 1
     assert not np.allclose(grids[0].samples, grids[-1].samples, atol=1e-3)
     assert all(0 <= g.d_real <= 1 and 0 <= g.d_fake <= 1 for g in grids)
+
+
+def test_costly_probes_keep_within_their_share_of_training_time(monkeypatch) -> None:
+    """A probe made slow (as a 100 000-node embedding is) comes less often: all probes
+    together, the first one too, stay within PROBE_BUDGET of the run, bar the one in flight."""
+    from projects import training
+
+    spent: list[tuple[float, float]] = []
+    real_probe = training.Prober.probe
+
+    def slow_probe(self, step, epoch, logs):
+        began = time.perf_counter()
+        real_probe(self, step, epoch, logs)
+        time.sleep(0.03)
+        spent.append((began, time.perf_counter()))
+
+    monkeypatch.setattr(training.Prober, "probe", slow_probe)
+    began = time.perf_counter()
+    _, result, seen = _train("gan_digits", epochs=4, probe_interval=0.0)
+    elapsed = time.perf_counter() - began
+    assert isinstance(result, ev.Finished), result
+    during = spent[:-1]  # the last one is the final state's, after the last epoch
+    assert len(during) >= 2  # the budget slows probes down, it does not stop them
+    cost = sum(end - start for start, end in during)
+    assert cost <= training.PROBE_BUDGET * elapsed + max(end - start for start, end in during)
+    assert len([e for e in seen if isinstance(e, ev.GanProbe)]) == len(spent)
 
 
 def test_same_seed_gives_the_same_curve() -> None:
