@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import networkx as nx
@@ -11,12 +12,18 @@ from projects.document import Project, node_sort_key
 DEFAULT_SIZE = (180.0, 110.0)
 GAP_X = 70.0
 GAP_Y = 40.0
+ROW_GAP = 90.0  # between the rows of a wrapped chain: room for the wires that turn back
+MAX_COLUMNS = 8
 
 
 def layered_positions(project: Project, sizes: Mapping[str, tuple[float, float]] | None = None,
-                      origin: tuple[float, float] = (0.0, 0.0)
-                      ) -> dict[str, tuple[float, float]]:
+                      origin: tuple[float, float] = (0.0, 0.0),
+                      max_columns: int = MAX_COLUMNS) -> dict[str, tuple[float, float]]:
     """A top-left position for every block: one column per layer, sources at the left.
+
+    A graph deeper than ``max_columns`` layers wraps onto rows of about equal length, read
+    like text, so a long model (a transformer is twenty blocks deep) stays readable when
+    the view fits it instead of shrinking into a thin strip.
 
     Within a column, blocks are ordered by the mean row of their inputs (one barycentre
     sweep), which keeps most wires short and uncrossed. Each weakly connected component gets
@@ -37,16 +44,19 @@ def layered_positions(project: Project, sizes: Mapping[str, tuple[float, float]]
             ordered = sorted(generation, key=lambda n, g=sub, r=rank: _barycentre(g, r, n))
             rank.update({node: float(i) for i, node in enumerate(ordered)})
             columns.append(ordered)
-        x = origin[0]
-        band = 0.0
-        for column in columns:
-            y = top
-            for node in column:
-                positions[node] = (x, y)
-                y += sizes.get(node, DEFAULT_SIZE)[1] + GAP_Y
-            band = max(band, y - top)
-            x += max(sizes.get(n, DEFAULT_SIZE)[0] for n in column) + GAP_X
-        top += band + GAP_Y
+        rows = math.ceil(len(columns) / max(1, max_columns))
+        per_row = math.ceil(len(columns) / rows)
+        for start in range(0, len(columns), per_row):
+            x = origin[0]
+            band = 0.0
+            for column in columns[start:start + per_row]:
+                y = top
+                for node in column:
+                    positions[node] = (x, y)
+                    y += sizes.get(node, DEFAULT_SIZE)[1] + GAP_Y
+                band = max(band, y - GAP_Y - top)
+                x += max(sizes.get(n, DEFAULT_SIZE)[0] for n in column) + GAP_X
+            top += band + (ROW_GAP if start + per_row < len(columns) else 2 * GAP_Y)
     return positions
 
 

@@ -53,6 +53,7 @@ SEPARATOR_FROM_BOTTOM = 37.0
 FOOTER_BASELINES = (22.0, 8.0)  # shape and parameter count, from the bottom edge
 # A cubic whose control points rise by h peaks at 3h/4: clear a block's top by ~28 px.
 ARC_LIFT = (HEADER + (NODE_HEIGHT - HEADER) / 2 + 28) / 0.75
+TURN = 60.0  # how far a wire that turns back to another row swings out of its blocks
 OVERVIEW_LOD = 0.12  # below this, blocks are plain cards; above it up to TEXT_LOD, a big title
 TEXT_LOD = 0.45  # below this zoom, blocks are drawn as coloured cards without text
 LABEL_LOD = 0.6  # below this zoom, wires drop their shape labels
@@ -719,12 +720,22 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     """A horizontal-tangent cubic from an output to an input.
 
     Long wires between blocks on one row arc over the blocks they skip (a residual
-    connection reads as a bridge, not as a wire hidden behind the next block).
+    connection reads as a bridge, not as a wire hidden behind the next block). A wire that
+    turns back to a row above or below (a long model wrapped onto rows) bends out of its
+    block, runs back through the gap between the rows and bends into its target, instead
+    of cutting diagonally across both rows.
     """
     dx = end.x() - start.x()
     dy = end.y() - start.y()
-    pull = max(40.0, abs(dx) * 0.45) if dx >= 0 else max(80.0, min(200.0, -dx * 0.5))
     path = QPainterPath(start)
+    if dx < 0 and abs(dy) >= NODE_HEIGHT:
+        middle = start.y() + dy / 2
+        path.cubicTo(QPointF(start.x() + TURN, start.y()), QPointF(start.x() + TURN, middle),
+                     QPointF(start.x(), middle))
+        path.lineTo(QPointF(end.x(), middle))
+        path.cubicTo(QPointF(end.x() - TURN, middle), QPointF(end.x() - TURN, end.y()), end)
+        return path
+    pull = max(40.0, abs(dx) * 0.45) if dx >= 0 else max(80.0, min(200.0, -dx * 0.5))
     if dx > NODE_WIDTH * 1.5 and abs(dy) < NODE_HEIGHT * 0.5:
         top = min(start.y(), end.y()) - ARC_LIFT
         path.cubicTo(QPointF(start.x() + pull * 0.5, top), QPointF(end.x() - pull * 0.5, top),

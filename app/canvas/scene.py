@@ -91,10 +91,15 @@ class CanvasScene(QGraphicsScene):
         return {i: (item.width, item.height) for i, item in self._nodes.items()}
 
     def items_bounding_rect(self) -> QRectF:
-        """The blocks' bounding rectangle (wires lie between blocks), empty if none."""
+        """The blocks' and wires' bounding rectangle (wires that turn back to another row
+        swing out beyond the blocks), empty if there are no blocks."""
         rect = QRectF()
         for item in self._nodes.values():
             rect = rect.united(item.sceneBoundingRect())
+        if rect.isNull():
+            return rect
+        for link in self._links.values():
+            rect = rect.united(link.sceneBoundingRect())
         return rect
 
     # ---- selection

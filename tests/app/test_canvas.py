@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDropEvent, QGuiApplication, QImage, QPainter, QWheelEvent
+from PySide6.QtGui import (
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QPainter,
+    QPainterPathStroker,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QApplication
 
 import resources
@@ -17,6 +24,7 @@ from app.canvas.items import (
     HEADER,
     NODE_HEIGHT,
     NODE_WIDTH,
+    PORT_RADIUS,
     LinkItem,
     NodeItem,
     PortItem,
@@ -600,6 +608,30 @@ def test_wire_labels_show_where_there_is_room(canvas, ready) -> None:
     assert all(item.label_shown() for item in scene.link_items())
     label = scene.link_item(ready.project.links_into("n3")[0])
     assert label.label == "8×8×32"
+
+
+def test_a_wrapped_model_reads_in_rows_and_wires_turn_back_between_them(canvas, editor
+                                                                       ) -> None:
+    scene, view = canvas
+    editor.replace_project(example("transformer_classifier"), None)
+    editor.auto_layout(scene.item_sizes())
+    rows = {round(node.position[1]) for node in editor.project.nodes.values()}
+    assert len(rows) == 3  # twenty blocks deep: three rows, read like text
+    blocks = [scene.node_item(i).sceneBoundingRect() for i in editor.project.nodes]
+    turning = [item for item in scene.link_items()
+               if item.path().pointAtPercent(1).x() < item.path().pointAtPercent(0).x()
+               and abs(item.path().pointAtPercent(1).y() - item.path().pointAtPercent(0).y())
+               >= NODE_HEIGHT]
+    assert len(turning) >= 4  # two row ends and two residual skips
+    for item in turning:  # through the gap between rows, never across a block
+        line = QPainterPathStroker()
+        line.setWidth(1.0)
+        stroke = line.createStroke(item.path())
+        assert not any(stroke.intersects(rect.adjusted(PORT_RADIUS, 0, -PORT_RADIUS, 0))
+                       for rect in blocks), item.link
+    view.fit_to_view()
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert all(visible.contains(item.sceneBoundingRect()) for item in turning)
 
 
 def test_badges_show_errors_and_warnings_with_their_messages(qtbot, canvas, ready) -> None:
