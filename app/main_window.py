@@ -638,6 +638,7 @@ class MainWindow(QMainWindow):
             dashboard.handle(event)
             if isinstance(event, ev.Failed) and event.node_id in self.editor.project.nodes:
                 self.scene.select_nodes([event.node_id])  # the guilty block, on the canvas
+        dashboard.draw_now()  # one draw for the lot
 
     def _on_training_finished(self, result) -> None:
         from projects import events as ev

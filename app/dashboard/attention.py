@@ -141,7 +141,7 @@ class AttentionView(LazyView):
             self._fill_samples(samples)
         self._sync_heads()
         self.info_label.setText(f"Epoch {event.epoch} · step {event.step:,}")
-        self.draw_when_seen()
+        self.draw_later()
 
     def _add_blocks(self, node_ids) -> None:
         known = {self.block_combo.itemData(i) for i in range(self.block_combo.count())}

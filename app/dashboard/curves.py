@@ -20,6 +20,7 @@ from app.dashboard.plotting import (
     MUTED,
     RUN_COLOURS,
     GrowingSeries,
+    LazyView,
     SmoothedCurve,
     add_legend,
     curve,
@@ -74,15 +75,23 @@ class _LiveMetric:
         self.train_points = GrowingSeries(64)
         self.validation_points = GrowingSeries(64)
 
+    def show(self) -> None:
+        """Hand the points that arrived since the last time to the plot."""
+        self.batch.show()
+        self.train_points.show_in(self.train)
+        self.validation_points.show_in(self.validation)
+
     def items(self) -> dict[str, pg.PlotDataItem]:
         return {"batch": self.batch.raw, "smoothed": self.batch.smoothed, "train": self.train,
                 "validation": self.validation}
 
 
-class CurvesView(QWidget):
+class CurvesView(LazyView):
     """Every metric, train solid and validation dashed in one hue, against epochs.
 
     Per-batch points sit at fractional epochs, so batch and epoch curves share the axis.
+    Every point is kept as it arrives; the curves take them once per pass of the event
+    loop, not per event, and not while the tab is hidden.
     ``show_history`` switches to a page of past runs' per-epoch curves, one hue per run;
     live data keeps arriving underneath and ``show_live`` switches back.
     """
@@ -138,18 +147,21 @@ class CurvesView(QWidget):
             x = event.epoch - 1 + event.epoch_step / max(event.steps_per_epoch, 1)
             for name, value in _batch_values(event).items():
                 self._metric(name).batch.append(x, value)
+            self.draw_later()
         elif isinstance(event, ev.EpochEnd):
             for name, value in event.metrics.items():
-                metric = self._metric(name)
-                metric.train_points.append(event.epoch, value)
-                metric.train_points.show_in(metric.train)
+                self._metric(name).train_points.append(event.epoch, value)
             for name, value in event.val_metrics.items():
-                metric = self._metric(name)
-                metric.validation_points.append(event.epoch, value)
-                metric.validation_points.show_in(metric.validation)
+                self._metric(name).validation_points.append(event.epoch, value)
+            self.draw_later()
         elif isinstance(event, ev.RunStarted):
             self.reset()
             self._live_grid.epochs = event.epochs
+
+    def redraw(self) -> None:
+        """Hand every curve the points that arrived since the last draw, in one go."""
+        for metric in self._live.values():
+            metric.show()
 
     def _metric(self, name: str) -> _LiveMetric:
         metric = self._live.get(name)

@@ -28,8 +28,10 @@ QTabBar::tab:disabled { color: #9ca3af; }
 class Dashboard(QWidget):
     """Watches one training run, or shows past runs' curves (``show_history``).
 
-    ``handle`` takes the engine's events on the GUI thread. The Attention, GAN and Graph
-    tabs appear only when the run has something to show in them.
+    ``handle`` takes the engine's events on the GUI thread; the views draw them on the event
+    loop's next pass (or at ``draw_now``), once however many arrived, and hidden tabs only
+    when shown. The Attention, GAN and Graph tabs appear only when the run has something to
+    show in them.
     """
 
     failureNodeRequested = Signal(str)
@@ -74,6 +76,13 @@ class Dashboard(QWidget):
             self._reveal(self.gan)
         elif isinstance(event, ev.EmbeddingProbe):
             self._reveal(self.graph)
+
+    def draw_now(self) -> None:
+        """Draw what the shown views were handed at once, not on the event loop's next pass:
+        the window calls it after handing over a refresh's events."""
+        for view in (self.header, *self._views):
+            if view.can_be_seen():
+                view.draw_now()
 
     def _on_started(self, event: ev.RunStarted) -> None:
         if event.attention_nodes:

@@ -62,6 +62,7 @@ class GanView(LazyView):
         self._steps_per_epoch = 1
         self.levels: tuple[float, float] | None = None
         self.probe: ev.GanProbe | None = None  # the latest
+        self._drawn_probe: ev.GanProbe | None = None
         self.layout_widget = layout_widget()
         ci = self.layout_widget.ci
         self.loss_plot: pg.PlotItem = ci.addPlot(row=0, col=0)
@@ -108,6 +109,7 @@ class GanView(LazyView):
             if "g_loss" in event.metrics:
                 self.generator_loss.append(x, event.metrics["g_loss"])
                 self.discriminator_loss.append(x, event.metrics.get("d_loss", event.loss))
+                self.draw_later()
         elif isinstance(event, ev.GanProbe):
             self._on_probe(event)
         elif isinstance(event, ev.RunWarning):
@@ -121,19 +123,23 @@ class GanView(LazyView):
         x = event.step / self._steps_per_epoch
         self._real.append(x, event.d_real)
         self._fake.append(x, event.d_fake)
-        self._real.show_in(self.d_real)
-        self._fake.show_in(self.d_fake)
         low, high = _value_range(np.asarray(event.samples, dtype=np.float32))
         if self.levels is not None:
             low, high = min(low, self.levels[0]), max(high, self.levels[1])
         self.levels = (low, high)
         self.probe = event
-        self.draw_when_seen()
+        self.draw_later()
 
     def redraw(self) -> None:
-        """The latest probe's sample grid."""
-        if self.probe is None or self.levels is None:
+        """The points that arrived since the last draw, and the latest probe's sample grid
+        unless it is already shown."""
+        for smoothed in (self.generator_loss, self.discriminator_loss):
+            smoothed.show()
+        self._real.show_in(self.d_real)
+        self._fake.show_in(self.d_fake)
+        if self.probe is None or self.levels is None or self.probe is self._drawn_probe:
             return
+        self._drawn_probe = self.probe
         self.grid_image.setImage(tile_grid(self.probe.samples, fill=self.levels[1]),
                                  autoLevels=False, levels=self.levels)
         self.grid_plot.setTitle(f"Samples from a fixed latent batch · epoch {self.probe.epoch}, "
@@ -153,7 +159,7 @@ class GanView(LazyView):
     def reset(self) -> None:
         self._steps_per_epoch = 1
         self.levels = None
-        self.probe = None
+        self.probe = self._drawn_probe = None
         for item in (self.generator_loss.raw, self.generator_loss.smoothed,
                      self.discriminator_loss.raw, self.discriminator_loss.smoothed,
                      self.d_real, self.d_fake, *self.warning_lines):

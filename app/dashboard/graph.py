@@ -120,7 +120,7 @@ class GraphView(LazyView):
         count = len(event.coords)
         if self._shown is None or len(self._shown) > count:
             self._shown = _nodes_to_show(count)
-        self.draw_when_seen()
+        self.draw_later()
         self._labelled.append(event.epoch, event.labelled_accuracy)
         self._unlabelled.append(event.epoch, event.unlabelled_accuracy)
         self._labelled.show_in(self.labelled_curve)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dashboard.plotting import INK, MUTED, format_duration
+from app.dashboard.plotting import INK, MUTED, LazyView, format_duration
 from projects import events as ev
 
 BAR_RANGE = 1000  # progress bars count per mille, so tiny and huge runs move smoothly
@@ -76,9 +76,14 @@ class Banner(QFrame):
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
 
 
-class ProgressHeader(QWidget):
+class ProgressHeader(LazyView):
     """Project, device and status on one line; the epoch's and the run's progress below;
-    then any warnings or the failure."""
+    then any warnings or the failure.
+
+    Events update the header's state; its widgets show the latest state once per pass of
+    the event loop: a progress bar repaints at once whenever its value moves, so setting
+    them for every batch of a burst would repaint them for every batch.
+    """
 
     nodeRequested = Signal(str)
 
@@ -126,13 +131,12 @@ class ProgressHeader(QWidget):
         self._eta = ""
         self._state = "idle"
         self._status = "No run yet"
-        self.project_label.setText("Training")
-        self.device_label.setText("")
-        for bar in (self.epoch_bar, self.run_bar):
-            bar.setValue(0)
-            bar.setFormat("")
+        self._project = "Training"
+        self._device = ""
+        self._device_tip = ""
+        self._bars = {self.epoch_bar: (0, ""), self.run_bar: (0, "")}  # (value, text)
         self.clear_banners()
-        self._show_status()
+        self.redraw()
 
     def handle(self, event: ev.Event) -> None:
         if isinstance(event, ev.BatchEnd):
@@ -140,19 +144,18 @@ class ProgressHeader(QWidget):
         elif isinstance(event, ev.EpochEnd):
             self._epoch = event.epoch
             self._learning_rate = event.learning_rate
-            self.epoch_bar.setValue(BAR_RANGE)
-            self.epoch_bar.setFormat(f"Epoch {event.epoch}/{self._epochs} done "
-                                     f"in {format_duration(event.seconds)}")
+            self._bars[self.epoch_bar] = (BAR_RANGE, f"Epoch {event.epoch}/{self._epochs} done "
+                                                     f"in {format_duration(event.seconds)}")
             self._set_run_progress(event.epoch / max(self._epochs, 1))
         elif isinstance(event, ev.RunStarted):
             self.reset()
             self._epochs = event.epochs
             self._steps_per_epoch = event.steps_per_epoch
-            self.project_label.setText(event.project or "Untitled")
-            self.device_label.setText(f"Device: {event.device}")
-            self.device_label.setToolTip(f"Dataset: {event.dataset}\nBatch size: "
-                                         f"{event.batch_size}\nSeed: {event.seed}")
-            self.epoch_bar.setFormat(f"Epoch 1/{event.epochs}")
+            self._project = event.project or "Untitled"
+            self._device = f"Device: {event.device}"
+            self._device_tip = (f"Dataset: {event.dataset}\nBatch size: {event.batch_size}\n"
+                                f"Seed: {event.seed}")
+            self._bars[self.epoch_bar] = (0, f"Epoch 1/{event.epochs}")
             self._set_run_progress(0.0)
             self._set_state("training", f"Training · epoch 1/{event.epochs}")
         elif isinstance(event, ev.RunWarning):
@@ -162,13 +165,16 @@ class ProgressHeader(QWidget):
             self._set_state("failed", f"Failed: {event.message}")
         elif isinstance(event, ev.Finished):
             self._on_finished(event)
+        else:
+            return
+        self.draw_later()
 
     def _on_batch(self, event: ev.BatchEnd) -> None:
         self._epoch = event.epoch - 1
         steps = max(event.steps_per_epoch, 1)
-        self.epoch_bar.setValue(round(BAR_RANGE * event.epoch_step / steps))
-        self.epoch_bar.setFormat(f"Epoch {event.epoch}/{self._epochs} · "
-                                 f"step {event.epoch_step:,}/{steps:,}")
+        self._bars[self.epoch_bar] = (round(BAR_RANGE * event.epoch_step / steps),
+                                      f"Epoch {event.epoch}/{self._epochs} · "
+                                      f"step {event.epoch_step:,}/{steps:,}")
         self._rate = f"{event.samples_per_second:,.0f} samples/s"
         self._eta = f"ETA {format_duration(event.eta_seconds)}"
         self._set_run_progress((event.epoch - 1 + event.epoch_step / steps)
@@ -176,30 +182,41 @@ class ProgressHeader(QWidget):
         self._set_state("training", f"Training · epoch {event.epoch}/{self._epochs}")
 
     def _set_run_progress(self, fraction: float, epoch: int | None = None) -> None:
-        self.run_bar.setValue(round(BAR_RANGE * min(max(fraction, 0.0), 1.0)))
         parts = [f"Epoch {epoch or max(self._epoch, 1)}/{self._epochs}", self._rate, self._eta]
         if self._learning_rate is not None:
             parts.append(f"lr {self._learning_rate:g}")
-        self.run_bar.setFormat(" · ".join(p for p in parts if p))
+        self._bars[self.run_bar] = (round(BAR_RANGE * min(max(fraction, 0.0), 1.0)),
+                                    " · ".join(p for p in parts if p))
 
     def _on_finished(self, event: ev.Finished) -> None:
         took = format_duration(event.seconds)
         if event.status == "completed":
             self._eta = f"took {took}"
-            self.epoch_bar.setValue(BAR_RANGE)
+            self._bars[self.epoch_bar] = (BAR_RANGE, self._bars[self.epoch_bar][1])
             self._set_run_progress(1.0, self._epochs)
             self._set_state("completed", f"Completed in {took}")
         else:
             self._eta = ""
-            self._set_run_progress(self.run_bar.value() / BAR_RANGE)
+            self._set_run_progress(self._bars[self.run_bar][0] / BAR_RANGE)
             self._set_state("stopped", f"Stopped at epoch {max(self._epoch, 1)}/{self._epochs} "
                             f"after {took}")
 
     def _set_state(self, state: str, status: str) -> None:
         self._state, self._status = state, status
-        self._show_status()
 
-    def _show_status(self) -> None:
+    def redraw(self) -> None:
+        """Show the latest state."""
+        self.project_label.setText(self._project)
+        self.device_label.setText(self._device)
+        self.device_label.setToolTip(self._device_tip)
+        for bar, (value, text) in self._bars.items():
+            bar.setFormat(text)
+            if bar.value() != value:
+                # setValue repaints the bar at once, and the window behind it; with updates
+                # off it is painted with the rest of the window instead.
+                bar.setUpdatesEnabled(False)
+                bar.setValue(value)
+                bar.setUpdatesEnabled(True)
         self.status_label.setText(self._status if len(self._status) <= 70
                                   else self._status[:67] + "…")
         self.status_label.setToolTip(self._status)

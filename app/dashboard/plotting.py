@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtCore import QLineF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QShowEvent
 from PySide6.QtWidgets import QWidget
 
@@ -150,12 +150,17 @@ def curve(plot: pg.PlotItem, hex_colour: str, *, width: float = 2.0, dashed: boo
 
 
 class GrowingSeries:
-    """x/y points in preallocated arrays that double when full."""
+    """x/y points in preallocated arrays that double when full.
+
+    It remembers whether points arrived since it was last shown, so that a view can hand
+    its curves to pyqtgraph once per redraw, and only the curves that changed.
+    """
 
     def __init__(self, capacity: int = 256) -> None:
         self._x = np.empty(capacity)
         self._y = np.empty(capacity)
         self._n = 0
+        self._changed = True  # an empty series still clears its item once
 
     def __len__(self) -> int:
         return self._n
@@ -175,12 +180,18 @@ class GrowingSeries:
         self._x[self._n] = x
         self._y[self._n] = y
         self._n += 1
+        self._changed = True
 
     def replace_y(self, y: np.ndarray) -> None:
         self._y[:self._n] = y
+        self._changed = True
 
     def show_in(self, item: pg.PlotDataItem) -> None:
-        item.setData(self.x, self.y)
+        """``item.setData`` with every point, if any changed since the last time: each
+        ``setData`` re-derives bounds, downsampling and the path, whatever was added."""
+        if self._changed:
+            self._changed = False
+            item.setData(self.x, self.y)
 
 
 class Smoother:
@@ -214,7 +225,10 @@ class Smoother:
 
 
 class SmoothedCurve:
-    """A noisy per-batch series drawn twice: faintly as it is, boldly smoothed."""
+    """A noisy per-batch series drawn twice: faintly as it is, boldly smoothed.
+
+    ``append`` only keeps the point; ``show`` hands the new points to the plot.
+    """
 
     def __init__(self, plot: pg.PlotItem, hex_colour: str, name: str,
                  factor: float = DEFAULT_SMOOTHING) -> None:
@@ -227,38 +241,51 @@ class SmoothedCurve:
     def append(self, x: float, y: float) -> None:
         self._raw.append(x, y)
         self._smooth.append(x, self._smoother(y))
+
+    def show(self) -> None:
         self._raw.show_in(self.raw)
         self._smooth.show_in(self.smoothed)
 
     def set_smoothing(self, factor: float) -> None:
         self._smoother.factor = factor
         self._smooth.replace_y(self._smoother.over(self._raw.y))
-        self._smooth.show_in(self.smoothed)
+        self.show()
 
 
 class LazyView(QWidget):
-    """A view whose costlier drawing (images, big scatters) waits until it can be seen, so
-    hidden tabs cost next to nothing. Subclasses keep the latest data, call
-    :meth:`draw_when_seen` after taking it, and draw it all in :meth:`redraw`."""
+    """A view that draws at most once per pass of the event loop, and only while it can be
+    seen. ``handle`` keeps the data and calls :meth:`draw_later`; :meth:`redraw` draws what
+    is new. A burst of events then costs one draw, a hidden tab next to nothing, and a view
+    shown again catches up at once."""
 
     _stale = False
+    _queued = False
 
     def can_be_seen(self) -> bool:
         # A view on its own (as in tests) always draws; one in a window only while visible.
         return self.parentWidget() is None or self.isVisible()
 
-    def draw_when_seen(self) -> None:
-        if self.can_be_seen():
-            self._stale = False
-            self.redraw()
-        else:
-            self._stale = True
+    def draw_later(self) -> None:
+        """Draw on the next pass of the event loop, or when shown if hidden until then."""
+        self._stale = True
+        if not self._queued and self.can_be_seen():
+            self._queued = True
+            QTimer.singleShot(0, self, self._draw_queued)
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
+    def _draw_queued(self) -> None:
+        self._queued = False
+        if self.can_be_seen():
+            self.draw_now()
+
+    def draw_now(self) -> None:
+        """Draw what is pending, if anything."""
         if self._stale:
             self._stale = False
             self.redraw()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.draw_now()
 
     def redraw(self) -> None:
         raise NotImplementedError

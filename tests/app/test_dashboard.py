@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from app.dashboard import (
     AttentionView,
@@ -174,8 +175,11 @@ def graph_stream(epochs: int = 60, seed: int = 0) -> list[ev.Event]:
 
 
 def feed(widget, events) -> None:
+    """Hand ``events`` over, then let the event loop run once, as the window does: views
+    keep what they are handed and draw it on the next pass."""
     for event in events:
         widget.handle(event)
+    QApplication.processEvents()
 
 
 @pytest.fixture
@@ -225,14 +229,15 @@ def test_duration_format() -> None:
 def test_curves_get_every_batch_and_epoch_point(qtbot) -> None:
     view = CurvesView()
     qtbot.addWidget(view)
-    feed(view, [started(epochs=2, steps=4)])
+    stream: list[ev.Event] = [started(epochs=2, steps=4)]
     losses = [1.0, 0.8, 0.9, 0.6, 0.5, 0.55, 0.4, 0.3]
     for i, loss in enumerate(losses):
         epoch, s = divmod(i, 4)
-        view.handle(batch(epoch + 1, s + 1, 4, loss, 2, accuracy=0.1 * i))
+        stream.append(batch(epoch + 1, s + 1, 4, loss, 2, accuracy=0.1 * i))
         if s == 3:
-            view.handle(ev.EpochEnd(epoch + 1, {"loss": loss, "accuracy": 0.1 * i},
-                                    {"loss": loss + 0.1, "accuracy": 0.05 * i}, 0.001, 1.0))
+            stream.append(ev.EpochEnd(epoch + 1, {"loss": loss, "accuracy": 0.1 * i},
+                                      {"loss": loss + 0.1, "accuracy": 0.05 * i}, 0.001, 1.0))
+    feed(view, stream)
     assert view.metrics() == ["loss", "accuracy"]
     items = view.items("loss")
     x, y = _data(items["batch"])
@@ -261,8 +266,7 @@ def test_curves_smoothing_is_an_incremental_moving_average(qtbot) -> None:
     view.set_smoothing(0.8)
     rng = np.random.default_rng(0)
     values = 1.0 + rng.normal(size=200)
-    for i, value in enumerate(values):
-        view.handle(batch(1, i + 1, 200, float(value)))
+    feed(view, [batch(1, i + 1, 200, float(value)) for i, value in enumerate(values)])
     smoothed = _data(view.items("loss")["smoothed"])[1]
     np.testing.assert_allclose(smoothed, Smoother(0.8).over(values))
     assert smoothed[50:].std() < 0.5 * values[50:].std()
@@ -315,12 +319,11 @@ def test_header_shows_progress_rate_eta_lr_and_device(qtbot) -> None:
     assert "ETA 0:" in header.run_bar.format()
     assert "CPU:0" in header.device_label.text()
     assert header.project_label.text() == "Transformer classifier"
-    header.handle(ev.EpochEnd(1, {"loss": 1.0}, {}, 0.002, 2.0))
-    header.handle(batch(2, 3, 10, 1.0))
+    feed(header, [ev.EpochEnd(1, {"loss": 1.0}, {}, 0.002, 2.0), batch(2, 3, 10, 1.0)])
     text = header.run_bar.format()
     assert text.startswith("Epoch 2/4") and "lr 0.002" in text and "ETA 0:" in text
     assert header.status() == "Training · epoch 2/4"
-    header.handle(ev.Finished("completed", {}, "", 83.0))
+    feed(header, [ev.Finished("completed", {}, "", 83.0)])
     assert header.run_bar.value() == header.run_bar.maximum()
     assert header.epoch_bar.value() == header.epoch_bar.maximum()
     assert header.status() == "Completed in 1:23" and header.state == "completed"
@@ -398,7 +401,7 @@ def test_attention_image_holds_the_selected_weights(qtbot) -> None:
 
     newer = {k: mha_weights(rng, samples=3, heads=v.shape[1], length=5)
              for k, v in weights.items()}
-    view.handle(ev.AttentionProbe(20, 1, newer, tokens, [0, 2, 1]))  # live update, same choice
+    feed(view, [ev.AttentionProbe(20, 1, newer, tokens, [0, 2, 1])])  # live, same choice
     np.testing.assert_allclose(view.image.image, newer["n9"][1].mean(axis=0))
     assert view.info_label.text() == "Epoch 1 · step 20"
 
@@ -580,6 +583,35 @@ def test_hidden_tabs_draw_when_shown(dashboard) -> None:
     assert dashboard.gan.grid_image.image is None
     dashboard.tabs.setCurrentWidget(dashboard.gan)
     assert dashboard.gan.grid_image.image is not None
+
+
+def test_hidden_curves_keep_every_point_and_catch_up_when_shown(dashboard) -> None:
+    stream = transformer_stream(epochs=2, steps=10)
+    dashboard.handle(stream[0])
+    dashboard.tabs.setCurrentWidget(dashboard.attention)  # the Curves tab hidden
+    feed(dashboard, stream[1:])
+    curves = dashboard.curves
+    assert curves.metrics() == ["loss", "accuracy"]
+    assert len(_data(curves.items("loss")["batch"])[1]) == 0  # not drawn while hidden…
+    dashboard.tabs.setCurrentWidget(curves)  # …and all of it once shown
+    batches = [e for e in stream if isinstance(e, ev.BatchEnd)]
+    np.testing.assert_allclose(_data(curves.items("loss")["batch"])[1],
+                               [b.loss for b in batches])
+    np.testing.assert_allclose(_data(curves.items("accuracy")["smoothed"])[1],
+                               Smoother().over(np.array([b.metrics["accuracy"]
+                                                         for b in batches])))
+    assert len(_data(curves.items("loss")["validation"])[1]) == 2
+
+
+def test_draw_now_draws_what_was_handed_without_the_event_loop(dashboard) -> None:
+    stream = transformer_stream(epochs=1, steps=10)
+    for event in stream[:-1]:
+        dashboard.handle(event)
+    dashboard.draw_now()  # as the window does after each refresh's events
+    assert len(_data(dashboard.curves.items("loss")["batch"])[1]) == 10
+    assert len(_data(dashboard.curves.items("accuracy")["validation"])[1]) == 1
+    assert dashboard.header.run_bar.value() == dashboard.header.run_bar.maximum()
+    assert dashboard.header.status_label.text() == "Training · epoch 1/1"
 
 
 def test_a_new_run_replaces_the_last(dashboard) -> None:
