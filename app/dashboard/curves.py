@@ -26,6 +26,7 @@ from app.dashboard.plotting import (
     curve,
     layout_widget,
     pretty_metric,
+    settle_range,
     style_plot,
 )
 from projects import events as ev
@@ -162,6 +163,8 @@ class CurvesView(LazyView):
         """Hand every curve the points that arrived since the last draw, in one go."""
         for metric in self._live.values():
             metric.show()
+        for plot in self._live_grid.plots.values():
+            settle_range(plot)
 
     def _metric(self, name: str) -> _LiveMetric:
         metric = self._live.get(name)

@@ -18,6 +18,7 @@ from app.dashboard.plotting import (
     add_legend,
     curve,
     layout_widget,
+    settle_range,
     style_plot,
 )
 from projects import events as ev
@@ -137,6 +138,8 @@ class GanView(LazyView):
             smoothed.show()
         self._real.show_in(self.d_real)
         self._fake.show_in(self.d_fake)
+        for plot in (self.loss_plot, self.d_plot):
+            settle_range(plot)
         if self.probe is None or self.levels is None or self.probe is self._drawn_probe:
             return
         self._drawn_probe = self.probe

@@ -149,6 +149,14 @@ def curve(plot: pg.PlotItem, hex_colour: str, *, width: float = 2.0, dashed: boo
     return item
 
 
+def settle_range(plot: pg.PlotItem) -> None:
+    """Auto-range ``plot`` now, after new data, instead of in its next paint: a range that
+    changes while painting makes every curve re-clip and the whole view paint twice."""
+    view = plot.getViewBox()
+    view.updateAutoRange()
+    view.updateMatrix()  # which also queues one more (idle) auto-range, before the paint
+
+
 class GrowingSeries:
     """x/y points in preallocated arrays that double when full.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication
 
 from app.dashboard import (
@@ -601,6 +601,40 @@ def test_hidden_curves_keep_every_point_and_catch_up_when_shown(dashboard) -> No
                                Smoother().over(np.array([b.metrics["accuracy"]
                                                          for b in batches])))
     assert len(_data(curves.items("loss")["validation"])[1]) == 2
+
+
+def test_a_burst_of_events_draws_once(dashboard, monkeypatch) -> None:
+    """A refresh's events cost one ``setData`` per curve and one paint, however many."""
+    # Values whose tick labels keep their width: a wider axis would lay the plots out anew.
+    losses = 0.6 - 0.004 * np.arange(40)
+    feed(dashboard, [started(epochs=1, steps=40)]
+         + [batch(1, s + 1, 40, losses[s], 1, accuracy=0.5) for s in range(10)])
+    for _ in range(5):
+        QApplication.processEvents()
+    loss = dashboard.curves.items("loss")["batch"]
+    calls = []
+    original = loss.setData
+    monkeypatch.setattr(loss, "setData", lambda *a, **k: (calls.append(1), original(*a, **k)))
+    viewport = dashboard.curves._live_grid.widget.viewport()
+    paints = []
+
+    class Paints(QObject):
+        def eventFilter(self, watched, event) -> bool:
+            if watched is viewport and event.type() == QEvent.Type.Paint:
+                paints.append(1)
+            return False
+
+    counter = Paints()
+    viewport.installEventFilter(counter)
+    for s in range(10, 40):
+        dashboard.handle(batch(1, s + 1, 40, losses[s], 1, accuracy=0.5))
+    assert calls == []  # nothing drawn per event…
+    for _ in range(5):
+        QApplication.processEvents()
+    viewport.removeEventFilter(counter)
+    assert calls == [1]  # …but once for the burst, with every point
+    np.testing.assert_allclose(_data(loss)[1], losses)
+    assert len(paints) == 1  # the new range settles before the paint, not during it
 
 
 def test_draw_now_draws_what_was_handed_without_the_event_loop(dashboard) -> None:
