@@ -137,7 +137,7 @@ def curve(plot: pg.PlotItem, hex_colour: str, *, width: float = 2.0, dashed: boo
         options = {"symbol": symbol, "symbolSize": 6, "symbolPen": pg.mkPen(hex_colour, width=1.5),
                    "symbolBrush": pg.mkBrush("w" if dashed else hex_colour)}
     # A faint 1-pixel line shows no jaggies, and drawing it unsmoothed halves its cost.
-    item = pg.PlotDataItem(pen=pen, name=name, antialias=not faint, connect="finite", **options)
+    item = _Curve(pen=pen, name=name, antialias=not faint, connect="finite", **options)
     plot.addItem(item)  # which applies the plot's own downsampling: override it after
     if width > 1 and not dashed:
         # Qt strokes a wide antialiased path very slowly (100 ms for 800 jagged points);
@@ -155,6 +155,32 @@ def settle_range(plot: pg.PlotItem) -> None:
     view = plot.getViewBox()
     view.updateAutoRange()
     view.updateMatrix()  # which also queues one more (idle) auto-range, before the paint
+
+
+class _Curve(pg.PlotDataItem):
+    """A PlotDataItem that does not redo its points when only the y range changed and no
+    value can be clipped.
+
+    pyqtgraph re-derives a curve's display points, and rebuilds its symbols, on every change
+    of the y range, in case values a million view heights away must now be clipped
+    (``dynamicRangeLimit``, which keeps Qt from choking on them). An auto-ranged plot
+    changes its y range at almost every refresh while its data spans one view height, so
+    that work changed nothing, for a sixth of the refresh.
+    """
+
+    _view_height = 0.0  # the view's y extent at the last range change seen (0: unknown)
+
+    def viewRangeChanged(self, vb: pg.ViewBox | None = None, ranges: list | None = None,
+                         changed: list[bool] | None = None) -> None:
+        height = self._view_height
+        if ranges is not None:
+            self._view_height = abs(ranges[1][1] - ranges[1][0])
+        limit = self.opts["dynamicRangeLimit"]
+        if changed is not None and not changed[0] and limit is not None:
+            data = self.dataRect()
+            if data is None or data.height() <= limit * min(height, self._view_height):
+                return  # nothing clipped before, nothing to clip now: the points stand
+        super().viewRangeChanged(vb, ranges, changed)
 
 
 class GrowingSeries:

@@ -274,6 +274,30 @@ def test_curves_smoothing_is_an_incremental_moving_average(qtbot) -> None:
     np.testing.assert_allclose(_data(view.items("loss")["smoothed"])[1], values)
 
 
+def test_curves_redo_points_on_a_y_change_only_when_values_may_be_clipped(qtbot,
+                                                                         monkeypatch) -> None:
+    view = CurvesView()
+    qtbot.addWidget(view)
+    losses = [0.5, 0.45, 0.42, 0.4, 1e12, 0.38]  # a loss that blows up once
+    feed(view, [started(epochs=1, steps=6)] + [batch(1, s + 1, 6, loss, 1)
+                                               for s, loss in enumerate(losses[:4])])
+    raw = view.items("loss")["batch"]
+    box = raw.getViewBox()
+    redone = []
+    original = raw.updateItems
+    monkeypatch.setattr(raw, "updateItems", lambda *a, **k: (redone.append(1),
+                                                              original(*a, **k)))
+    box.setYRange(0.3, 0.7)  # only y: the values span less than the view
+    assert redone == []
+    feed(view, [batch(1, s + 1, 6, loss, 1) for s, loss in enumerate(losses[4:], start=4)])
+    box.setYRange(0.3, 0.7)  # zoomed in far from 1e12: pyqtgraph clips it for Qt
+    assert redone and raw.curve.getData()[1].max() < 1e9
+    box.enableAutoRange(y=True)
+    for _ in range(5):  # the view widens in steps, as the clipped values reach further
+        box.updateAutoRange()
+    assert raw.curve.getData()[1].max() == 1e12  # and it shows in full again
+
+
 def test_gan_batches_do_not_plot_the_discriminator_loss_twice(qtbot) -> None:
     view = CurvesView()
     qtbot.addWidget(view)
