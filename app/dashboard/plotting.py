@@ -51,6 +51,9 @@ class TickGrid(pg.GraphicsObject):
         self._axes = [name for name, shown in (("bottom", x), ("left", y)) if shown]
         self._pen = pg.mkPen(GRID, width=1)
         self._pen.setCosmetic(True)
+        # Each axis's major ticks and the (low, high, pixels) they were found for: the view
+        # repaints more often than its range changes, and then mostly only along y.
+        self._ticks: dict[str, tuple[tuple[float, float, float], list[float]]] = {}
         self.setZValue(-1000)
         plot.addItem(self, ignoreBounds=True)
         plot.getViewBox().sigRangeChanged.connect(self._follow_range)
@@ -73,10 +76,18 @@ class TickGrid(pg.GraphicsObject):
             low, high = sorted((rect.left(), rect.right()) if vertical
                                else (rect.top(), rect.bottom()))
             pixels = axis.width() if vertical else axis.height()
+            painter.drawLines([QLineF(value, rect.top(), value, rect.bottom()) if vertical
+                               else QLineF(rect.left(), value, rect.right(), value)
+                               for value in self._major_ticks(axis, low, high, pixels)])
+
+    def _major_ticks(self, axis: pg.AxisItem, low: float, high: float, pixels: float
+                     ) -> list[float]:
+        key = (low, high, pixels)
+        cached = self._ticks.get(axis.orientation)
+        if cached is None or cached[0] != key:
             levels = axis.tickValues(low, high, pixels) if high > low and pixels > 0 else []
-            for value in (levels[0][1] if levels else []):
-                painter.drawLine(QLineF(value, rect.top(), value, rect.bottom()) if vertical
-                                 else QLineF(rect.left(), value, rect.right(), value))
+            cached = self._ticks[axis.orientation] = (key, list(levels[0][1]) if levels else [])
+        return cached[1]
 
 
 def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str = "",
