@@ -407,6 +407,7 @@ def test_attention_image_holds_the_selected_weights(qtbot) -> None:
     np.testing.assert_allclose(view.image.image, weights["n4"][0].mean(axis=0))
     np.testing.assert_allclose(view.image.image.sum(axis=1), 1.0, rtol=1e-5)
     assert view.image.levels is not None and tuple(view.image.levels) == (0.0, 1.0)
+    assert len(view.head_images) == 2 and not any(p.menuEnabled() for p in view._head_plots)
 
     view.head_combo.setCurrentIndex(2)  # head 2
     np.testing.assert_array_equal(view.image.image, weights["n4"][0, 1])
