@@ -97,6 +97,7 @@ class GanView(LazyView):
         self._make_curves()
 
     def _make_curves(self) -> None:
+        self._blank = True  # nothing plotted yet: a reset has nothing to clear
         self.generator_loss = SmoothedCurve(self.loss_plot, GENERATOR, "generator")
         self.discriminator_loss = SmoothedCurve(self.loss_plot, DISCRIMINATOR, "discriminator")
         self.d_real = curve(self.d_plot, REAL, name="D(x), real", symbol="o")
@@ -110,6 +111,7 @@ class GanView(LazyView):
             if "g_loss" in event.metrics:
                 self.generator_loss.append(x, event.metrics["g_loss"])
                 self.discriminator_loss.append(x, event.metrics.get("d_loss", event.loss))
+                self._blank = False
                 self.draw_later()
         elif isinstance(event, ev.GanProbe):
             self._on_probe(event)
@@ -124,6 +126,7 @@ class GanView(LazyView):
         x = event.step / self._steps_per_epoch
         self._real.append(x, event.d_real)
         self._fake.append(x, event.d_fake)
+        self._blank = False
         low, high = _value_range(np.asarray(event.samples, dtype=np.float32))
         if self.levels is not None:
             low, high = min(low, self.levels[0]), max(high, self.levels[1])
@@ -163,14 +166,15 @@ class GanView(LazyView):
         self._steps_per_epoch = 1
         self.levels = None
         self.probe = self._drawn_probe = None
-        for item in (self.generator_loss.raw, self.generator_loss.smoothed,
-                     self.discriminator_loss.raw, self.discriminator_loss.smoothed,
-                     self.d_real, self.d_fake, *self.warning_lines):
-            for plot in (self.loss_plot, self.d_plot):
-                if item in plot.items:
-                    plot.removeItem(item)
-        self.warning_lines = []
-        self._make_curves()
+        if not self._blank or self.warning_lines:  # new curves cost ~10 ms: not for nothing
+            for item in (self.generator_loss.raw, self.generator_loss.smoothed,
+                         self.discriminator_loss.raw, self.discriminator_loss.smoothed,
+                         self.d_real, self.d_fake, *self.warning_lines):
+                for plot in (self.loss_plot, self.d_plot):
+                    if item in plot.items:
+                        plot.removeItem(item)
+            self.warning_lines = []
+            self._make_curves()
         self.grid_image.clear()
         self.grid_plot.setTitle("Samples from a fixed latent batch", color=MUTED, size="10pt")
 

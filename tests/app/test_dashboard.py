@@ -513,6 +513,19 @@ def test_gan_levels_follow_sigmoid_data(qtbot) -> None:
     assert view.levels == (0.0, 1.0)
 
 
+def test_gan_reset_rebuilds_its_curves_only_once_used(qtbot) -> None:
+    view = GanView()
+    qtbot.addWidget(view)
+    unused = view.d_real
+    view.reset()  # every run starts with a reset, GAN or not
+    assert view.d_real is unused
+    feed(view, gan_stream(epochs=1, steps=5)[:8])
+    assert len(_data(view.generator_loss.raw)[1]) > 0
+    view.reset()
+    assert view.d_real is not unused
+    assert len(_data(view.d_real)[1]) == 0 and len(_data(view.generator_loss.raw)[1]) == 0
+
+
 # ----------------------------------------------------------------------------- graph
 
 
