@@ -702,6 +702,7 @@ def test_measure_update_ms_times_each_event(dashboard) -> None:
     stream = transformer_stream(epochs=1, steps=20)
     times = measure_update_ms(dashboard, stream)
     assert len(times) == len(stream) and all(t >= 0 for t in times)
+    assert len(_data(dashboard.curves.items("loss")["batch"])[1]) == 20  # drawn as it went
 
 
 # ----------------------------------------------------------------------------- looks
