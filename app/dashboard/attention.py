@@ -23,6 +23,7 @@ from app.dashboard.plotting import (
     TickGrid,
     layout_widget,
     plot_widget,
+    quiet_child_group,
     sparse_ticks,
     style_plot,
 )
@@ -286,6 +287,7 @@ class AttentionView(LazyView):
             plot.setAspectLocked(True)
             plot.setMouseEnabled(False, False)
             plot.hideButtons()
+            quiet_child_group(plot)
             image = pg.ImageItem(axisOrder="row-major")
             image.setColorMap(PROBABILITY_MAP)
             image.setLevels((0.0, 1.0))

@@ -108,6 +108,15 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
         plot.setLabel("bottom", bottom, color=MUTED, **{"font-size": "9pt"})
     if grid:
         TickGrid(plot)
+    quiet_child_group(plot)
+
+
+def quiet_child_group(plot: pg.PlotItem) -> None:
+    """Keep ``plot``'s view from taking its own new transform for a change of its items'
+    bounds: pyqtgraph means to (ChildGroup's "exempt from telling view when transform
+    changes") but misspells the attribute, so every change of range queued one more
+    auto-range and a second repaint of the whole view."""
+    plot.getViewBox().childGroup._GraphicsObject__inform_view_on_changes = False
 
 
 def add_legend(plot: pg.PlotItem, columns: int = 1, offset: tuple[int, int] = (-6, 6)
@@ -161,11 +170,12 @@ def curve(plot: pg.PlotItem, hex_colour: str, *, width: float = 2.0, dashed: boo
 
 
 def settle_range(plot: pg.PlotItem) -> None:
-    """Auto-range ``plot`` now, after new data, instead of in its next paint: a range that
-    changes while painting makes every curve re-clip and the whole view paint twice."""
+    """Auto-range ``plot`` now, after new data, instead of in its next paint: a range (or
+    transform) that changes while painting makes every curve re-clip and the whole view
+    paint twice."""
     view = plot.getViewBox()
     view.updateAutoRange()
-    view.updateMatrix()  # which also queues one more (idle) auto-range, before the paint
+    view.updateMatrix()
 
 
 class _Curve(pg.PlotDataItem):

@@ -21,7 +21,14 @@ from app.dashboard import (
 )
 from app.dashboard.attention import MEAN_OF_HEADS
 from app.dashboard.gan import tile_grid
-from app.dashboard.plotting import GrowingSeries, Smoother, format_duration
+from app.dashboard.plotting import (
+    GrowingSeries,
+    Smoother,
+    curve,
+    format_duration,
+    plot_widget,
+    settle_range,
+)
 from projects import events as ev
 
 SCREENSHOT_SIZE = (1100, 700)
@@ -215,6 +222,24 @@ def test_smoother_is_a_debiased_moving_average() -> None:
     assert smoother(4.0) == pytest.approx(4.0)  # debiased: the first value stays itself
     assert smoother(0.0) == pytest.approx((0.5 * 0.5 * 4.0) / 0.75)
     assert Smoother(0.0).over(np.array([1.0, 5.0, 2.0])) == pytest.approx([1.0, 5.0, 2.0])
+
+
+def test_a_settled_range_is_not_auto_ranged_again_in_the_paint(qtbot, monkeypatch) -> None:
+    widget = plot_widget()
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    plot = widget.getPlotItem()
+    item = curve(plot, "#2563eb")
+    view = plot.getViewBox()
+    calls = []
+    original = view.updateAutoRange
+    monkeypatch.setattr(view, "updateAutoRange", lambda: (calls.append(1), original()))
+    item.setData([0.0, 1.0, 2.0], [0.5, 3.0, 1.0])
+    settle_range(plot)
+    widget.grab()  # paints
+    assert calls == [1]  # not again in the paint: its own new transform is no new bounds
+    assert view.viewRange()[1][1] > 3.0
 
 
 def test_duration_format() -> None:
