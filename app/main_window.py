@@ -597,7 +597,7 @@ class MainWindow(QMainWindow):
         dashboard = self.ensure_dashboard()
         dashboard.reset()
         dashboard.show_live()
-        dashboard.set_block_titles({i: n.label for i, n in
+        dashboard.set_block_titles({i: n.title or n.spec.title for i, n in
                                          self.editor.project.nodes.items()})
         self._run_revision = self.editor.project.revision
         self.run_note.hide()

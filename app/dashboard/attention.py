@@ -116,6 +116,8 @@ class AttentionView(LazyView):
         splitter.addWidget(self.heads_widget)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        self._splitter = splitter
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -251,9 +253,13 @@ class AttentionView(LazyView):
     def _show_heads(self, weights: np.ndarray, sample: int, head: int | None) -> None:
         """Small multiples of every head for the chosen sample, the chosen one outlined."""
         heads = weights.shape[1] if weights.ndim == 4 else 0
+        appearing = heads > 1 and self.heads_widget.isHidden()
         self.heads_widget.setVisible(heads > 1)
         if heads <= 1:
             return
+        if appearing:  # a panel shown late gets its share, not the sliver left over
+            width = self._splitter.width()
+            self._splitter.setSizes([width * 3 // 5, width - width * 3 // 5])
         if len(self.head_images) != heads:
             self._build_heads(heads)
         matrices = weights[min(sample, len(weights) - 1)]

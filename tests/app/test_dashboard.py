@@ -456,6 +456,25 @@ def test_attention_image_holds_the_selected_weights(qtbot) -> None:
     assert view.info_label.text() == "Epoch 1 · step 20"
 
 
+def test_every_head_panel_gets_its_share_once_and_then_keeps_the_users(qtbot) -> None:
+    view = AttentionView()
+    qtbot.addWidget(view)
+    view.resize(1200, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    rng = np.random.default_rng(3)
+    probe = ev.AttentionProbe(5, 1, {"n4": mha_weights(rng, 2, 4, 6)}, [], [])
+    feed(view, [started(attention=("n4",)), probe])
+    maps, heads = view._splitter.sizes()
+    assert heads >= 0.3 * (maps + heads)  # not the sliver left over by the heatmap
+    view._splitter.setSizes([900, 300])  # the user drags the handle
+    QApplication.processEvents()
+    wanted = view._splitter.sizes()
+    assert wanted[0] > 2.5 * wanted[1]
+    feed(view, [ev.AttentionProbe(9, 1, {"n4": mha_weights(rng, 2, 4, 6)}, [], [])])
+    assert view._splitter.sizes() == wanted
+
+
 def test_long_sequences_label_every_kth_token(qtbot) -> None:
     view = AttentionView()
     qtbot.addWidget(view)

@@ -81,6 +81,7 @@ def test_transformer_run_fills_curves_attention_and_progress(window: MainWindow,
     assert len(_points(loss["train"])) == 2 and len(_points(loss["validation"])) == 2
     assert "accuracy" in dashboard.curves.metrics()
     assert dashboard.tab_shown("Attention")
+    assert dashboard.attention.block_combo.itemText(0) == "Self-attention 1 (n4)"
     dashboard.tabs.setCurrentWidget(dashboard.attention)  # hidden views draw when shown
     image = dashboard.attention.image.image
     assert image is not None and image.shape == (16, 16)
