@@ -3,7 +3,8 @@
 Targets (DESIGN.md §8 and the dashboard issue): GUI event-loop lag while training the
 transformer example, measured by a 10 ms probe timer, p99 < 50 ms and max < 150 ms;
 training throughput inside the app >= 0.95x the headless engine on the same project;
-main-thread time per plot update < 10 ms.
+main-thread time per plot update < 10 ms, measured per dashboard refresh (the window hands
+the dashboard 250 ms of events at a time) with the Curves and then the Attention tab shown.
 """
 
 from __future__ import annotations
@@ -102,12 +103,47 @@ def _run_headless(project, runs: Path) -> list:
     return events
 
 
+def _refresh_times(dashboard, recorded: list, tab: str) -> list[float]:
+    """Replay a recorded run as the window does: the events of each refresh period are
+    handed over together, then drawn once; the repaint is part of the time."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import DASHBOARD_REFRESH_MS
+    from projects import events as ev
+
+    dashboard.reset()
+    dashboard.handle(recorded[0])  # RunStarted: it picks the tab, so choose after it
+    dashboard.tabs.setCurrentIndex(next(i for i in range(dashboard.tabs.count())
+                                        if dashboard.tabs.tabText(i) == tab))
+    dashboard.draw_now()
+    QApplication.processEvents()
+    groups: list[list] = []
+    for event in recorded[1:]:
+        if not isinstance(event, ev.BatchEnd | ev.EpochEnd | ev.AttentionProbe):
+            continue
+        if groups and event._seen - groups[-1][0]._seen < DASHBOARD_REFRESH_MS / 1000:
+            groups[-1].append(event)
+        else:
+            groups.append([event])
+    times = []
+    for group in groups:
+        start = time.perf_counter()
+        for event in group:
+            dashboard.handle(event)
+        dashboard.draw_now()
+        QApplication.processEvents()  # the repaint
+        times.append(time.perf_counter() - start)
+    return times
+
+
 @benchmark("gui_training")
 def gui_training(settings: Settings) -> Iterator[Row]:
     from PySide6.QtWidgets import QApplication
 
-    epochs = 1 if settings.quick else 4
-    repeats = settings.repeats_or(3, quick_default=1)
+    from app.main_window import DASHBOARD_REFRESH_MS
+
+    epochs = 1 if settings.quick else 8
+    repeats = settings.repeats_or(5, quick_default=1)
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         window = _window(tmp)
@@ -116,12 +152,13 @@ def gui_training(settings: Settings) -> Iterator[Row]:
         project = window.editor.project.copy()
         _run_in_app(window, app)  # warm-up: traces the model once in this process
         all_lags: list[float] = []
-        ours, base = [], []
+        ours, base, recorded = [], [], []
         for _ in range(repeats):
             events, lags = _run_in_app(window, app)
             all_lags.extend(lags)
             ours.append(_samples_per_second(events))
-            base.append(_samples_per_second(_run_headless(project, tmp / "runs")))
+            recorded.append(_run_headless(project, tmp / "runs"))
+            base.append(_samples_per_second(recorded[-1]))
         all_lags.sort()
         p99 = all_lags[int(0.99 * (len(all_lags) - 1))]
         note = f"{len(all_lags)} ticks of a {PROBE_MS} ms timer over {repeats} runs"
@@ -133,37 +170,20 @@ def gui_training(settings: Settings) -> Iterator[Row]:
                         "(samples/s)", statistics.median(ours), statistics.median(base),
                         "samples/s", at_least=THROUGHPUT_RATIO,
                         note=f"medians of {repeats} alternating runs of {epochs} epochs")
-
-        from app.main_window import DASHBOARD_REFRESH_MS
-        from projects import events as ev
-
         dashboard = window.ensure_dashboard()
-        dashboard.reset()
-        recorded = _run_headless(project, tmp / "runs")
-        dashboard.tabs.setCurrentWidget(dashboard.attention)
-        dashboard.handle(recorded[0])
-        # As in the window: the events of each refresh period reach the dashboard together.
-        groups: list[list] = []
-        for event in recorded[1:]:
-            if not isinstance(event, ev.BatchEnd | ev.EpochEnd | ev.AttentionProbe):
-                continue
-            if groups and event._seen - groups[-1][0]._seen < DASHBOARD_REFRESH_MS / 1000:
-                groups[-1].append(event)
-            else:
-                groups.append([event])
-        times = []
-        for group in groups:
-            start = time.perf_counter()
-            for event in group:
-                dashboard.handle(event)
-            app.processEvents()  # the repaint
-            times.append(time.perf_counter() - start)
-        times.sort()
-        p95 = times[int(0.95 * (len(times) - 1))]
-        yield limit_row("gui_training", "main-thread time per plot update, p95", p95, "s",
-                        below=UPDATE_LIMIT_S,
-                        note=f"median {statistics.median(times) * 1e3:.1f} ms over "
-                        f"{len(times)} updates (events of {DASHBOARD_REFRESH_MS} ms each), "
-                        "repaint included")
+        for tab in ("Curves", "Attention"):
+            replays = [_refresh_times(dashboard, events, tab) for events in recorded]
+            times = sorted(t for replay in replays for t in replay[1:])
+            p95 = times[int(0.95 * (len(times) - 1))]
+            yield limit_row("gui_training", f"main-thread time per dashboard refresh, {tab} "
+                            "tab shown, p95", p95, "s", below=UPDATE_LIMIT_S,
+                            note=f"median {statistics.median(times) * 1e3:.1f} ms over "
+                            f"{len(times)} refreshes of {DASHBOARD_REFRESH_MS} ms of events "
+                            f"from {repeats} recorded runs, repaint included; each run's "
+                            "first refresh, which creates the plots, is the next row")
+            yield Row("gui_training", f"first dashboard refresh of a run, {tab} tab shown "
+                      "(creates the plots), median",
+                      statistics.median(replay[0] for replay in replays), None, "s", None,
+                      "info", None)
         window.editor.undo_stack.setClean()
         window.close()
