@@ -94,6 +94,7 @@ def test_transformer_run_fills_curves_attention_and_progress(window: MainWindow,
     assert window.train_action.isEnabled() and not window.stop_action.isEnabled()
     window.runs.refresh()
     assert window.runs.tree.topLevelItemCount() == 1
+    dashboard.attention.block_combo.setCurrentIndex(1)  # the block that finds the key tokens
     _screenshot(window, "dashboard_attention")
     dashboard.tabs.setCurrentWidget(dashboard.curves)
     _screenshot(window, "dashboard_curves")
@@ -152,7 +153,7 @@ def test_planted_failure_shows_the_banner_and_selects_the_block(window: MainWind
 
 
 def test_gan_and_graph_views_fill(window: MainWindow, qtbot) -> None:
-    _open(window, "gan_digits", epochs=3)
+    _open(window, "gan_digits", epochs=40)  # long enough for the screenshot to show digits
     window.train()
     qtbot.waitUntil(lambda: not window.session.running, timeout=60_000)
     gan = window.dashboard.gan
