@@ -25,10 +25,19 @@ class _Worker(QObject):
 
     @Slot()
     def run(self) -> None:
+        from projects import events as ev
+
         self.trainer.listener = self.event.emit
-        result = self.trainer.run()
+        try:
+            result = self.trainer.run()
+        except Exception as err:  # the engine reports its failures; this is the last guard
+            result = ev.Failed(f"{type(err).__name__}: {err}",
+                               "Training stopped unexpectedly; the run folder may be "
+                               "incomplete.", self.trainer._step)
+            self.event.emit(result)
+        finally:
+            QThread.currentThread().quit()  # end the thread's loop: the GUI may be waiting
         self.done.emit(result)
-        QThread.currentThread().quit()  # end the thread's loop now: the GUI may be waiting
 
 
 class TrainingSession(QObject):

@@ -207,3 +207,24 @@ def test_closing_during_a_run_asks_then_stops_and_leaves_no_thread(window: MainW
     assert not window.session.running and _ended(thread)
     run = next((window.runs_dir_override).iterdir())
     assert (run / "run.json").exists()
+
+
+def test_an_engine_that_raises_still_ends_the_run_in_the_window(window: MainWindow, qtbot,
+                                                               monkeypatch) -> None:
+    """The engine turns its own failures into events; should it ever raise (say, the disk
+    fills while it writes the run's summary), the window must not wait forever."""
+    from projects.training import Trainer
+
+    def broken_run(self):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Trainer, "run", broken_run)
+    _open(window, "gcn_karate")
+    seen = _events(window)
+    window.train()
+    thread = window.session.thread
+    qtbot.waitUntil(lambda: not window.session.running, timeout=10_000)
+    assert _ended(thread)
+    assert isinstance(seen[-1], ev.Failed) and "No space left" in seen[-1].message
+    assert window.train_action.isEnabled() and not window.stop_action.isEnabled()
+    assert window.dashboard.current_status().startswith("Failed")
