@@ -649,7 +649,14 @@ class EventCallback:
             self._prober.probe(step, self._epoch, logs)
             self._probe_seconds += time.perf_counter() - now
         if not trainer._running.is_set():
+            held = time.perf_counter()
             trainer._running.wait()  # paused: hold here, between two steps
+            # A pause is not training time: the rate, the ETA, the epoch's duration and the
+            # probes' budget leave it out.
+            paused = time.perf_counter() - held
+            self._started += paused
+            self._since += paused
+            self._epoch_started += paused
         if trainer.stopping:
             self.model.stop_training = True
 

@@ -118,6 +118,7 @@ class AttentionView(LazyView):
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
         self._splitter = splitter
+        self._heads_split: list[int] = []  # the split when the heads panel was last hidden
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -253,13 +254,18 @@ class AttentionView(LazyView):
     def _show_heads(self, weights: np.ndarray, sample: int, head: int | None) -> None:
         """Small multiples of every head for the chosen sample, the chosen one outlined."""
         heads = weights.shape[1] if weights.ndim == 4 else 0
-        appearing = heads > 1 and self.heads_widget.isHidden()
-        self.heads_widget.setVisible(heads > 1)
         if heads <= 1:
+            if not self.heads_widget.isHidden():
+                self._heads_split = self._splitter.sizes()  # to restore when it comes back
+                self.heads_widget.setVisible(False)
             return
-        if appearing:  # a panel shown late gets its share, not the sliver left over
+        if self.heads_widget.isHidden():
+            self.heads_widget.setVisible(True)
+            # A panel shown late gets its share, not the sliver left over; shown again, the
+            # split the user left.
             width = self._splitter.width()
-            self._splitter.setSizes([width * 3 // 5, width - width * 3 // 5])
+            self._splitter.setSizes(self._heads_split
+                                    or [width * 3 // 5, width - width * 3 // 5])
         if len(self.head_images) != heads:
             self._build_heads(heads)
         matrices = weights[min(sample, len(weights) - 1)]

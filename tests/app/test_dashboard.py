@@ -463,16 +463,25 @@ def test_every_head_panel_gets_its_share_once_and_then_keeps_the_users(qtbot) ->
     view.show()
     qtbot.waitExposed(view)
     rng = np.random.default_rng(3)
-    probe = ev.AttentionProbe(5, 1, {"n4": mha_weights(rng, 2, 4, 6)}, [], [])
-    feed(view, [started(attention=("n4",)), probe])
+
+    def probe_of(heads: int, step: int) -> ev.AttentionProbe:
+        weights = mha_weights(rng, samples=2, heads=heads, length=6)
+        return ev.AttentionProbe(step, 1, {"n4": weights}, [], [])
+
+    feed(view, [started(attention=("n4",)), probe_of(heads=4, step=5)])
     maps, heads = view._splitter.sizes()
     assert heads >= 0.3 * (maps + heads)  # not the sliver left over by the heatmap
     view._splitter.setSizes([900, 300])  # the user drags the handle
     QApplication.processEvents()
     wanted = view._splitter.sizes()
     assert wanted[0] > 2.5 * wanted[1]
-    feed(view, [ev.AttentionProbe(9, 1, {"n4": mha_weights(rng, 2, 4, 6)}, [], [])])
+    feed(view, [probe_of(heads=4, step=9)])
     assert view._splitter.sizes() == wanted
+    feed(view, [probe_of(heads=1, step=11)])
+    assert view.heads_widget.isHidden()  # one head: nothing to compare
+    feed(view, [probe_of(heads=4, step=13)])
+    back = view._splitter.sizes()  # back again, where the user left it
+    assert back == pytest.approx(wanted, abs=4)
 
 
 def test_long_sequences_label_every_kth_token(qtbot) -> None:

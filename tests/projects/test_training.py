@@ -221,7 +221,11 @@ def test_pause_holds_the_step_count_and_resume_continues() -> None:
     project = _load("attention_find_marker")
     paused = threading.Event()
 
+    batches: list[ev.BatchEnd] = []
+
     def listener(event: ev.Event) -> None:
+        if isinstance(event, ev.BatchEnd):
+            batches.append(event)
         if isinstance(event, ev.BatchEnd) and event.step == 3:
             trainer.pause()
             paused.set()
@@ -239,6 +243,9 @@ def test_pause_holds_the_step_count_and_resume_continues() -> None:
     assert not worker.is_alive()
     assert isinstance(trainer.last_event, ev.Finished)
     assert trainer._step > held
+    # The half-second pause is not training time: the rate after it is not dragged down.
+    rates = {b.step: b.samples_per_second for b in batches}
+    assert rates[4] > 0.2 * statistics.median(rates.values())
 
 
 def _regression_project(folder: Path, targets: np.ndarray) -> Project:
