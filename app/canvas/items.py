@@ -54,6 +54,7 @@ FOOTER_BASELINES = (22.0, 8.0)  # shape and parameter count, from the bottom edg
 # A cubic whose control points rise by h peaks at 3h/4: clear a block's top by ~28 px.
 ARC_LIFT = (HEADER + (NODE_HEIGHT - HEADER) / 2 + 28) / 0.75
 TURN = 60.0  # how far a wire that turns back to another row swings out of its blocks
+LANE_STEP = 10.0  # the heights tried for the run back of such a wire
 OVERVIEW_LOD = 0.12  # below this, blocks are plain cards; above it up to TEXT_LOD, a big title
 TEXT_LOD = 0.45  # below this zoom, blocks are drawn as coloured cards without text
 LABEL_LOD = 0.6  # below this zoom, wires drop their shape labels
@@ -716,20 +717,21 @@ class NodeItem(_Hoverable):
 # ----------------------------------------------------------------------------- wires
 
 
-def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
+def wire_path(start: QPointF, end: QPointF, lane: float | None = None) -> QPainterPath:
     """A horizontal-tangent cubic from an output to an input.
 
     Long wires between blocks on one row arc over the blocks they skip (a residual
     connection reads as a bridge, not as a wire hidden behind the next block). A wire that
     turns back to a row above or below (a long model wrapped onto rows) bends out of its
     block, runs back through the gap between the rows and bends into its target, instead
-    of cutting diagonally across both rows.
+    of cutting diagonally across both rows. ``lane`` is the height of that run, when the
+    caller found one clear of blocks (see ``LinkItem``); otherwise it runs half-way.
     """
     dx = end.x() - start.x()
     dy = end.y() - start.y()
     path = QPainterPath(start)
-    if dx < 0 and abs(dy) >= NODE_HEIGHT:
-        middle = start.y() + dy / 2
+    if turns_back(start, end):
+        middle = start.y() + dy / 2 if lane is None else lane
         path.cubicTo(QPointF(start.x() + TURN, start.y()), QPointF(start.x() + TURN, middle),
                      QPointF(start.x(), middle))
         path.lineTo(QPointF(end.x(), middle))
@@ -744,6 +746,11 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
         path.cubicTo(QPointF(start.x() + pull, start.y()), QPointF(end.x() - pull, end.y()),
                      end)
     return path
+
+
+def turns_back(start: QPointF, end: QPointF) -> bool:
+    """A wire into a block to the left on another row: it runs back between the rows."""
+    return end.x() < start.x() and abs(end.y() - start.y()) >= NODE_HEIGHT
 
 
 class LinkItem(_Hoverable):
@@ -767,6 +774,25 @@ class LinkItem(_Hoverable):
         self._label_visible = False
         self.update_path()
 
+    def turns_back(self) -> bool:
+        return turns_back(self._path.pointAtPercent(0), self._path.pointAtPercent(1))
+
+    def _clear_lane(self, start: QPointF, end: QPointF) -> float | None:
+        """For a wire that turns back, the height nearest half-way at which its run back
+        crosses no block (a row may hold a fork, and a skip may pass a whole row)."""
+        scene = self.scene()
+        if scene is None or not turns_back(start, end):
+            return None
+        low, high = sorted((start.y(), end.y()))
+        middle = (low + high) / 2
+        left, width = end.x() - TURN, start.x() - end.x() + 2 * TURN
+        for step in range(int((high - low) / 2 / LANE_STEP) + 1):
+            for y in {middle + step * LANE_STEP, middle - step * LANE_STEP}:
+                strip = QRectF(left, y - LANE_STEP / 2, width, LANE_STEP)
+                if not any(isinstance(item, NodeItem) for item in scene.items(strip)):
+                    return y
+        return None
+
     def set_label(self, info: TensorInfo | None) -> None:
         label = compact_shape(info) if info is not None else ""
         if label != self.label:
@@ -779,7 +805,7 @@ class LinkItem(_Hoverable):
         self.prepareGeometryChange()
         start = self.source.port_scene_pos(self.link.source_port, True)
         end = self.target.port_scene_pos(self.link.target_port, False)
-        self._path = wire_path(start, end)
+        self._path = wire_path(start, end, self._clear_lane(start, end))
         stroker = QPainterPathStroker()
         stroker.setWidth(12.0)
         self._hit = stroker.createStroke(self._path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from app.canvas.items import GRID, DragWireItem, LinkItem, NodeItem, PortItem
@@ -59,6 +59,10 @@ class CanvasScene(QGraphicsScene):
         self._snap = True
         self._wire: _WireDrag | None = None
         self._selecting = False
+        # Wires that turn back to another row look for a run clear of blocks; once a burst
+        # of moves or additions is over, they look again.
+        self._relane = QTimer(self, singleShot=True, interval=0)
+        self._relane.timeout.connect(self._relane_wires)
         editor.documentChanged.connect(self._on_event)
         editor.documentReplaced.connect(self.rebuild)
         editor.reportChanged.connect(self.refresh_report)
@@ -155,6 +159,7 @@ class CanvasScene(QGraphicsScene):
             self._add_node(node)
         for link in project.links:
             self._add_link(link)
+        self._relane_wires()  # at once: every block is in place
         self.refresh_report()
         self.selectionChangedIds.emit([])
 
@@ -166,6 +171,7 @@ class CanvasScene(QGraphicsScene):
             self._remove_node(event.node.id)
         elif isinstance(event, NodeMoved):
             self._nodes[event.node_id].sync_position(event.new)
+            self._relane.start()
         elif isinstance(event, NodeChanged):
             self._nodes[event.new.id].set_node(event.new)
         elif isinstance(event, LinkAdded):
@@ -178,6 +184,11 @@ class CanvasScene(QGraphicsScene):
         item.snap = self._snap
         self.addItem(item)
         self._nodes[node.id] = item
+
+    def _relane_wires(self) -> None:
+        for item in self._links.values():
+            if item.turns_back():
+                item.update_path()
 
     def _remove_node(self, node_id: str) -> None:
         item = self._nodes.pop(node_id)
@@ -195,6 +206,7 @@ class CanvasScene(QGraphicsScene):
         target.links.add(item)
         self.addItem(item)
         self._links[link] = item
+        self._relane.start()
         report = self.editor.report
         if report is not None:
             item.set_label(_carried(report, link))

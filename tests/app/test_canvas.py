@@ -610,6 +610,28 @@ def test_wire_labels_show_where_there_is_room(canvas, ready) -> None:
     assert label.label == "8×8×32"
 
 
+def _turning_wires_cross_no_block(scene: CanvasScene, editor: Editor) -> list[LinkItem]:
+    """Every wire that turns back to another row misses every block; returns those wires."""
+    QApplication.processEvents()  # the wires look for their lanes once the moves are over
+    blocks = [scene.node_item(i).sceneBoundingRect() for i in editor.project.nodes]
+    turning = [item for item in scene.link_items() if item.turns_back()]
+    for item in turning:
+        line = QPainterPathStroker()
+        line.setWidth(1.0)
+        stroke = line.createStroke(item.path())
+        assert not any(stroke.intersects(rect.adjusted(PORT_RADIUS, 0, -PORT_RADIUS, 0))
+                       for rect in blocks), item.link
+    return turning
+
+
+def _dense_chain(project: Project, source: str, length: int) -> list[str]:
+    ids = [source]
+    for _ in range(length):
+        ids.append(project.add_node("dense", {"units": 8}).id)
+        project.add_link(ids[-2], "out", ids[-1], "in")
+    return ids[1:]
+
+
 def test_a_wrapped_model_reads_in_rows_and_wires_turn_back_between_them(canvas, editor
                                                                        ) -> None:
     scene, view = canvas
@@ -617,21 +639,32 @@ def test_a_wrapped_model_reads_in_rows_and_wires_turn_back_between_them(canvas, 
     editor.auto_layout(scene.item_sizes())
     rows = {round(node.position[1]) for node in editor.project.nodes.values()}
     assert len(rows) == 3  # twenty blocks deep: three rows, read like text
-    blocks = [scene.node_item(i).sceneBoundingRect() for i in editor.project.nodes]
-    turning = [item for item in scene.link_items()
-               if item.path().pointAtPercent(1).x() < item.path().pointAtPercent(0).x()
-               and abs(item.path().pointAtPercent(1).y() - item.path().pointAtPercent(0).y())
-               >= NODE_HEIGHT]
+    turning = _turning_wires_cross_no_block(scene, editor)
     assert len(turning) >= 4  # two row ends and two residual skips
-    for item in turning:  # through the gap between rows, never across a block
-        line = QPainterPathStroker()
-        line.setWidth(1.0)
-        stroke = line.createStroke(item.path())
-        assert not any(stroke.intersects(rect.adjusted(PORT_RADIUS, 0, -PORT_RADIUS, 0))
-                       for rect in blocks), item.link
     view.fit_to_view()
     visible = view.mapToScene(view.viewport().rect()).boundingRect()
     assert all(visible.contains(item.sceneBoundingRect()) for item in turning)
+
+
+def test_turning_wires_pass_a_fork_and_a_whole_row(canvas, editor) -> None:
+    scene, _ = canvas
+    project = Project("fork and long skip")
+    source = project.add_node("input", {"shape": [8]}).id
+    head = _dense_chain(project, source, 4)
+    upper, lower = _dense_chain(project, head[-1], 1), _dense_chain(project, head[-1], 1)
+    joined = project.add_node("add", {})
+    project.add_link(upper[0], "out", joined.id, "in1")
+    project.add_link(lower[0], "out", joined.id, "in2")
+    middle = _dense_chain(project, joined.id, 8)  # 21 layers in all: three rows of seven
+    skip = project.add_node("add", {})  # the end of row one feeds row three's second block
+    project.add_link(middle[-1], "out", skip.id, "in1")
+    project.add_link(joined.id, "out", skip.id, "in2")
+    _dense_chain(project, skip.id, 5)
+    editor.replace_project(project, None)
+    editor.auto_layout(scene.item_sizes())
+    assert len({round(n.position[1]) for n in editor.project.nodes.values()}) == 4  # a fork
+    turning = _turning_wires_cross_no_block(scene, editor)
+    assert len(turning) == 3  # two row ends and the skip over row two
 
 
 def test_badges_show_errors_and_warnings_with_their_messages(qtbot, canvas, ready) -> None:
