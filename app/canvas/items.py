@@ -7,6 +7,7 @@ node or its report changes, never per frame, and far-out zoom levels skip the te
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -725,11 +726,19 @@ def wire_path(start: QPointF, end: QPointF, lane: float | None = None) -> QPaint
     turns back to a row above or below (a long model wrapped onto rows) bends out of its
     block, runs back through the gap between the rows and bends into its target, instead
     of cutting diagonally across both rows. ``lane`` is the height of that run, when the
-    caller found one clear of blocks (see ``LinkItem``); otherwise it runs half-way.
+    caller found one clear of blocks (see ``LinkItem``); otherwise it runs half-way. A
+    forward wire to another row that would cut across blocks gets a ``lane`` too, and steps
+    down (or up) to it and back.
     """
     dx = end.x() - start.x()
     dy = end.y() - start.y()
     path = QPainterPath(start)
+    if lane is not None and not turns_back(start, end):  # forward, by the gaps and a lane
+        _rounded_steps(path, [QPointF(start.x() + TURN / 2, start.y()),
+                              QPointF(start.x() + TURN / 2, lane),
+                              QPointF(end.x() - TURN / 2, lane),
+                              QPointF(end.x() - TURN / 2, end.y()), end])
+        return path
     if turns_back(start, end):
         middle = start.y() + dy / 2 if lane is None else lane
         path.cubicTo(QPointF(start.x() + TURN, start.y()), QPointF(start.x() + TURN, middle),
@@ -746,6 +755,28 @@ def wire_path(start: QPointF, end: QPointF, lane: float | None = None) -> QPaint
         path.cubicTo(QPointF(start.x() + pull, start.y()), QPointF(end.x() - pull, end.y()),
                      end)
     return path
+
+
+def _rounded_steps(path: QPainterPath, corners: list[QPointF], radius: float = 12.0) -> None:
+    """Straight runs from the path's end through ``corners``, each bend rounded."""
+    for i, corner in enumerate(corners[:-1]):
+        before, after = path.currentPosition(), corners[i + 1]
+        r = min(radius, _distance(before, corner) / 2, _distance(corner, after) / 2)
+        path.lineTo(_towards(corner, before, r))
+        path.quadTo(corner, _towards(corner, after, r))
+    path.lineTo(corners[-1])
+
+
+def _distance(a: QPointF, b: QPointF) -> float:
+    return math.hypot(b.x() - a.x(), b.y() - a.y())
+
+
+def _towards(a: QPointF, b: QPointF, length: float) -> QPointF:
+    """The point ``length`` from ``a`` on the way to ``b``."""
+    distance = _distance(a, b)
+    if distance == 0:
+        return QPointF(a)
+    return a + (b - a) * (length / distance)
 
 
 def turns_back(start: QPointF, end: QPointF) -> bool:
@@ -774,24 +805,41 @@ class LinkItem(_Hoverable):
         self._label_visible = False
         self.update_path()
 
-    def turns_back(self) -> bool:
-        return turns_back(self._path.pointAtPercent(0), self._path.pointAtPercent(1))
+    def changes_row(self) -> bool:
+        """Whether it joins blocks on different rows, where its route depends on the
+        blocks around it, not only on its ends."""
+        start, end = self._path.pointAtPercent(0), self._path.pointAtPercent(1)
+        return abs(end.y() - start.y()) >= NODE_HEIGHT
 
     def _clear_lane(self, start: QPointF, end: QPointF) -> float | None:
-        """For a wire that turns back, the height nearest half-way at which its run back
-        crosses no block (a row may hold a fork, and a skip may pass a whole row)."""
+        """The height, nearest half-way, of a horizontal run that crosses no block: for a
+        wire that turns back (a row may hold a fork, and a skip may pass a whole row), and
+        for a forward wire to another row whose plain curve would cut across blocks."""
         scene = self.scene()
-        if scene is None or not turns_back(start, end):
+        if scene is None or abs(end.y() - start.y()) < NODE_HEIGHT:
+            return None
+        if turns_back(start, end):
+            left, right = end.x() - TURN, start.x() + TURN
+        elif end.x() - start.x() >= 2 * TURN and self._crosses_blocks(wire_path(start, end)):
+            left, right = start.x() + TURN / 2, end.x() - TURN / 2
+        else:
             return None
         low, high = sorted((start.y(), end.y()))
         middle = (low + high) / 2
-        left, width = end.x() - TURN, start.x() - end.x() + 2 * TURN
         for step in range(int((high - low) / 2 / LANE_STEP) + 1):
             for y in {middle + step * LANE_STEP, middle - step * LANE_STEP}:
-                strip = QRectF(left, y - LANE_STEP / 2, width, LANE_STEP)
+                strip = QRectF(left, y - LANE_STEP / 2, right - left, LANE_STEP)
                 if not any(isinstance(item, NodeItem) for item in scene.items(strip)):
                     return y
         return None
+
+    def _crosses_blocks(self, path: QPainterPath) -> bool:
+        """Whether ``path`` runs over a block other than the two it joins."""
+        line = QPainterPathStroker()
+        line.setWidth(1.0)
+        stroke = line.createStroke(path)
+        return any(isinstance(item, NodeItem) and item is not self.source
+                   and item is not self.target for item in self.scene().items(stroke))
 
     def set_label(self, info: TensorInfo | None) -> None:
         label = compact_shape(info) if info is not None else ""

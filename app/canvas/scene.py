@@ -44,6 +44,9 @@ class _WireDrag:
     target: PortItem | None = None
 
 
+RELANE_ALL_AFTER = 40  # moved blocks beyond which every wire between rows looks again
+
+
 class CanvasScene(QGraphicsScene):
     """Blocks and wires of ``editor.project``, kept in step with its events."""
 
@@ -62,6 +65,8 @@ class CanvasScene(QGraphicsScene):
         # Wires that turn back to another row look for a run clear of blocks; once a burst
         # of moves or additions is over, they look again.
         self._relane = QTimer(self, singleShot=True, interval=0)
+        self._moved: set[str] = set()  # blocks moved since the wires last looked
+        self._relane_all = True  # wires were added: every wire between rows looks again
         self._relane.timeout.connect(self._relane_wires)
         editor.documentChanged.connect(self._on_event)
         editor.documentReplaced.connect(self.rebuild)
@@ -171,6 +176,7 @@ class CanvasScene(QGraphicsScene):
             self._remove_node(event.node.id)
         elif isinstance(event, NodeMoved):
             self._nodes[event.node_id].sync_position(event.new)
+            self._moved.add(event.node_id)
             self._relane.start()
         elif isinstance(event, NodeChanged):
             self._nodes[event.new.id].set_node(event.new)
@@ -186,8 +192,14 @@ class CanvasScene(QGraphicsScene):
         self._nodes[node.id] = item
 
     def _relane_wires(self) -> None:
+        """Re-route the wires between rows that a moved block may now be in the way of
+        (all of them after a rebuild or when wires were added)."""
+        moved = [self._nodes[i].sceneBoundingRect() for i in self._moved if i in self._nodes]
+        everything = self._relane_all or len(moved) > RELANE_ALL_AFTER
+        self._moved, self._relane_all = set(), False
         for item in self._links.values():
-            if item.turns_back():
+            if item.changes_row() and (everything or any(
+                    item.sceneBoundingRect().intersects(rect) for rect in moved)):
                 item.update_path()
 
     def _remove_node(self, node_id: str) -> None:
@@ -206,6 +218,7 @@ class CanvasScene(QGraphicsScene):
         target.links.add(item)
         self.addItem(item)
         self._links[link] = item
+        self._relane_all = True
         self._relane.start()
         report = self.editor.report
         if report is not None:
