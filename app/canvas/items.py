@@ -56,6 +56,7 @@ FOOTER_BASELINES = (22.0, 8.0)  # shape and parameter count, from the bottom edg
 ARC_LIFT = (HEADER + (NODE_HEIGHT - HEADER) / 2 + 28) / 0.75
 TURN = 60.0  # how far a wire that turns back to another row swings out of its blocks
 LANE_STEP = 10.0  # the heights tried for the run back of such a wire
+BOXES = Qt.ItemSelectionMode.IntersectsItemBoundingRect  # blocks are boxes: the fast test
 OVERVIEW_LOD = 0.12  # below this, blocks are plain cards; above it up to TEXT_LOD, a big title
 TEXT_LOD = 0.45  # below this zoom, blocks are drawn as coloured cards without text
 LABEL_LOD = 0.6  # below this zoom, wires drop their shape labels
@@ -829,7 +830,7 @@ class LinkItem(_Hoverable):
         for step in range(int((high - low) / 2 / LANE_STEP) + 1):
             for y in {middle + step * LANE_STEP, middle - step * LANE_STEP}:
                 strip = QRectF(left, y - LANE_STEP / 2, right - left, LANE_STEP)
-                if not any(isinstance(item, NodeItem) for item in scene.items(strip)):
+                if not any(isinstance(item, NodeItem) for item in scene.items(strip, BOXES)):
                     return y
         return None
 
@@ -839,7 +840,7 @@ class LinkItem(_Hoverable):
         line.setWidth(1.0)
         stroke = line.createStroke(path)
         return any(isinstance(item, NodeItem) and item is not self.source
-                   and item is not self.target for item in self.scene().items(stroke))
+                   and item is not self.target for item in self.scene().items(stroke, BOXES))
 
     def set_label(self, info: TensorInfo | None) -> None:
         label = compact_shape(info) if info is not None else ""

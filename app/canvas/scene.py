@@ -66,7 +66,6 @@ class CanvasScene(QGraphicsScene):
         # of moves or additions is over, they look again.
         self._relane = QTimer(self, singleShot=True, interval=0)
         self._moved: set[str] = set()  # blocks moved since the wires last looked
-        self._relane_all = True  # wires were added: every wire between rows looks again
         self._relane.timeout.connect(self._relane_wires)
         editor.documentChanged.connect(self._on_event)
         editor.documentReplaced.connect(self.rebuild)
@@ -163,8 +162,8 @@ class CanvasScene(QGraphicsScene):
         for node in project.nodes.values():
             self._add_node(node)
         for link in project.links:
-            self._add_link(link)
-        self._relane_wires()  # at once: every block is in place
+            self._add_link(link)  # after every block: each wire routes among them all
+        self._moved = set()
         self.refresh_report()
         self.selectionChangedIds.emit([])
 
@@ -193,10 +192,10 @@ class CanvasScene(QGraphicsScene):
 
     def _relane_wires(self) -> None:
         """Re-route the wires between rows that a moved block may now be in the way of
-        (all of them after a rebuild or when wires were added)."""
+        (all of them after a rebuild or a large move)."""
         moved = [self._nodes[i].sceneBoundingRect() for i in self._moved if i in self._nodes]
-        everything = self._relane_all or len(moved) > RELANE_ALL_AFTER
-        self._moved, self._relane_all = set(), False
+        everything = not moved or len(moved) > RELANE_ALL_AFTER
+        self._moved = set()
         for item in self._links.values():
             if item.changes_row() and (everything or any(
                     item.sceneBoundingRect().intersects(rect) for rect in moved)):
@@ -218,8 +217,8 @@ class CanvasScene(QGraphicsScene):
         target.links.add(item)
         self.addItem(item)
         self._links[link] = item
-        self._relane_all = True
-        self._relane.start()
+        if item.changes_row():  # its route may need the blocks around it, now in reach
+            item.update_path()
         report = self.editor.report
         if report is not None:
             item.set_label(_carried(report, link))
