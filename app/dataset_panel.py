@@ -286,6 +286,10 @@ def _count(n: int | None) -> str:
 # ----------------------------------------------------------------------------- loading
 
 
+def _load_key(spec: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[str, str]:
+    return repr(sorted(spec.items())), repr(sorted(options.items()))
+
+
 class _Relay(QObject):
     """Carries a finished load from the pool thread to the GUI thread (a queued signal)."""
 
@@ -353,7 +357,7 @@ class DatasetPreview(QWidget):
         """Load ``spec`` in the background unless the same load is already shown."""
         options = {"seed": seed, "validation_split": validation_split, "base_dir": base_dir,
                    "task_kind": task_kind}
-        key = (repr(sorted(spec.items())), repr(sorted(options.items())))
+        key = _load_key(spec, options)
         if key == self._key and not force:
             return
         self._key = key
@@ -367,6 +371,19 @@ class DatasetPreview(QWidget):
         request, relay = self._request, self._relay
         QThreadPool.globalInstance().start(
             lambda: _load_preview(request, dict(spec), options, relay))
+
+    def expect(self, spec: Mapping[str, Any], *, task_kind: str, seed: int,
+               validation_split: float, base_dir: Path | None) -> None:
+        """Say at once that another dataset is coming (its load starts a moment later), so
+        the preview of the project shown before never stands under this one's settings."""
+        options = {"seed": seed, "validation_split": validation_split, "base_dir": base_dir,
+                   "task_kind": task_kind}
+        if _load_key(spec, options) != self._key:
+            self._key = None
+            self._request += 1  # whatever was on its way is no longer wanted
+            self.error = ""
+            self._set_state("loading")
+            self._show(None, "Loading…")
 
     def _on_finished(self, request: int, result: PreviewData | str) -> None:
         if request != self._request:

@@ -904,15 +904,18 @@ class DatasetForm(QWidget):
             self._build_fields(name, kind)
         for key, field in self.fields.items():
             field.show_value(dataset.get(key))
+        self.preview.expect(project.dataset, **self._preview_options())
         self._preview_timer.start()
 
     def load_preview(self, force: bool = False) -> None:
+        self.preview.load(self.editor.project.dataset, **self._preview_options(), force=force)
+
+    def _preview_options(self) -> dict:
         project = self.editor.project
-        self.preview.load(project.dataset, task_kind=project.task.get("kind", "supervised"),
-                          seed=project.training.seed,
-                          validation_split=project.training.validation_split,
-                          base_dir=self.editor.path.parent if self.editor.path else None,
-                          force=force)
+        return {"task_kind": project.task.get("kind", "supervised"),
+                "seed": project.training.seed,
+                "validation_split": project.training.validation_split,
+                "base_dir": self.editor.path.parent if self.editor.path else None}
 
     def _on_preview_state(self, state: str) -> None:
         """Frame in red the fields a loading error names ("Received: samples=0", "needs

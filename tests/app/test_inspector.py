@@ -327,6 +327,18 @@ def test_digits_preview_shows_description_and_thumbnails(qtbot, inspector, edito
     assert form.preview.thumbnails.isVisible()
 
 
+def test_another_projects_preview_never_stands_under_this_ones_dataset(qtbot, inspector,
+                                                                      editor) -> None:
+    form = inspector.project_page.dataset
+    editor.set_setting("dataset", {"name": "marker_sequences", "samples": 0})
+    qtbot.waitUntil(lambda: form.preview.state == "failed", timeout=20_000)
+    editor.replace_project(files.load(resources.examples_dir() / "gcn_karate.deepwire"), None)
+    assert form.preview.state == "loading" and form.preview.error == ""  # at once
+    assert form.preview.status.text() == "Loading…"
+    qtbot.waitUntil(lambda: form.preview.state == "ready"
+                    and "karate" in form.preview.description.text(), timeout=20_000)
+
+
 def test_text_and_graph_previews(qtbot, inspector, editor) -> None:
     form = inspector.project_page.dataset
     editor.set_setting("dataset", {"name": "key_tokens"})

@@ -38,6 +38,8 @@ def test_example_screenshot(window: MainWindow, qtbot, name: str) -> None:
     qtbot.wait(50)
     window.view.fit_to_view()
     window.scene.select_nodes([])
+    preview = window.inspector.project_page.dataset.preview
+    qtbot.waitUntil(lambda: preview.state in ("ready", "failed"), timeout=30_000)
     qtbot.wait(50)
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
