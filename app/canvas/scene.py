@@ -193,10 +193,13 @@ class CanvasScene(QGraphicsScene):
     def _relane_wires(self) -> None:
         """Re-route the wires between rows that a moved block may now be in the way of
         (all of them after a rebuild or a large move)."""
-        moved = [self._nodes[i].sceneBoundingRect() for i in self._moved if i in self._nodes]
+        ids = self._moved
+        moved = [self._nodes[i].sceneBoundingRect() for i in ids if i in self._nodes]
         everything = not moved or len(moved) > RELANE_ALL_AFTER
         self._moved = set()
-        for item in self._links.values():
+        for link, item in self._links.items():
+            if len(ids) == 1 and (link.source in ids or link.target in ids):
+                continue  # re-routed already when its block moved, the only one that did
             if item.changes_row() and (everything or any(
                     item.sceneBoundingRect().intersects(rect) for rect in moved)):
                 item.update_path()

@@ -60,6 +60,16 @@ def _open(window: MainWindow, name: str, **training) -> None:
     window.editor.undo_stack.setClean()
 
 
+def _train_long_run(window: MainWindow, qtbot) -> list:
+    """Start a transformer run too long to end by itself; return once it is stepping,
+    with the list its events keep arriving in."""
+    _open(window, "transformer_classifier", epochs=50)
+    seen = _events(window)
+    window.train()
+    qtbot.waitUntil(lambda: any(isinstance(e, ev.BatchEnd) for e in seen), timeout=60_000)
+    return seen
+
+
 def _events(window: MainWindow) -> list:
     seen: list = []
     window.session.event.connect(seen.append)
@@ -102,10 +112,7 @@ def test_transformer_run_fills_curves_attention_and_progress(window: MainWindow,
 
 def test_stop_ends_the_run_within_a_second_and_joins_the_thread(window: MainWindow,
                                                                qtbot) -> None:
-    _open(window, "transformer_classifier", epochs=50)
-    seen = _events(window)
-    window.train()
-    qtbot.waitUntil(lambda: any(isinstance(e, ev.BatchEnd) for e in seen), timeout=60_000)
+    seen = _train_long_run(window, qtbot)
     thread = window.session.thread
     started = time.perf_counter()
     window.stop_action.trigger()
@@ -117,10 +124,7 @@ def test_stop_ends_the_run_within_a_second_and_joins_the_thread(window: MainWind
 
 
 def test_pause_holds_the_step_count(window: MainWindow, qtbot) -> None:
-    _open(window, "transformer_classifier", epochs=50)
-    seen = _events(window)
-    window.train()
-    qtbot.waitUntil(lambda: any(isinstance(e, ev.BatchEnd) for e in seen), timeout=60_000)
+    _train_long_run(window, qtbot)
     window.pause_action.trigger()
     assert window.pause_action.text() == "&Resume"
     qtbot.wait(300)  # the step under way ends, then the run holds
@@ -172,10 +176,7 @@ def test_gan_and_graph_views_fill(window: MainWindow, qtbot) -> None:
 
 
 def test_editing_during_a_run_is_marked_as_differing(window: MainWindow, qtbot) -> None:
-    _open(window, "transformer_classifier", epochs=50)
-    seen = _events(window)
-    window.train()
-    qtbot.waitUntil(lambda: any(isinstance(e, ev.BatchEnd) for e in seen), timeout=60_000)
+    _train_long_run(window, qtbot)
     window.editor.set_param("n7", "units", 48)
     assert window.run_note.isVisible() and "changed since this run started" in (
         window.run_note.text())
@@ -186,10 +187,7 @@ def test_editing_during_a_run_is_marked_as_differing(window: MainWindow, qtbot) 
 
 def test_closing_during_a_run_asks_then_stops_and_leaves_no_thread(window: MainWindow,
                                                                    qtbot) -> None:
-    _open(window, "transformer_classifier", epochs=50)
-    seen = _events(window)
-    window.train()
-    qtbot.waitUntil(lambda: any(isinstance(e, ev.BatchEnd) for e in seen), timeout=60_000)
+    _train_long_run(window, qtbot)
     thread = window.session.thread
     asked: list[str] = []
 
