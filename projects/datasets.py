@@ -47,7 +47,18 @@ _DOWNLOAD_TIMEOUT_S = 20.0  # per socket operation, so an offline machine fails 
 
 
 class DatasetError(ValueError):
-    """Data that cannot be used; the message says what and where (file, row, column)."""
+    """Data that cannot be used; the message says what and where (file, row, column).
+
+    Where the fault lies is also data, so that callers never search the message:
+    ``field`` is the dataset field to fix (``"samples"``, ``"path"``) and ``node_id`` the
+    block the data does not fit.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None,
+                 node_id: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.node_id = node_id
 
 
 # ----------------------------------------------------------------------------- dataset
@@ -1253,45 +1264,55 @@ DOWNLOADABLE: tuple[str, ...] = tuple(_KERAS_DATASETS)
 
 def check_fits(dataset: Dataset, input_shapes: Mapping[str, Sequence[int | None]],
                output_classes: Mapping[str, int] | None = None, *,
-               graph_nodes: Mapping[str, int | None] | None = None) -> None:
+               graph_nodes: Mapping[str, int | None] | None = None,
+               labels: Mapping[str, str] | None = None) -> None:
     """Raise DatasetError when the data does not fit the model's Input and Output blocks.
 
     Args:
         dataset: What :func:`load_dataset` returned.
-        input_shapes: Input block label -> per-sample shape (None for a free dimension), in
+        input_shapes: Input block -> per-sample shape (None for a free dimension), in
             Input-node order. For a graph: the one Input block of node features, ``(F,)``.
-        output_classes: Output block label -> its number of classes (1 means a single
+        output_classes: Output block -> its number of classes (1 means a single
             sigmoid unit, which fits labels 0 and 1). Regression data is not checked.
-        graph_nodes: Graph block label -> its ``num_nodes`` (None: taken from the data).
+        graph_nodes: Graph block -> its ``num_nodes`` (None: taken from the data).
+        labels: Node id -> the block's label. Given, the keys above are node ids and the
+            error's ``node_id`` names the block; without it the keys are labels.
     """
+    def name(key: str) -> str:
+        return labels.get(key, key) if labels is not None else key
+
+    def error(message: str, key: str | None = None) -> DatasetError:
+        return DatasetError(message, node_id=key if labels is not None else None)
+
     shapes = dataset.input_shapes()
     blocks_ = list(input_shapes.items())
     if len(blocks_) != len(shapes):
-        names = ", ".join(f"'{label}'" for label, _ in blocks_) or "none"
+        names = ", ".join(f"'{name(key)}'" for key, _ in blocks_) or "none"
         noun = "input" if len(shapes) == 1 else "inputs"
-        raise DatasetError(f"The model has {len(blocks_)} Input blocks ({names}) but "
-                           f"{dataset.name} provides {len(shapes)} {noun} of shape "
-                           f"{' + '.join(str(s) for s in shapes)}")
-    for (label, wanted), have in zip(blocks_, shapes, strict=True):
+        raise error(f"The model has {len(blocks_)} Input blocks ({names}) but "
+                    f"{dataset.name} provides {len(shapes)} {noun} of shape "
+                    f"{' + '.join(str(s) for s in shapes)}",
+                    blocks_[0][0] if blocks_ else None)
+    for (key, wanted), have in zip(blocks_, shapes, strict=True):
         wanted = tuple(wanted)
         fits = len(wanted) == len(have) and all(
             w is None or w == h for w, h in zip(wanted, have, strict=True))
         if not fits:
             what = "node features" if dataset.kind == "graph" else "samples"
-            raise DatasetError(f"Input block '{label}' takes {what} of shape {wanted} but "
-                               f"{dataset.name} has {have}")
-    for label, nodes in (graph_nodes or {}).items():
+            raise error(f"Input block '{name(key)}' takes {what} of shape {wanted} but "
+                        f"{dataset.name} has {have}", key)
+    for key, nodes in (graph_nodes or {}).items():
         if dataset.kind != "graph":
-            raise DatasetError(f"Graph block '{label}' needs a graph dataset, but "
-                               f"{dataset.name} is not a graph")
+            raise error(f"Graph block '{name(key)}' needs a graph dataset, but "
+                        f"{dataset.name} is not a graph", key)
         if nodes is not None and nodes != dataset.num_nodes:
-            raise DatasetError(f"Graph block '{label}' is set to {_count(nodes)} nodes but "
-                               f"{dataset.name} has {_count(dataset.num_nodes)}")
+            raise error(f"Graph block '{name(key)}' is set to {_count(nodes)} nodes but "
+                        f"{dataset.name} has {_count(dataset.num_nodes)}", key)
     top = dataset.max_label()
     if top is None:
         return
-    for label, classes in (output_classes or {}).items():
+    for key, classes in (output_classes or {}).items():
         capacity = 2 if classes == 1 else classes
         if top >= capacity:
-            raise DatasetError(f"labels run up to {top} but the Output block '{label}' has "
-                               f"{classes} {'class' if classes == 1 else 'classes'}")
+            raise error(f"labels run up to {top} but the Output block '{name(key)}' has "
+                        f"{classes} {'class' if classes == 1 else 'classes'}", key)

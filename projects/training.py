@@ -264,12 +264,11 @@ class Trainer:
                                 task_kind=kind)
             self._dataset_description = data.description
             inputs, classes, graphs = _fit_expectations(self.project, report)
-            check_fits(data, inputs, classes, graph_nodes=graphs)
+            check_fits(data, inputs, classes, graph_nodes=graphs,
+                       labels={i: n.label for i, n in self.project.nodes.items()})
         except DatasetError as err:
-            blamed = next((i for i, n in self.project.nodes.items()
-                           if f"'{n.label}'" in str(err)), None)
             raise RunFailure(str(err), "Choose a dataset that fits the model's Input and "
-                             "Output blocks, or change the blocks.", blamed) from err
+                             "Output blocks, or change the blocks.", err.node_id) from err
 
         keras.utils.set_random_seed(settings.seed)
         previous_policy = keras.mixed_precision.global_policy()
@@ -367,20 +366,19 @@ def _deepwire_version() -> str:
 
 
 def _fit_expectations(project: Project, report) -> tuple[dict, dict, dict]:
-    """What the data must fit, by block label: per-sample input shapes, class counts and
+    """What the data must fit, by node id: per-sample input shapes, class counts and
     graph sizes."""
     nodes = project.nodes
     order = sorted(nodes, key=node_sort_key)  # the compiled model's input order
-    inputs = {nodes[i].label: tuple(nodes[i].params["shape"]) for i in order
-              if nodes[i].block == "input"}
+    inputs = {i: tuple(nodes[i].params["shape"]) for i in order if nodes[i].block == "input"}
     classes = {}
     for node_id in order:
         node = nodes[node_id]
         if node.block == "output" and node.params["loss"] == "sparse_categorical_crossentropy":
             shape = report.shapes[node_id].outputs.get("result")
             if shape is not None and shape.shape[-1]:
-                classes[node.label] = int(shape.shape[-1])
-    graphs = {nodes[i].label: nodes[i].params["num_nodes"] for i in order
+                classes[node_id] = int(shape.shape[-1])
+    graphs = {i: nodes[i].params["num_nodes"] for i in order
               if nodes[i].block == "graph_input" and nodes[i].params["num_nodes"]}
     return inputs, classes, graphs
 

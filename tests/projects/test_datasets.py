@@ -608,6 +608,22 @@ def test_check_fits_names_the_block_and_both_shapes() -> None:
         check_fits(data, {})
 
 
+def test_check_fits_carries_the_block_as_data() -> None:
+    """The culprit is an attribute, so no caller searches the message for a label."""
+    data = load_dataset({"name": "digits"})
+    labels = {"n1": "Digit image (n1)", "n9": "Digit (n9)"}
+    with pytest.raises(DatasetError) as caught:
+        check_fits(data, {"n1": (64,)}, labels=labels)
+    assert caught.value.node_id == "n1" and caught.value.field is None
+    assert "'Digit image (n1)'" in str(caught.value)
+    with pytest.raises(DatasetError) as caught:
+        check_fits(data, {"n1": (8, 8, 1)}, {"n9": 4}, labels=labels)
+    assert caught.value.node_id == "n9"
+    with pytest.raises(DatasetError) as caught:
+        check_fits(data, {"Digit image (n1)": (64,)})  # keyed by label: no node id to give
+    assert caught.value.node_id is None
+
+
 def test_check_fits_for_graphs_and_binary_outputs(tmp_path: Path) -> None:
     karate = load_dataset({"name": "karate"})
     check_fits(karate, {"Member features (n1)": (34,)}, {"Club (n5)": 1},
