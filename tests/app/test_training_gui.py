@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import shiboken6
 from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import resources
@@ -18,7 +19,6 @@ from projects import events as ev
 from projects.document import TrainingSettings
 
 pytest.importorskip("tensorflow")
-SCREENSHOTS = Path(resources.__file__).parent / "screenshots"
 
 
 def _ended(thread) -> bool:
@@ -45,10 +45,13 @@ def window(qtbot, tmp_path: Path):
     window.deleteLater()
 
 
-def _screenshot(window: MainWindow, name: str) -> None:
-    """The dashboard as the README shows it (resources/screenshots/)."""
+def _screenshot(window: MainWindow, folder: Path, name: str) -> None:
+    """The dashboard as the README shows it (resources/screenshots/ on request)."""
     QApplication.processEvents()
-    assert window.grab().save(str(SCREENSHOTS / f"{name}.png"))
+    path = folder / f"{name}.png"
+    assert window.grab().save(str(path))
+    image = QImage(str(path))
+    assert (image.width(), image.height()) == (window.width(), window.height())
 
 
 def _open(window: MainWindow, name: str, **training) -> None:
@@ -76,7 +79,9 @@ def _events(window: MainWindow) -> list:
     return seen
 
 
-def test_transformer_run_fills_curves_attention_and_progress(window: MainWindow, qtbot) -> None:
+@pytest.mark.screenshot
+def test_transformer_run_fills_curves_attention_and_progress(window: MainWindow, qtbot,
+                                                            screenshot_dir: Path) -> None:
     _open(window, "transformer_classifier", epochs=2)
     seen = _events(window)
     window.train_action.trigger()
@@ -105,9 +110,9 @@ def test_transformer_run_fills_curves_attention_and_progress(window: MainWindow,
     window.runs.refresh()
     assert window.runs.tree.topLevelItemCount() == 1
     dashboard.attention.block_combo.setCurrentIndex(1)  # the block that finds the key tokens
-    _screenshot(window, "dashboard_attention")
+    _screenshot(window, screenshot_dir, "dashboard_attention")
     dashboard.tabs.setCurrentWidget(dashboard.curves)
-    _screenshot(window, "dashboard_curves")
+    _screenshot(window, screenshot_dir, "dashboard_curves")
 
 
 def test_stop_ends_the_run_within_a_second_and_joins_the_thread(window: MainWindow,
@@ -156,14 +161,15 @@ def test_planted_failure_shows_the_banner_and_selects_the_block(window: MainWind
     assert window.editor.report.ok
 
 
-def test_gan_and_graph_views_fill(window: MainWindow, qtbot) -> None:
+@pytest.mark.screenshot
+def test_gan_and_graph_views_fill(window: MainWindow, qtbot, screenshot_dir: Path) -> None:
     _open(window, "gan_digits", epochs=40)  # long enough for the screenshot to show digits
     window.train()
     qtbot.waitUntil(lambda: not window.session.running, timeout=60_000)
     gan = window.dashboard.gan
     assert window.dashboard.tab_shown("GAN")
     window.dashboard.tabs.setCurrentWidget(gan)
-    _screenshot(window, "dashboard_gan")
+    _screenshot(window, screenshot_dir, "dashboard_gan")
     assert gan.grid_image.image is not None and len(_points(gan.d_real)) > 0
     _open(window, "gcn_karate", epochs=30)
     window.train()
@@ -172,7 +178,7 @@ def test_gan_and_graph_views_fill(window: MainWindow, qtbot) -> None:
     window.dashboard.tabs.setCurrentWidget(graph)
     assert window.dashboard.tab_shown("Graph")
     assert len(graph.scatter.data) == 34
-    _screenshot(window, "dashboard_graph")
+    _screenshot(window, screenshot_dir, "dashboard_graph")
 
 
 def test_editing_during_a_run_is_marked_as_differing(window: MainWindow, qtbot) -> None:
