@@ -127,17 +127,21 @@ def test_stop_ends_the_run_and_joins_the_thread(window: MainWindow, qtbot) -> No
 
 
 def test_pause_holds_the_step_count(window: MainWindow, qtbot) -> None:
-    _train_long_run(window, qtbot)
+    seen = _train_long_run(window, qtbot)
     window.pause_action.trigger()
     assert window.pause_action.text() == "&Resume"
-    qtbot.wait(300)  # the step under way ends, then the run holds
-    held = window.session.trainer._step
-    qtbot.wait(700)
-    assert window.session.trainer._step == held and window.session.running
+    qtbot.waitUntil(lambda: isinstance(seen[-1], ev.Paused), timeout=60_000)
+    paused, held_at = seen[-1], len(seen) - 1
+    qtbot.wait(500)  # while it holds, no step is taken and no event comes
+    assert seen[-1] is paused and window.session.running
     window.pause_action.trigger()
-    qtbot.waitUntil(lambda: window.session.trainer._step > held, timeout=10_000)
-    window.stop_training()
-    qtbot.waitUntil(lambda: not window.session.running, timeout=10_000)
+    assert window.pause_action.text() == "&Pause"
+    qtbot.waitUntil(lambda: any(isinstance(e, ev.BatchEnd) for e in seen[held_at + 1:]),
+                    timeout=60_000)
+    first = next(e for e in seen[held_at + 1:] if isinstance(e, ev.BatchEnd))
+    assert first.step == paused.step + 1  # it goes on from where it held
+    with qtbot.waitSignal(window.session.finished, timeout=60_000):
+        window.stop_training()
 
 
 def test_planted_failure_shows_the_banner_and_selects_the_block(window: MainWindow,
