@@ -4,13 +4,23 @@ screenshots that reach resources/screenshots/ only when asked for."""
 from __future__ import annotations
 
 import os
+import tempfile
 import weakref
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Hypothesis keeps its caches outside the repository, and by default draws the same examples
+# on every run, so a run never depends on the one before; `--hypothesis-profile=explore`
+# draws new ones.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
+                      str(Path(tempfile.gettempdir()) / "deepwire-hypothesis"))
+settings.register_profile("deepwire", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, database=None)
+settings.load_profile("deepwire")
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "resources" / "screenshots"
 
