@@ -1,4 +1,5 @@
-"""Training events: the small immutable messages a run reports (DESIGN.md §6).
+"""Training events: the small immutable messages a run reports (docs/architecture.md,
+Training and events).
 
 The trainer emits them, the CLI prints them, the GUI turns them into Qt signals and the run
 folder records them as JSON lines, from which a run can be replayed exactly.
@@ -92,6 +93,14 @@ class EmbeddingProbe:
 
 
 @dataclass(frozen=True)
+class Paused:
+    """The run holds after ``step`` until it is resumed or stopped."""
+
+    step: int
+    epoch: int
+
+
+@dataclass(frozen=True)
 class RunWarning:
     message: str
     step: int = 0
@@ -114,10 +123,10 @@ class Finished:
 
 
 Event = (RunStarted | BatchEnd | EpochEnd | AttentionProbe | GanProbe | EmbeddingProbe
-         | RunWarning | Failed | Finished)
+         | Paused | RunWarning | Failed | Finished)
 EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (
-    RunStarted, BatchEnd, EpochEnd, AttentionProbe, GanProbe, EmbeddingProbe, RunWarning,
-    Failed, Finished)}
+    RunStarted, BatchEnd, EpochEnd, AttentionProbe, GanProbe, EmbeddingProbe, Paused,
+    RunWarning, Failed, Finished)}
 _ARRAY = "__ndarray__"
 
 

@@ -647,6 +647,7 @@ class EventCallback:
             self._prober.probe(step, self._epoch, logs)
             self._probe_seconds += time.perf_counter() - now
         if not trainer._running.is_set():
+            trainer._emit(ev.Paused(step, self._epoch))  # a listener may wait for the hold
             held = time.perf_counter()
             trainer._running.wait()  # paused: hold here, between two steps
             # A pause is not training time: the rate, the ETA, the epoch's duration and the

@@ -1,14 +1,44 @@
-"""Suite-wide settings: offscreen Qt, quiet TensorFlow, and no thread left running."""
+"""Suite-wide settings: offscreen Qt, quiet TensorFlow, no thread left running, and
+screenshots that reach resources/screenshots/ only when asked for."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 import weakref
+from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Hypothesis keeps its caches outside the repository, and by default draws the same examples
+# on every run, so a run never depends on the one before; `--hypothesis-profile=explore`
+# draws new ones.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
+                      str(Path(tempfile.gettempdir()) / "deepwire-hypothesis"))
+settings.register_profile("deepwire", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, database=None)
+settings.load_profile("deepwire")
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "resources" / "screenshots"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-screenshots", action="store_true", default=False,
+                     help="save the README's screenshots into resources/screenshots/ "
+                          "(otherwise they render into a temporary folder)")
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(request: pytest.FixtureRequest, tmp_path_factory) -> Path:
+    """Where screenshot tests save their PNGs: a temporary folder, so a test run never
+    changes tracked files, or resources/screenshots/ with ``--update-screenshots``."""
+    if request.config.getoption("--update-screenshots"):
+        SCREENSHOTS.mkdir(exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
 
 _started_threads: weakref.WeakSet = weakref.WeakSet()
 

@@ -173,9 +173,9 @@ def test_autosave_writes_unsaved_work_and_recovery_finds_it(editor: Editor, tmp_
 def test_autosave_timer_fires(editor: Editor, tmp_path: Path, qtbot) -> None:
     saver = autosave.AutoSaver(editor, folder=tmp_path, interval_ms=50)
     editor.set_param("n6", "units", 44)
-    qtbot.waitUntil(saver.project_file.exists, timeout=3000)
+    qtbot.waitUntil(saver.project_file.exists, timeout=10_000)
     editor.save(tmp_path / "saved.deepwire")
-    qtbot.waitUntil(lambda: not saver.project_file.exists(), timeout=3000)
+    qtbot.waitUntil(lambda: not saver.project_file.exists(), timeout=10_000)
 
 
 def _dead_pid() -> int:

@@ -295,7 +295,7 @@ def test_notes_apply_after_a_pause_in_typing(qtbot, inspector, editor) -> None:
     count = editor.undo_stack.count()
     qtbot.keyClicks(notes, " Try more filters.")
     assert not editor.project.notes.endswith("filters.")  # not on every keystroke
-    qtbot.waitUntil(lambda: editor.project.notes.endswith(" Try more filters."), timeout=3000)
+    qtbot.waitUntil(lambda: editor.project.notes.endswith(" Try more filters."), timeout=10_000)
     assert editor.undo_stack.count() == count + 1
     editor.undo_stack.undo()
     assert not notes.toPlainText().endswith("filters.")

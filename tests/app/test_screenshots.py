@@ -1,5 +1,6 @@
-"""Renders each example project in the main window to resources/screenshots/ (for the
-README), offscreen, and checks the pictures show the blocks."""
+"""Renders each example project in the main window, offscreen, and checks the pictures
+show the blocks. They land in a temporary folder; ``python -m tests.screenshots`` (or
+``--update-screenshots``) writes them to resources/screenshots/ for the README."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from PySide6.QtGui import QImage
 import resources
 from app.main_window import MainWindow
 
-SCREENSHOTS = Path(resources.__file__).parent / "screenshots"
+pytestmark = pytest.mark.screenshot
 EXAMPLES = [p.stem for p in resources.example_paths()]
 
 
@@ -32,7 +33,8 @@ def window(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_example_screenshot(window: MainWindow, qtbot, name: str) -> None:
+def test_example_screenshot(window: MainWindow, qtbot, screenshot_dir: Path,
+                            name: str) -> None:
     window.new_from_template(resources.examples_dir() / f"{name}.deepwire")
     window.docks["problems"].raise_()
     qtbot.wait(50)
@@ -41,8 +43,7 @@ def test_example_screenshot(window: MainWindow, qtbot, name: str) -> None:
     preview = window.inspector.project_page.dataset.preview
     qtbot.waitUntil(lambda: preview.state in ("ready", "failed"), timeout=30_000)
     qtbot.wait(50)
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    path = screenshot_dir / f"{name}.png"
     assert window.grab().save(str(path))
     image = QImage(str(path))
     assert image.width() >= 1600 and image.height() >= 900
