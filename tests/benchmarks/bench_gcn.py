@@ -63,9 +63,9 @@ def epoch_child(num_nodes: int, adjacency: str, epochs: int, warmup: int = 2) ->
     import keras
     import numpy as np
     import tensorflow as tf
-    from blocks.layers.graph_convolution import check_dense_fits
 
     from blocks.layers import GraphConvolution, normalize_adjacency
+    from blocks.layers.graph_convolution import check_dense_fits
     from tests.benchmarks.harness import peak_rss_bytes
 
     if adjacency == "dense":
