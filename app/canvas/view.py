@@ -23,8 +23,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
 import blocks
-from app.canvas.items import GRID
 from app.canvas.scene import CanvasScene
+from app.canvas.style import GRID
 from projects import clipboard
 
 BLOCK_MIME_TYPE = "application/x-deepwire-block"  # a palette drag: the block id, UTF-8

@@ -20,16 +20,9 @@ from PySide6.QtWidgets import QApplication
 
 import resources
 from app.canvas import BLOCK_MIME_TYPE, CanvasScene, CanvasView
-from app.canvas.items import (
-    HEADER,
-    NODE_HEIGHT,
-    NODE_WIDTH,
-    PORT_RADIUS,
-    LinkItem,
-    NodeItem,
-    PortItem,
-    compact_shape,
-)
+from app.canvas.block_item import NodeItem, PortItem
+from app.canvas.style import HEADER, NODE_HEIGHT, NODE_WIDTH, PORT_RADIUS
+from app.canvas.wires import LinkItem, compact_shape
 from app.editor import Editor
 from projects import clipboard, files
 from projects.document import Project
