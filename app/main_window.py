@@ -27,7 +27,7 @@ from app.canvas.view import CanvasView
 from app.editor import Editor
 from app.icons import icon
 from app.inspector import Inspector
-from app.palette import BlockPage, BlockPalette
+from app.palette import BlockHelp, BlockPalette
 from app.panels import ProblemsPanel, SummaryPanel
 from app.runs_panel import RunsPanel
 from app.training_session import TrainingSession
@@ -680,7 +680,7 @@ class MainWindow(QMainWindow):
         dialog.setWindowTitle("Block reference")
         dialog.resize(900, 600)
         palette = BlockPalette()
-        page = BlockPage()
+        page = BlockHelp()
         palette.blockSelected.connect(page.show_block)
         layout = QVBoxLayout(dialog)
         from PySide6.QtWidgets import QSplitter

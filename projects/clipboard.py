@@ -13,7 +13,8 @@ import blocks
 from projects.document import Link, Node, Project, node_sort_key
 
 FRAGMENT_FORMAT = "deepwire-fragment"
-MIME_TYPE = "application/x-deepwire-fragment"
+MIME_TYPE = "application/x-deepwire-fragment"  # copied blocks: a fragment, UTF-8 JSON
+BLOCK_MIME_TYPE = "application/x-deepwire-block"  # a palette drag: one block id, UTF-8
 
 
 class FragmentError(ValueError):

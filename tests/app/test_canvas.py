@@ -19,7 +19,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication
 
 import resources
-from app.canvas import BLOCK_MIME_TYPE, CanvasScene, CanvasView
+from app.canvas import CanvasScene, CanvasView
 from app.canvas.block_item import NodeItem, PortItem
 from app.canvas.style import HEADER, NODE_HEIGHT, NODE_WIDTH, PORT_RADIUS
 from app.canvas.wires import LinkItem, compact_shape
@@ -529,7 +529,7 @@ def test_space_drag_pans_even_over_a_block(qtbot, canvas, editor) -> None:
 def drop(view: CanvasView, block_id: str, pos: QPoint) -> bool:
     """Deliver a palette drag's drop at ``pos``; returns whether the view accepted it."""
     mime = QMimeData()
-    mime.setData(BLOCK_MIME_TYPE, block_id.encode("utf-8"))
+    mime.setData(clipboard.BLOCK_MIME_TYPE, block_id.encode("utf-8"))
     event = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, LEFT,
                        Qt.KeyboardModifier.NoModifier)
     view.dropEvent(event)
