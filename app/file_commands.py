@@ -21,7 +21,6 @@ def example_title(path: Path) -> str:
         return path.stem
 
 
-
 class FileCommands:
     """Mixed into MainWindow: the File menu's commands, on ``self.editor`` and ``self.settings``."""
 

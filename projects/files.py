@@ -1,8 +1,9 @@
 """Project files (``.deepwire``): deterministic JSON, atomic saves, careful loading.
 
-Loading goes parse → migrate → build and validate (DESIGN.md §3). Every problem found is
-reported with the JSON path it concerns, all at once, in a :class:`ProjectFileError`. A
-file is data only: nothing in it is evaluated, unpickled or imported.
+Loading goes parse → migrate → build and validate (docs/architecture.md, Project files
+and migrations). Every problem found is reported with the JSON path it concerns, all at
+once, in a :class:`ProjectFileError`. A file is data only: nothing in it is evaluated,
+unpickled or imported.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import Any
 import blocks
 from blocks.spec import ParamError
 from projects.document import (
-    TASK_KINDS,
     DocumentError,
     Project,
     TrainingSettings,
@@ -341,10 +341,14 @@ def _build(document: dict[str, Any], source: str) -> Project:
     for key in sorted(set(document) - _KNOWN_KEYS):
         check.add(key, "unknown key (misspelt, or from a newer Deepwire?)")
 
+    project = Project()
     name = document.get("name", "Untitled")
-    if check.expect(name, str, "name", "text") and not name.strip():
-        check.add("name", "must not be empty")
-    project = Project(name=name if isinstance(name, str) and name.strip() else "Untitled")
+    if check.expect(name, str, "name", "text"):
+        try:
+            project.check_setting("name", name)
+            project.name = name
+        except DocumentError:
+            check.add("name", "must not be empty")
 
     _read_settings(document, project, check)
     _read_nodes(document.get("nodes", []), project, check)
@@ -358,11 +362,11 @@ def _build(document: dict[str, Any], source: str) -> Project:
 def _read_settings(document: dict[str, Any], project: Project, check: _Checker) -> None:
     task = document.get("task", {"kind": "supervised"})
     if check.expect(task, dict, "task", "an object"):
-        if task.get("kind") not in TASK_KINDS:
-            check.add("task.kind", f"must be one of {', '.join(TASK_KINDS)}. "
-                                   f"Received: {_short(task.get('kind'))}")
-        else:
+        try:
+            project.check_setting("task", task)
             project.task = task
+        except DocumentError as err:
+            check.add("task.kind", str(err).removeprefix("task kind "))
     dataset = document.get("dataset", {})
     if check.expect(dataset, dict, "dataset", "an object"):
         project.dataset = dataset
