@@ -22,6 +22,11 @@ import blocks
 from blocks.spec import BlockSpec, ParamError, Port
 
 TASK_KINDS: tuple[str, ...] = ("supervised", "node_classification", "adversarial")
+TASK_TITLES: dict[str, str] = {  # how the inspector and the CLI name each kind
+    "supervised": "Supervised",
+    "node_classification": "Node classification",
+    "adversarial": "Adversarial (GAN)",
+}
 _NODE_ID = re.compile(r"^n([1-9][0-9]{0,8})\Z")  # \Z: "$" would accept "n1\n"
 
 

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from projects import files
 from projects.document import (
+    TASK_KINDS,
+    TASK_TITLES,
     CycleError,
     DocumentError,
     DuplicateLinkError,
@@ -818,3 +820,8 @@ def test_random_edits_keep_the_document_consistent(kinds, attempts, removals) ->
         assert order.index(link.source) < order.index(link.target)
     text = files.dumps(project)
     assert files.dumps(files.loads(text)) == text
+
+
+def test_every_task_kind_has_a_title() -> None:
+    assert list(TASK_TITLES) == list(TASK_KINDS)
+    assert all(title.strip() for title in TASK_TITLES.values())
