@@ -35,6 +35,7 @@ from app.training_controller import TrainingController
 from app.window_actions import WindowActions
 from projects import clipboard
 from projects.document import DocumentError
+from projects.text import count_text
 
 
 class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
@@ -134,7 +135,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
                                         f"error{'s' if count != 1 else ''}</span>")
         else:
             self.validity_label.setText(f"<span style='color:#16a34a'>● Valid</span> · "
-                                        f"{report.total_params:,} parameters")
+                                        f"{count_text(report.total_params)} parameters")
 
     def tensorflow_loaded(self, description: str) -> None:
         self.tensorflow_label.setText(description)

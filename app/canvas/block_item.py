@@ -51,6 +51,7 @@ from app.canvas.style import (
 from blocks.spec import BlockSpec, Param, Port, format_shape
 from projects.document import Node
 from projects.shapes import NodeShapes
+from projects.text import count_text
 from projects.validation import Issue
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ def _param_text(param: Param, value: Any) -> str | None:
 
 
 def params_text(count: int) -> str:
-    return f"{count:,} param" + ("" if count == 1 else "s")
+    return f"{count_text(count)} param" + ("" if count == 1 else "s")
 
 
 def _drop(item: QGraphicsItem) -> None:
