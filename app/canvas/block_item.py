@@ -44,10 +44,10 @@ from app.canvas.style import (
     ROW,
     SEPARATOR_FROM_BOTTOM,
     TEXT_LOD,
-    category_colour,
     category_pixmap,
     style,
 )
+from app.icons import category_colour
 from blocks.spec import BlockSpec, Param, Port, format_shape
 from projects.document import Node
 from projects.shapes import NodeShapes

@@ -1,4 +1,4 @@
-"""How the canvas looks: metrics, colours, fonts, pens and the category colour and icon.
+"""How the canvas looks: metrics, colours, fonts, pens, and category icons at block size.
 
 Everything here is made once (fonts and pens after QApplication exists) and shared by every
 item, so painting never builds a pen or parses an icon.
@@ -46,19 +46,6 @@ TEXT_LOD = 0.45  # below this zoom, blocks are drawn as coloured cards without t
 LABEL_LOD = 0.6  # below this zoom, wires drop their shape labels
 PENDING = "…"
 
-CATEGORY_COLOURS = {
-    "Input/Output": "#3b82f6",
-    "Core": "#6366f1",
-    "Normalization": "#0ea5e9",
-    "Convolution": "#10b981",
-    "Pooling": "#14b8a6",
-    "Reshaping": "#f59e0b",
-    "Merging": "#f97316",
-    "Sequence": "#8b5cf6",
-    "Attention": "#ec4899",
-    "Graph": "#22c55e",
-    "GAN": "#ef4444",
-}
 KIND_COLOURS = {"tensor": "#64748b", "graph": "#16a34a"}
 WIRE_COLOURS = {"tensor": "#8a9ab0", "graph": "#22c55e"}
 ACCENT = "#2563eb"
@@ -151,11 +138,6 @@ def _hairline(colour: QColor) -> QPen:
 @cache
 def style() -> _Style:
     return _Style()
-
-
-@cache
-def category_colour(category: str) -> QColor:
-    return QColor(CATEGORY_COLOURS.get(category, "#64748b"))
 
 
 @cache

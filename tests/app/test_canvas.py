@@ -729,3 +729,20 @@ def test_painting_at_every_zoom_level(canvas, ready) -> None:
             assert not image.isNull()
     graph_wire = next(i for i in scene.link_items() if i.kind == "graph")
     assert isinstance(graph_wire, LinkItem)
+
+
+def test_each_category_has_one_look_and_its_order_comes_from_the_registry(qtbot) -> None:
+    from app.icons import CATEGORY_LOOKS, category_colour, category_icon
+    from app.palette import BlockPalette
+    from blocks.registry import CATEGORY_ORDER
+
+    assert set(CATEGORY_LOOKS) == set(CATEGORY_ORDER)
+    for category, look in CATEGORY_LOOKS.items():
+        assert resources.icon_path(look.icon).is_file(), category
+        assert not category_icon(category).isNull()
+        assert category_colour(category).name() == look.colour
+    palette = BlockPalette()
+    qtbot.addWidget(palette)
+    groups = [palette.tree.topLevelItem(i).text(0)
+              for i in range(palette.tree.topLevelItemCount())]
+    assert groups == sorted(groups, key=CATEGORY_ORDER.__getitem__)
