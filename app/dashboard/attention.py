@@ -23,10 +23,10 @@ from app.dashboard.plotting import (
     TickGrid,
     layout_widget,
     plot_widget,
-    quiet_child_group,
     sparse_ticks,
     style_plot,
 )
+from app.dashboard.pyqtgraph_compat import quiet_child_group
 from projects import events as ev
 from projects.text import count_text
 
