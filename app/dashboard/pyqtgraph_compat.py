@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from functools import cache
 from typing import Any
 
 import pyqtgraph as pg
@@ -76,14 +75,11 @@ def set_points_per_pixel(item: pg.PlotDataItem, factor: float) -> None:
 def plot_data_item(**options: Any) -> pg.PlotDataItem:
     """A PlotDataItem for a long, often updated series: a ``SteadyCurve`` where the
     workaround is on, else pyqtgraph's own."""
-    if workaround_on("steady_curve", RANGE_LIMIT in _plot_data_item_options()):
-        return SteadyCurve(**options)
-    return pg.PlotDataItem(**options)
-
-
-@cache
-def _plot_data_item_options() -> frozenset[str]:
-    return frozenset(pg.PlotDataItem().opts)
+    if not workaround_on("steady_curve"):
+        return pg.PlotDataItem(**options)
+    item = SteadyCurve(**options)
+    workaround_on("steady_curve", RANGE_LIMIT in item.opts)  # gone: it defers to pyqtgraph
+    return item
 
 
 class SteadyCurve(pg.PlotDataItem):
