@@ -26,14 +26,11 @@ from app.commands import (
 )
 from projects import clipboard, files
 from projects.document import (
-    TASK_KINDS,
-    DocumentError,
     DocumentEvent,
     Link,
     Node,
     Project,
     TrainingSettings,
-    check_training,
 )
 from projects.layout import layered_positions
 from projects.validation import Report
@@ -203,14 +200,9 @@ class Editor(QObject):
             self._push(SetTitleCommand(self.project, node_id, title or None))
 
     def set_setting(self, what: str, value: str | dict | TrainingSettings) -> None:
-        current = getattr(self.project, what)
-        if what == "name" and not str(value).strip():
-            raise DocumentError("A project needs a name")
-        if what == "training":
-            check_training(value)
-        if what == "task" and value.get("kind") not in TASK_KINDS:
-            raise DocumentError(f"Unknown task kind {value.get('kind')!r}")
-        if value != current:
+        """Change a project setting; raises the document's DocumentError if it is refused."""
+        self.project.check_setting(what, value)
+        if value != getattr(self.project, what):
             self._push(SetSettingCommand(self.project, what, value))
 
     def copy(self, node_ids: list[str]) -> str:

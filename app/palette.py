@@ -1,6 +1,6 @@
 """The palette: blocks by category, a search box that filters as you type, drag to place.
 
-Also the block reference page (Help ▸ Block reference), generated from the same specs.
+Also the block help page (Help ▸ Block reference), generated from the same specs.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ import blocks
 from app.icons import category_icon
 from blocks.describe import describe_port
 from blocks.spec import BlockSpec, format_shape
+from projects import clipboard
 
 BLOCK_ID_ROLE = Qt.ItemDataRole.UserRole
-BLOCK_MIME = "application/x-deepwire-block"
 
 
 class _PaletteTree(QTreeWidget):
-    """A tree whose block entries drag out as ``BLOCK_MIME`` and activate on Enter."""
+    """A tree whose block entries drag out as ``BLOCK_MIME_TYPE`` and activate on Enter."""
 
     activated_block = Signal(str)
 
@@ -40,13 +40,13 @@ class _PaletteTree(QTreeWidget):
         self.itemDoubleClicked.connect(self._activate)
 
     def mimeTypes(self) -> list[str]:
-        return [BLOCK_MIME]
+        return [clipboard.BLOCK_MIME_TYPE]
 
     def mimeData(self, items) -> QMimeData:
         data = QMimeData()
         ids = [i.data(0, BLOCK_ID_ROLE) for i in items if i.data(0, BLOCK_ID_ROLE)]
         if ids:
-            data.setData(BLOCK_MIME, ids[0].encode("utf-8"))
+            data.setData(clipboard.BLOCK_MIME_TYPE, ids[0].encode("utf-8"))
             data.setText(ids[0])
         return data
 
@@ -178,6 +178,8 @@ def block_page_html(spec: BlockSpec) -> str:
     )
 
 
-class BlockPage(QTextBrowser):
+class BlockHelp(QTextBrowser):
+    """The reference page of one block (Help ▸ Block reference), beside a palette."""
+
     def show_block(self, block_id: str) -> None:
         self.setHtml(block_page_html(blocks.get(block_id)))

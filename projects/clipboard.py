@@ -1,19 +1,23 @@
 """Copy and paste of blocks: a selection as a small JSON fragment, pasted with new ids.
 
-Qt-free so the same fragments serve the GUI clipboard, tests and future front ends.
+Qt-free so the same fragments serve the GUI clipboard, tests and future front ends. A
+fragment writes and reads its nodes as a project file does (``projects.files``), so a
+block copied from an older project is upgraded on paste exactly as on opening.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
-import blocks
+from projects import files
 from projects.document import Link, Node, Project, node_sort_key
 
 FRAGMENT_FORMAT = "deepwire-fragment"
-MIME_TYPE = "application/x-deepwire-fragment"
+MIME_TYPE = "application/x-deepwire-fragment"  # copied blocks: a fragment, UTF-8 JSON
+BLOCK_MIME_TYPE = "application/x-deepwire-block"  # a palette drag: one block id, UTF-8
 
 
 class FragmentError(ValueError):
@@ -27,11 +31,7 @@ def copy_fragment(project: Project, node_ids: Iterable[str]) -> str:
     chosen = set(ids)
     data = {
         "format": FRAGMENT_FORMAT,
-        "nodes": [{"id": i, "block": nodes[i].block, "block_version": nodes[i].spec.version,
-                   "params": {k: list(v) if isinstance(v, tuple) else v
-                              for k, v in nodes[i].params.items()},
-                   "position": list(nodes[i].position),
-                   **({"title": nodes[i].title} if nodes[i].title else {})} for i in ids],
+        "nodes": [files.node_to_dict(nodes[i]) for i in ids],
         "links": [[link.source, link.source_port, link.target, link.target_port]
                   for link in project.links if link.source in chosen and link.target in chosen],
     }
@@ -54,18 +54,16 @@ def paste_plan(project: Project, text: str, offset: tuple[float, float] = (40.0,
     renamed: dict[str, str] = {}
     nodes: list[Node] = []
     try:
-        for entry in data["nodes"]:
-            spec = blocks.get(entry["block"])
-            params = spec.resolve(spec.upgrade(int(entry.get("block_version", 1)),
-                                               dict(entry["params"])))
+        for index, entry in enumerate(data["nodes"]):
+            node = files.node_from_dict(entry, f"nodes[{index}]")
             new_id = f"n{next_number}"
             next_number += 1
-            renamed[entry["id"]] = new_id
-            x, y = entry["position"]
-            nodes.append(Node(new_id, spec.id, params, (float(x) + offset[0],
-                                                       float(y) + offset[1]),
-                              entry.get("title")))
+            renamed[node.id] = new_id
+            x, y = node.position
+            nodes.append(replace(node, id=new_id, position=(x + offset[0], y + offset[1])))
         links = [Link(renamed[s], sp, renamed[t], tp) for s, sp, t, tp in data["links"]]
+    except files.NodeEntryError as err:
+        raise FragmentError(f"The copied blocks cannot be pasted: {err.problems[0]}") from err
     except (KeyError, TypeError, ValueError) as err:
         raise FragmentError(f"The copied blocks cannot be pasted: {err}") from err
     return nodes, links

@@ -1,15 +1,17 @@
 """The project document: blocks, links between their ports, and the project's settings.
 
-The document is the single source of truth that every view mirrors (DESIGN.md §7): it
-checks each edit, applies it, and then tells its subscribers what changed. Links that can
-never be valid (wrong kind, occupied input, a cycle) are refused here with typed errors;
-problems that depend on shapes or the task are reported by validation instead.
+The document is the single source of truth that every view mirrors (docs/architecture.md,
+GUI model and views): it checks each edit, applies it, and then tells its subscribers what
+changed. Links that can never be valid (wrong kind, occupied input, a cycle) are refused
+here with typed errors; problems that depend on shapes or the task are reported by
+validation instead.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+import reprlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,6 +22,11 @@ import blocks
 from blocks.spec import BlockSpec, ParamError, Port
 
 TASK_KINDS: tuple[str, ...] = ("supervised", "node_classification", "adversarial")
+TASK_TITLES: dict[str, str] = {  # how the inspector and the CLI name each kind
+    "supervised": "Supervised",
+    "node_classification": "Node classification",
+    "adversarial": "Adversarial (GAN)",
+}
 _NODE_ID = re.compile(r"^n([1-9][0-9]{0,8})\Z")  # \Z: "$" would accept "n1\n"
 
 
@@ -374,40 +381,68 @@ class Project:
 
     # ---- settings
 
+    def check_setting(self, key: str, value: Any) -> None:
+        """Raise DocumentError, saying why, if ``value`` cannot be the project's ``key``
+        setting (name, task, dataset, training, notes or metadata).
+
+        The one home of these rules: the setters below, the editor and the file reader
+        all ask here, so a rule changes in one place.
+        """
+        if key == "name":
+            if not isinstance(value, str) or not value.strip():
+                raise DocumentError("A project needs a name")
+        elif key == "task":
+            kind = value.get("kind") if isinstance(value, Mapping) else None
+            if kind not in TASK_KINDS:
+                raise DocumentError(f"task kind must be one of {', '.join(TASK_KINDS)}. "
+                                    f"Received: kind={reprlib.repr(kind)}")
+        elif key == "training":
+            if not isinstance(value, TrainingSettings):
+                raise DocumentError(f"training must be TrainingSettings. "
+                                    f"Received: {type(value).__name__}")
+            check_training(value)
+        elif key in ("dataset", "metadata"):
+            if not isinstance(value, Mapping):
+                raise DocumentError(f"{key} must be a mapping. Received: {type(value).__name__}")
+        elif key == "notes":
+            if not isinstance(value, str):
+                raise DocumentError(f"notes must be text. Received: {type(value).__name__}")
+        else:
+            raise DocumentError(f"Unknown project setting {key!r}")
+
     def set_name(self, name: str) -> None:
+        self.check_setting("name", name)
         name = name.strip()
-        if not name:
-            raise DocumentError("A project needs a name")
         if name != self.name:
             self.name = name
             self._emit(SettingsChanged("name"))
 
     def set_task(self, task: Mapping[str, Any]) -> None:
-        kind = task.get("kind")
-        if kind not in TASK_KINDS:
-            raise DocumentError(f"task kind must be one of {', '.join(TASK_KINDS)}. "
-                                f"Received: kind={kind!r}")
+        self.check_setting("task", task)
         if dict(task) != self.task:
             self.task = copy.deepcopy(dict(task))
             self._emit(SettingsChanged("task"))
 
     def set_dataset(self, dataset: Mapping[str, Any]) -> None:
+        self.check_setting("dataset", dataset)
         if dict(dataset) != self.dataset:
             self.dataset = copy.deepcopy(dict(dataset))
             self._emit(SettingsChanged("dataset"))
 
     def set_training(self, training: TrainingSettings) -> None:
-        check_training(training)
+        self.check_setting("training", training)
         if training != self.training:
             self.training = training
             self._emit(SettingsChanged("training"))
 
     def set_metadata(self, metadata: Mapping[str, Any]) -> None:
+        self.check_setting("metadata", metadata)
         if dict(metadata) != self.metadata:
             self.metadata = copy.deepcopy(dict(metadata))
             self._emit(SettingsChanged("metadata"))
 
     def set_notes(self, notes: str) -> None:
+        self.check_setting("notes", notes)
         if notes != self.notes:
             self.notes = notes
             self._emit(SettingsChanged("notes"))

@@ -1,8 +1,9 @@
 """Project files (``.deepwire``): deterministic JSON, atomic saves, careful loading.
 
-Loading goes parse → migrate → build and validate (DESIGN.md §3). Every problem found is
-reported with the JSON path it concerns, all at once, in a :class:`ProjectFileError`. A
-file is data only: nothing in it is evaluated, unpickled or imported.
+Loading goes parse → migrate → build and validate (docs/architecture.md, Project files
+and migrations). Every problem found is reported with the JSON path it concerns, all at
+once, in a :class:`ProjectFileError`. A file is data only: nothing in it is evaluated,
+unpickled or imported.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import Any
 import blocks
 from blocks.spec import ParamError
 from projects.document import (
-    TASK_KINDS,
     DocumentError,
+    Node,
     Project,
     TrainingSettings,
     check_training,
@@ -67,20 +68,22 @@ class ProjectSaveError(OSError):
 # ----------------------------------------------------------------------------- writing
 
 
+def node_to_dict(node: Node) -> dict[str, Any]:
+    """One node as the file writes it (the clipboard's fragments write nodes the same way)."""
+    entry: dict[str, Any] = {
+        "id": node.id,
+        "block": node.block,
+        "block_version": node.spec.version,
+        "params": {k: _jsonable(v) for k, v in node.params.items()},
+        "position": [node.position[0], node.position[1]],
+    }
+    if node.title:
+        entry["title"] = node.title
+    return entry
+
+
 def to_dict(project: Project) -> dict[str, Any]:
-    nodes = []
-    for node_id in sorted(project.nodes, key=node_sort_key):
-        node = project.nodes[node_id]
-        entry: dict[str, Any] = {
-            "id": node.id,
-            "block": node.block,
-            "block_version": node.spec.version,
-            "params": {k: _jsonable(v) for k, v in node.params.items()},
-            "position": [node.position[0], node.position[1]],
-        }
-        if node.title:
-            entry["title"] = node.title
-        nodes.append(entry)
+    nodes = [node_to_dict(project.nodes[i]) for i in sorted(project.nodes, key=node_sort_key)]
     links = [
         {"source": [link.source, link.source_port], "target": [link.target, link.target_port]}
         for link in sorted(project.links, key=lambda k: (node_sort_key(k.source), k.source_port,
@@ -341,10 +344,14 @@ def _build(document: dict[str, Any], source: str) -> Project:
     for key in sorted(set(document) - _KNOWN_KEYS):
         check.add(key, "unknown key (misspelt, or from a newer Deepwire?)")
 
+    project = Project()
     name = document.get("name", "Untitled")
-    if check.expect(name, str, "name", "text") and not name.strip():
-        check.add("name", "must not be empty")
-    project = Project(name=name if isinstance(name, str) and name.strip() else "Untitled")
+    if check.expect(name, str, "name", "text"):
+        try:
+            project.check_setting("name", name)
+            project.name = name
+        except DocumentError:
+            check.add("name", "must not be empty")
 
     _read_settings(document, project, check)
     _read_nodes(document.get("nodes", []), project, check)
@@ -358,11 +365,11 @@ def _build(document: dict[str, Any], source: str) -> Project:
 def _read_settings(document: dict[str, Any], project: Project, check: _Checker) -> None:
     task = document.get("task", {"kind": "supervised"})
     if check.expect(task, dict, "task", "an object"):
-        if task.get("kind") not in TASK_KINDS:
-            check.add("task.kind", f"must be one of {', '.join(TASK_KINDS)}. "
-                                   f"Received: {_short(task.get('kind'))}")
-        else:
+        try:
+            project.check_setting("task", task)
             project.task = task
+        except DocumentError as err:
+            check.add("task.kind", str(err).removeprefix("task kind "))
     dataset = document.get("dataset", {})
     if check.expect(dataset, dict, "dataset", "an object"):
         project.dataset = dataset
@@ -390,63 +397,97 @@ def _read_settings(document: dict[str, Any], project: Project, check: _Checker) 
         project.training = TrainingSettings(**values)
 
 
+class NodeEntryError(ValueError):
+    """A node entry that cannot be read; ``problems`` say where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def node_from_dict(entry: Any, where: str = "node") -> Node:
+    """One node entry, as a file or a clipboard fragment holds it, checked, upgraded to its
+    block's current version and with every parameter resolved. Raises NodeEntryError."""
+    check = _Checker()
+    node = _read_node(entry, where, check, None)
+    if node is None or check.problems:
+        raise NodeEntryError(check.problems)
+    return node
+
+
 def _read_nodes(nodes: Any, project: Project, check: _Checker) -> None:
     if not check.expect(nodes, list, "nodes", "a list"):
         return
     unknown: dict[str, list[str]] = {}
     for index, entry in enumerate(nodes):
-        where = f"nodes[{index}]"
-        if not check.expect(entry, dict, where, "an object"):
-            continue
-        for key in sorted(set(entry) - {"id", "block", "block_version", "params", "position",
-                                        "title"}):
-            check.add(f"{where}.{key}", "unknown key")
-        node_id, block = entry.get("id"), entry.get("block")
-        if not check.expect(node_id, str, f"{where}.id", "text like \"n1\""):
-            continue
-        where = f"nodes[{index}] ({node_id})"
-        if not check.expect(block, str, f"{where}.block", "a block type id"):
-            continue
-        if not blocks.has(block):
-            unknown.setdefault(block, []).append(node_id)
-            continue
-        spec = blocks.get(block)
-        version = entry.get("block_version", spec.version)
-        params = entry.get("params", {})
-        position = entry.get("position", [0, 0])
-        title = entry.get("title")
-        if not check.expect(version, int, f"{where}.block_version", "a whole number"):
-            continue
-        if not check.expect(params, dict, f"{where}.params", "an object"):
-            continue
-        if title is not None and not check.expect(title, str, f"{where}.title", "text"):
-            continue
-        if not (isinstance(position, list) and len(position) == 2
-                and all(isinstance(v, int | float) and not isinstance(v, bool)
-                        and math.isfinite(v) and abs(v) < 1e9 for v in position)):
-            check.add(f"{where}.position", f"must be [x, y] with finite numbers. "
-                                           f"Received: {_short(position)}")
+        node = _read_node(entry, f"nodes[{index}]", check, unknown)
+        if node is None:
             continue
         try:
-            params = spec.upgrade(version, params)
-        except (ValueError, KeyError, TypeError) as err:
-            check.add(f"{where}.block_version", str(err))
-            continue
-        try:
-            spec.resolve(params)
-        except ParamError as err:
-            check.add(f"{where}.params.{err.param}", str(err))
-            continue
-        except (ValueError, TypeError) as err:  # a spec's own check failing unexpectedly
-            check.add(f"{where}.params", f"cannot be read: {err}")
-            continue
-        try:
-            project.add_node(block, params, (position[0], position[1]), title, node_id)
+            project.add_node(node.block, node.params, node.position, node.title, node.id)
         except DocumentError as err:
-            check.add(f"{where}.id", str(err))
+            check.add(f"nodes[{index}] ({node.id}).id", str(err))
     for block, ids in sorted(unknown.items()):
         check.add("nodes", f"unknown block type {block!r} (used by {', '.join(ids)}); "
                            "it may come from a newer Deepwire")
+
+
+def _read_node(entry: Any, where: str, check: _Checker,
+               unknown: dict[str, list[str]] | None) -> Node | None:
+    """The node ``entry`` describes, or None after adding its problems to ``check``.
+
+    An unknown block type goes to ``unknown`` (block -> node ids) when given, so a file
+    names each missing type once; otherwise it is a problem of its own.
+    """
+    if not check.expect(entry, dict, where, "an object"):
+        return None
+    for key in sorted(set(entry) - {"id", "block", "block_version", "params", "position",
+                                    "title"}):
+        check.add(f"{where}.{key}", "unknown key")
+    node_id, block = entry.get("id"), entry.get("block")
+    if not check.expect(node_id, str, f"{where}.id", "text like \"n1\""):
+        return None
+    where = f"{where} ({node_id})"
+    if not check.expect(block, str, f"{where}.block", "a block type id"):
+        return None
+    if not blocks.has(block):
+        if unknown is None:
+            check.add(f"{where}.block", f"unknown block type {block!r}; it may come from a "
+                                        "newer Deepwire")
+        else:
+            unknown.setdefault(block, []).append(node_id)
+        return None
+    spec = blocks.get(block)
+    version = entry.get("block_version", spec.version)
+    params = entry.get("params", {})
+    position = entry.get("position", [0, 0])
+    title = entry.get("title")
+    if not check.expect(version, int, f"{where}.block_version", "a whole number"):
+        return None
+    if not check.expect(params, dict, f"{where}.params", "an object"):
+        return None
+    if title is not None and not check.expect(title, str, f"{where}.title", "text"):
+        return None
+    if not (isinstance(position, list) and len(position) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool)
+                    and math.isfinite(v) and abs(v) < 1e9 for v in position)):
+        check.add(f"{where}.position", f"must be [x, y] with finite numbers. "
+                                       f"Received: {_short(position)}")
+        return None
+    try:
+        params = spec.upgrade(version, params)
+    except (ValueError, KeyError, TypeError) as err:
+        check.add(f"{where}.block_version", str(err))
+        return None
+    try:
+        resolved = spec.resolve(params)
+    except ParamError as err:
+        check.add(f"{where}.params.{err.param}", str(err))
+        return None
+    except (ValueError, TypeError) as err:  # a spec's own check failing unexpectedly
+        check.add(f"{where}.params", f"cannot be read: {err}")
+        return None
+    return Node(node_id, block, resolved, (float(position[0]), float(position[1])), title)
 
 
 def _read_links(links: Any, project: Project, check: _Checker) -> None:

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
-from app.canvas.items import GRID, DragWireItem, LinkItem, NodeItem, PortItem
+from app.canvas.block_item import NodeItem, PortItem
+from app.canvas.style import GRID
+from app.canvas.wires import DragWireItem, LinkItem
 from app.editor import Editor
 from projects.document import (
     DocumentError,

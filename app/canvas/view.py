@@ -23,11 +23,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
 import blocks
-from app.canvas.items import GRID
 from app.canvas.scene import CanvasScene
+from app.canvas.style import GRID
 from projects import clipboard
 
-BLOCK_MIME_TYPE = "application/x-deepwire-block"  # a palette drag: the block id, UTF-8
 ZOOM_MIN = 0.05
 ZOOM_MAX = 4.0
 ZOOM_STEP = 1.25
@@ -276,9 +275,9 @@ class CanvasView(QGraphicsView):
 
     def _block_id(self, mime: QMimeData) -> str | None:
         """The block a palette drag carries, or None for any other drag."""
-        if not mime.hasFormat(BLOCK_MIME_TYPE):
+        if not mime.hasFormat(clipboard.BLOCK_MIME_TYPE):
             return None
-        block_id = bytes(mime.data(BLOCK_MIME_TYPE).data()).decode("utf-8", "replace")
+        block_id = bytes(mime.data(clipboard.BLOCK_MIME_TYPE).data()).decode("utf-8", "replace")
         return block_id if blocks.has(block_id) else None
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -1,4 +1,5 @@
-"""The live training dashboard: curves, attention maps, GAN and graph views (DESIGN.md §6, §7).
+"""The live training dashboard: curves, attention maps, GAN and graph views
+(docs/architecture.md, Training and events; GUI model and views).
 
 Import it lazily: pyqtgraph takes a while to load and the main window must appear first.
 """

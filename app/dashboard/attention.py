@@ -23,11 +23,12 @@ from app.dashboard.plotting import (
     TickGrid,
     layout_widget,
     plot_widget,
-    quiet_child_group,
     sparse_ticks,
     style_plot,
 )
+from app.dashboard.pyqtgraph_compat import quiet_child_group
 from projects import events as ev
+from projects.text import count_text
 
 MEAN_OF_HEADS = "Mean of heads"
 OUTLINE = "#f97316"  # the chosen sample or head
@@ -144,7 +145,7 @@ class AttentionView(LazyView):
         if relabel:
             self._fill_samples(samples)
         self._sync_heads()
-        self.info_label.setText(f"Epoch {event.epoch} · step {event.step:,}")
+        self.info_label.setText(f"Epoch {event.epoch} · step {count_text(event.step)}")
         self.draw_later()
 
     def _add_blocks(self, node_ids) -> None:

@@ -22,6 +22,7 @@ from app.dashboard.plotting import (
     style_plot,
 )
 from projects import events as ev
+from projects.text import count_text
 
 GRID_COLUMNS = 4
 GENERATOR, DISCRIMINATOR, REAL, FAKE = "#9333ea", "#0891b2", "#16a34a", "#dc2626"
@@ -149,7 +150,7 @@ class GanView(LazyView):
         self.grid_image.setImage(tile_grid(self.probe.samples, fill=self.levels[1]),
                                  autoLevels=False, levels=self.levels)
         self.grid_plot.setTitle(f"Samples from a fixed latent batch · epoch {self.probe.epoch}, "
-                                f"step {self.probe.step:,}", color=MUTED, size="10pt")
+                                f"step {count_text(self.probe.step)}", color=MUTED, size="10pt")
 
     def _mark_warning(self, event: ev.RunWarning) -> None:
         """A dashed line where the engine warned (collapse, a winning discriminator); the

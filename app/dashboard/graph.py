@@ -20,6 +20,7 @@ from app.dashboard.plotting import (
     tint,
 )
 from projects import events as ev
+from projects.text import count_text
 
 MAX_NODES_SHOWN = 3_000  # bigger graphs show a fixed random subset of their nodes
 LABELLED, UNLABELLED = "#111827", "#6b7280"
@@ -127,10 +128,11 @@ class GraphView(LazyView):
         self._unlabelled.show_in(self.unlabelled_curve)
         self.labelled_label.setText(_percent(event.labelled_accuracy))
         self.unlabelled_label.setText(_percent(event.unlabelled_accuracy))
-        drawn = "" if len(self._shown) == count else f" ({len(self._shown):,} drawn)"
+        drawn = "" if len(self._shown) == count else f" ({count_text(len(self._shown))} drawn)"
         self.accuracy_label.setText(
-            f"Epoch {event.epoch}, step {event.step:,} · {count:,} nodes{drawn}, "
-            f"{int(np.asarray(event.labelled).sum()):,} labelled")
+            f"Epoch {event.epoch}, step {count_text(event.step)} · {count_text(count)} "
+            f"nodes{drawn}, "
+            f"{count_text(int(np.asarray(event.labelled).sum()))} labelled")
 
     def redraw(self) -> None:
         """The latest probe's scatter, stars, rings and edges."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from app.dashboard.plotting import INK, MUTED, LazyView, format_duration
 from projects import events as ev
+from projects.text import count_text
 
 BAR_RANGE = 1000  # progress bars count per mille, so tiny and huge runs move smoothly
 STATE_COLOURS = {"idle": ("#f3f4f6", "#4b5563"), "training": ("#dbeafe", "#1d4ed8"),
@@ -174,7 +175,7 @@ class ProgressHeader(LazyView):
         steps = max(event.steps_per_epoch, 1)
         self._bars[self.epoch_bar] = (round(BAR_RANGE * event.epoch_step / steps),
                                       f"Epoch {event.epoch}/{self._epochs} · "
-                                      f"step {event.epoch_step:,}/{steps:,}")
+                                      f"step {count_text(event.epoch_step)}/{count_text(steps)}")
         self._rate = f"{event.samples_per_second:,.0f} samples/s"
         self._eta = f"ETA {format_duration(event.eta_seconds)}"
         self._set_run_progress((event.epoch - 1 + event.epoch_step / steps)

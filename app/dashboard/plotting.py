@@ -15,6 +15,12 @@ from PySide6.QtCore import QLineF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QShowEvent
 from PySide6.QtWidgets import QWidget
 
+from app.dashboard.pyqtgraph_compat import (
+    plot_data_item,
+    quiet_child_group,
+    set_points_per_pixel,
+)
+
 INK = "#111827"
 MUTED = "#4b5563"
 AXIS = "#9ca3af"
@@ -111,14 +117,6 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
     quiet_child_group(plot)
 
 
-def quiet_child_group(plot: pg.PlotItem) -> None:
-    """Keep ``plot``'s view from taking its own new transform for a change of its items'
-    bounds: pyqtgraph means to (ChildGroup's "exempt from telling view when transform
-    changes") but misspells the attribute, so every change of range queued one more
-    auto-range and a second repaint of the whole view."""
-    plot.getViewBox().childGroup._GraphicsObject__inform_view_on_changes = False
-
-
 def add_legend(plot: pg.PlotItem, columns: int = 1, offset: tuple[int, int] = (-6, 6)
                ) -> pg.LegendItem:
     """A legend in a corner: offsets' signs pick it, (-, +) being the top right."""
@@ -157,13 +155,13 @@ def curve(plot: pg.PlotItem, hex_colour: str, *, width: float = 2.0, dashed: boo
         options = {"symbol": symbol, "symbolSize": 6, "symbolPen": pg.mkPen(hex_colour, width=1.5),
                    "symbolBrush": pg.mkBrush("w" if dashed else hex_colour)}
     # A faint 1-pixel line shows no jaggies, and drawing it unsmoothed halves its cost.
-    item = _Curve(pen=pen, name=name, antialias=not faint, connect="finite", **options)
+    item = plot_data_item(pen=pen, name=name, antialias=not faint, connect="finite", **options)
     plot.addItem(item)  # which applies the plot's own downsampling: override it after
     if width > 1 and not dashed:
         # Qt strokes a wide antialiased path very slowly (100 ms for 800 jagged points);
         # separate segments draw the same line in about 1 ms.
         item.curve.setSegmentedLineMode("on")
-    item.opts["autoDownsampleFactor"] = POINTS_PER_PIXEL
+    set_points_per_pixel(item, POINTS_PER_PIXEL)
     item.setDownsampling(auto=True, method=method)
     item.setClipToView(True)
     return item
@@ -176,32 +174,6 @@ def settle_range(plot: pg.PlotItem) -> None:
     view = plot.getViewBox()
     view.updateAutoRange()
     view.updateMatrix()
-
-
-class _Curve(pg.PlotDataItem):
-    """A PlotDataItem that does not redo its points when only the y range changed and no
-    value can be clipped.
-
-    pyqtgraph re-derives a curve's display points, and rebuilds its symbols, on every change
-    of the y range, in case values a million view heights away must now be clipped
-    (``dynamicRangeLimit``, which keeps Qt from choking on them). An auto-ranged plot
-    changes its y range at almost every refresh while its data spans one view height, so
-    that work changed nothing, for a sixth of the refresh.
-    """
-
-    _view_height = 0.0  # the view's y extent at the last range change seen (0: unknown)
-
-    def viewRangeChanged(self, vb: pg.ViewBox | None = None, ranges: list | None = None,
-                         changed: list[bool] | None = None) -> None:
-        height = self._view_height
-        if ranges is not None:
-            self._view_height = abs(ranges[1][1] - ranges[1][0])
-        limit = self.opts["dynamicRangeLimit"]
-        if changed is not None and not changed[0] and limit is not None:
-            data = self.dataRect()
-            if data is None or data.height() <= limit * min(height, self._view_height):
-                return  # nothing clipped before, nothing to clip now: the points stand
-        super().viewRangeChanged(vb, ranges, changed)
 
 
 class GrowingSeries:

@@ -19,17 +19,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication
 
 import resources
-from app.canvas import BLOCK_MIME_TYPE, CanvasScene, CanvasView
-from app.canvas.items import (
-    HEADER,
-    NODE_HEIGHT,
-    NODE_WIDTH,
-    PORT_RADIUS,
-    LinkItem,
-    NodeItem,
-    PortItem,
-    compact_shape,
-)
+from app.canvas import CanvasScene, CanvasView
+from app.canvas.block_item import NodeItem, PortItem
+from app.canvas.style import HEADER, NODE_HEIGHT, NODE_WIDTH, PORT_RADIUS
+from app.canvas.wires import LinkItem, compact_shape
 from app.editor import Editor
 from projects import clipboard, files
 from projects.document import Project
@@ -536,7 +529,7 @@ def test_space_drag_pans_even_over_a_block(qtbot, canvas, editor) -> None:
 def drop(view: CanvasView, block_id: str, pos: QPoint) -> bool:
     """Deliver a palette drag's drop at ``pos``; returns whether the view accepted it."""
     mime = QMimeData()
-    mime.setData(BLOCK_MIME_TYPE, block_id.encode("utf-8"))
+    mime.setData(clipboard.BLOCK_MIME_TYPE, block_id.encode("utf-8"))
     event = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, LEFT,
                        Qt.KeyboardModifier.NoModifier)
     view.dropEvent(event)
@@ -736,3 +729,20 @@ def test_painting_at_every_zoom_level(canvas, ready) -> None:
             assert not image.isNull()
     graph_wire = next(i for i in scene.link_items() if i.kind == "graph")
     assert isinstance(graph_wire, LinkItem)
+
+
+def test_each_category_has_one_look_and_its_order_comes_from_the_registry(qtbot) -> None:
+    from app.icons import CATEGORY_LOOKS, category_colour, category_icon
+    from app.palette import BlockPalette
+    from blocks.registry import CATEGORY_ORDER
+
+    assert set(CATEGORY_LOOKS) == set(CATEGORY_ORDER)
+    for category, look in CATEGORY_LOOKS.items():
+        assert resources.icon_path(look.icon).is_file(), category
+        assert not category_icon(category).isNull()
+        assert category_colour(category).name() == look.colour
+    palette = BlockPalette()
+    qtbot.addWidget(palette)
+    groups = [palette.tree.topLevelItem(i).text(0)
+              for i in range(palette.tree.topLevelItemCount())]
+    assert groups == sorted(groups, key=CATEGORY_ORDER.__getitem__)

@@ -199,3 +199,15 @@ def test_removing_a_wired_merge_input_is_refused_without_a_command(editor: Edito
     assert editor.undo_stack.count() == count
     with pytest.raises(DocumentError, match="needs a name"):
         editor.set_setting("name", "   ")
+
+
+def test_settings_are_checked_by_the_document(editor: Editor) -> None:
+    count = editor.undo_stack.count()
+    for key, value in [("task", {"kind": "clustering"}), ("name", ""),
+                       ("training", TrainingSettings(learning_rate=0))]:
+        with pytest.raises(DocumentError) as refused:
+            editor.set_setting(key, value)
+        with pytest.raises(DocumentError) as checked:
+            editor.project.check_setting(key, value)
+        assert str(refused.value) == str(checked.value)
+    assert editor.undo_stack.count() == count

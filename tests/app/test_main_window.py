@@ -110,7 +110,7 @@ def test_open_broken_file_shows_what_and_where_and_keeps_the_project(
 
 def test_save_as_then_open_recent(window: MainWindow, tmp_path: Path, monkeypatch) -> None:
     target = tmp_path / "mine.deepwire"
-    monkeypatch.setattr("app.main_window.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("app.file_commands.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(target), ""))
     assert window.save()
     assert target.read_text() == files.dumps(window.editor.project)

@@ -108,7 +108,7 @@ def _refresh_times(dashboard, recorded: list, tab: str) -> list[float]:
     handed over together, then drawn once; the repaint is part of the time."""
     from PySide6.QtWidgets import QApplication
 
-    from app.main_window import DASHBOARD_REFRESH_MS
+    from app.training_controller import DASHBOARD_REFRESH_MS
     from projects import events as ev
 
     dashboard.reset()
@@ -140,7 +140,7 @@ def _refresh_times(dashboard, recorded: list, tab: str) -> list[float]:
 def gui_training(settings: Settings) -> Iterator[Row]:
     from PySide6.QtWidgets import QApplication
 
-    from app.main_window import DASHBOARD_REFRESH_MS
+    from app.training_controller import DASHBOARD_REFRESH_MS
 
     epochs = 1 if settings.quick else 8
     repeats = settings.repeats_or(5, quick_default=1)

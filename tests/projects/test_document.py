@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from projects import files
 from projects.document import (
+    TASK_KINDS,
+    TASK_TITLES,
     CycleError,
     DocumentError,
     DuplicateLinkError,
@@ -254,6 +256,59 @@ def test_unknown_task_kind_refused(kind) -> None:
         project.set_task({"kind": kind})
     assert snapshot(project) == before
     assert project.task == {"kind": "supervised"}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("name", "  ", "needs a name"),
+        ("name", 5, "needs a name"),
+        ("task", {"kind": "clustering"}, "supervised, node_classification, adversarial"),
+        ("task", ["supervised"], "task kind must be one of"),
+        ("training", TrainingSettings(epochs=0), "epochs"),
+        ("training", {"epochs": 3}, "TrainingSettings"),
+        ("dataset", "mnist", "dataset must be a mapping"),
+        ("metadata", 5, "metadata must be a mapping"),
+        ("notes", 5, "notes must be text"),
+        ("colour", "red", "Unknown project setting 'colour'"),
+    ],
+)
+def test_check_setting_says_why_a_setting_is_refused(key: str, value, words: str) -> None:
+    project = mlp()
+    before = snapshot(project)
+    with pytest.raises(DocumentError, match=words):
+        project.check_setting(key, value)
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("name", " A name "), ("task", {"kind": "adversarial"}), ("dataset", {"name": "cora"}),
+     ("training", TrainingSettings(epochs=3)), ("notes", ""), ("metadata", {"tags": []})],
+)
+def test_check_setting_accepts_what_the_setters_store(key: str, value) -> None:
+    project = mlp()
+    project.check_setting(key, value)
+    getattr(project, f"set_{key}")(value)
+
+
+def test_setters_refuse_what_check_setting_refuses() -> None:
+    project = mlp()
+    recorder = Recorder(project)
+    for key, value in [("task", {"kind": 3}), ("notes", None), ("dataset", [1]),
+                       ("training", TrainingSettings(batch_size=0))]:
+        with pytest.raises(DocumentError) as checked:
+            project.check_setting(key, value)
+        with pytest.raises(DocumentError) as set_:
+            getattr(project, f"set_{key}")(value)
+        assert str(set_.value) == str(checked.value)
+    assert recorder.take() == []
+
+
+def test_a_long_task_kind_is_quoted_short() -> None:
+    with pytest.raises(DocumentError) as info:
+        Project().check_setting("task", {"kind": "x" * 10_000})
+    assert len(str(info.value)) < 200
 
 
 def test_unsubscribe_stops_events_and_other_listeners_still_run() -> None:
@@ -765,3 +820,8 @@ def test_random_edits_keep_the_document_consistent(kinds, attempts, removals) ->
         assert order.index(link.source) < order.index(link.target)
     text = files.dumps(project)
     assert files.dumps(files.loads(text)) == text
+
+
+def test_every_task_kind_has_a_title() -> None:
+    assert list(TASK_TITLES) == list(TASK_KINDS)
+    assert all(title.strip() for title in TASK_TITLES.values())

@@ -1,4 +1,4 @@
-"""The canvas's graphics items: blocks with their ports and badges, and the wires between them.
+"""The canvas's block item: a block with its ports and its error or warning badge.
 
 Items draw what the scene hands them (a document Node, its NodeShapes, its issues) and keep
 nothing else. Painting is cheap: fonts, pens, paths and elided text are prepared when the
@@ -7,23 +7,17 @@ node or its report changes, never per frame, and far-out zoom levels skip the te
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
-    QBrush,
     QColor,
     QFont,
-    QFontDatabase,
     QFontMetricsF,
     QPainter,
     QPainterPath,
-    QPainterPathStroker,
     QPen,
-    QPixmap,
     QPolygonF,
     QStaticText,
     QTextOption,
@@ -31,155 +25,39 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from app.icons import category_icon
+from app.canvas.style import (
+    FOOTER_BASELINES,
+    GRID,
+    HEADER,
+    META_BASELINE,
+    NODE_HEIGHT,
+    NODE_WIDTH,
+    OVERVIEW_LOD,
+    PAD,
+    PARAM_BASELINES,
+    PARAMS_MIDDLE,
+    PENDING,
+    PORT_HIT,
+    PORT_RADIUS,
+    PORT_SPACING,
+    RADIUS,
+    ROW,
+    SEPARATOR_FROM_BOTTOM,
+    TEXT_LOD,
+    category_pixmap,
+    style,
+)
+from app.icons import category_colour
 from blocks.spec import BlockSpec, Param, Port, format_shape
-from projects.document import Link, Node
-from projects.shapes import NodeShapes, TensorInfo
+from projects.document import Node
+from projects.shapes import NodeShapes
+from projects.text import count_text
 from projects.validation import Issue
 
-GRID = 20.0
-NODE_WIDTH = 180.0
-NODE_HEIGHT = 126.0  # every block with up to three ports a side; more ports stretch it
-HEADER = 30.0
-RADIUS = 8.0
-PAD = 12.0
-PORT_SPACING = 20.0
-PORT_RADIUS = 5.0
-PORT_HIT = 10.0  # ports are easier to grab than they look
-ROW = 15.0
-META_BASELINE = HEADER + 17
-PARAM_BASELINES = (HEADER + 34, HEADER + 49)
-PARAMS_MIDDLE = HEADER + 37.5  # the middle of the two parameter rows
-SEPARATOR_FROM_BOTTOM = 37.0
-FOOTER_BASELINES = (22.0, 8.0)  # shape and parameter count, from the bottom edge
-# A cubic whose control points rise by h peaks at 3h/4: clear a block's top by ~28 px.
-ARC_LIFT = (HEADER + (NODE_HEIGHT - HEADER) / 2 + 28) / 0.75
-TURN = 60.0  # how far a wire that turns back to another row swings out of its blocks
-LANE_STEP = 10.0  # the heights tried for the run back of such a wire
-BOXES = Qt.ItemSelectionMode.IntersectsItemBoundingRect  # blocks are boxes: the fast test
-OVERVIEW_LOD = 0.12  # below this, blocks are plain cards; above it up to TEXT_LOD, a big title
-TEXT_LOD = 0.45  # below this zoom, blocks are drawn as coloured cards without text
-LABEL_LOD = 0.6  # below this zoom, wires drop their shape labels
-PENDING = "…"
+if TYPE_CHECKING:
+    from app.canvas.wires import LinkItem
 
-CATEGORY_COLOURS = {
-    "Input/Output": "#3b82f6",
-    "Core": "#6366f1",
-    "Normalization": "#0ea5e9",
-    "Convolution": "#10b981",
-    "Pooling": "#14b8a6",
-    "Reshaping": "#f59e0b",
-    "Merging": "#f97316",
-    "Sequence": "#8b5cf6",
-    "Attention": "#ec4899",
-    "Graph": "#22c55e",
-    "GAN": "#ef4444",
-}
-KIND_COLOURS = {"tensor": "#64748b", "graph": "#16a34a"}
-WIRE_COLOURS = {"tensor": "#8a9ab0", "graph": "#22c55e"}
-ACCENT = "#2563eb"
-ERROR = "#ef4444"
-WARNING = "#f59e0b"
-TEXT = "#1e293b"
-MUTED = "#64748b"
-FAINT = "#94a3b8"
-
-
-class _Style:
-    """Fonts, metrics, pens and brushes shared by every item (made once, after QApplication)."""
-
-    def __init__(self) -> None:
-        def font(size: float, weight: QFont.Weight = QFont.Weight.Normal,
-                 base: QFont | None = None) -> QFont:
-            f = QFont(base) if base is not None else QFont()
-            f.setPixelSize(round(size))
-            f.setWeight(weight)
-            f.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
-            return f
-
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        self.title = font(13, QFont.Weight.DemiBold)
-        self.meta = font(11)
-        self.body = font(12)
-        self.mono = font(11.5, base=mono)
-        self.port = font(10, QFont.Weight.Medium)
-        self.wire = font(10, QFont.Weight.Medium, base=mono)
-        self.badge = font(11, QFont.Weight.Bold)
-        self.overview = font(28, QFont.Weight.DemiBold)
-        self.title_metrics = QFontMetricsF(self.title)
-        self.meta_metrics = QFontMetricsF(self.meta)
-        self.body_metrics = QFontMetricsF(self.body)
-        self.mono_metrics = QFontMetricsF(self.mono)
-        self.port_metrics = QFontMetricsF(self.port)
-        self.wire_metrics = QFontMetricsF(self.wire)
-
-        self.text = QColor(TEXT)
-        self.muted = QColor(MUTED)
-        self.faint = QColor(FAINT)
-        self.white = QColor("#ffffff")
-        self.title_pen = QPen(QColor("#ffffff"))
-        self.card = QBrush(QColor("#ffffff"))
-        self.shadow = QBrush(QColor(15, 23, 42, 22))
-        self.shadow_near = QBrush(QColor(15, 23, 42, 18))
-        self.border = QPen(QColor("#d5dbe3"), 1.0)
-        self.border_hover = QPen(QColor("#aab4c3"), 1.0)
-        self.border_error = QPen(QColor(ERROR), 1.5)
-        self.selected = QPen(QColor(ACCENT), 2.0)
-        self.halo = QPen(QColor(37, 99, 235, 60), 6.0)
-        self.separator = QPen(QColor("#eef1f5"), 1.0)
-        for pen in (self.border, self.border_hover, self.border_error, self.selected,
-                    self.halo, self.separator):
-            pen.setCosmetic(False)
-        self.error = QColor(ERROR)
-        self.warning = QColor(WARNING)
-        self.kind = {k: QColor(v) for k, v in KIND_COLOURS.items()}
-        self.optional_port = {k: QPen(c, 2.0) for k, c in self.kind.items()}
-        self.wire_pen = {k: _hairline(QColor(v)) for k, v in WIRE_COLOURS.items()}
-        self.wire_pen["graph"].setDashPattern([6.0, 4.0])
-        self.wire_selected = _round_pen(QColor(ACCENT), 3.0)
-        self.wire_hover = {k: _round_pen(QColor(v).darker(125), 2.5)
-                           for k, v in WIRE_COLOURS.items()}
-        self.drag_wire = _round_pen(QColor(ACCENT), 2.0)
-        self.drag_wire.setDashPattern([5.0, 3.0])
-        self.label_brush = QBrush(QColor(255, 255, 255, 235))
-        self.label_pen = QPen(QColor("#dbe1e8"), 1.0)
-        self.label_text = QColor("#475569")
-        self.port_ring = QPen(QColor("#ffffff"), 1.5)
-        self.port_target = QPen(QColor(ACCENT), 2.0)
-        self.port_glow = QBrush(QColor(37, 99, 235, 55))
-
-
-def _round_pen(colour: QColor, width: float) -> QPen:
-    pen = QPen(colour, width)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-    return pen
-
-
-def _hairline(colour: QColor) -> QPen:
-    """A one-pixel cosmetic pen: Qt strokes these on a fast path, some 20 times quicker
-    than a wide antialiased pen, which matters when hundreds of long wires cross the view."""
-    pen = QPen(colour, 1.0)
-    pen.setCosmetic(True)
-    return pen
-
-
-@cache
-def style() -> _Style:
-    return _Style()
-
-
-@cache
-def category_colour(category: str) -> QColor:
-    return QColor(CATEGORY_COLOURS.get(category, "#64748b"))
-
-
-@cache
-def category_pixmap(category: str) -> QPixmap:
-    """The category icon rendered once at twice its size, for crisp drawing when zoomed."""
-    pixmap = category_icon(category).pixmap(36, 36)
-    pixmap.setDevicePixelRatio(2.0)
-    return pixmap
+# ----------------------------------------------------------------------------- text
 
 
 # ----------------------------------------------------------------------------- text
@@ -225,16 +103,9 @@ def _param_text(param: Param, value: Any) -> str | None:
     return f"{param.name} {value}"
 
 
-def compact_shape(info: TensorInfo) -> str:
-    """What a wire carries, without the batch axis: ``8×8×32``, ``?×32``, ``scalar``."""
-    dims = info.shape[1:]
-    if not dims:
-        return "scalar"
-    return "×".join("?" if d is None else str(d) for d in dims)
-
 
 def params_text(count: int) -> str:
-    return f"{count:,} param" + ("" if count == 1 else "s")
+    return f"{count_text(count)} param" + ("" if count == 1 else "s")
 
 
 def _drop(item: QGraphicsItem) -> None:
@@ -262,10 +133,11 @@ def _wrap(parts: Sequence[str], metrics: QFontMetricsF, width: float, lines: int
     return [metrics.elidedText(r, Qt.TextElideMode.ElideRight, width) for r in rows]
 
 
+
 # ----------------------------------------------------------------------------- ports
 
 
-class _Hoverable(QGraphicsItem):
+class Hoverable(QGraphicsItem):
     """An item drawn highlighted while the mouse is over it (``self._hover``)."""
 
     def hoverEnterEvent(self, event) -> None:
@@ -277,7 +149,7 @@ class _Hoverable(QGraphicsItem):
         self.update()
 
 
-class PortItem(_Hoverable):
+class PortItem(Hoverable):
     """A connection point: a circle for tensors, a diamond for graphs; hollow if optional."""
 
     NORMAL, COMPATIBLE, INCOMPATIBLE, TARGET = range(4)
@@ -414,7 +286,7 @@ class BadgeItem(QGraphicsItem):
 # ----------------------------------------------------------------------------- blocks
 
 
-class NodeItem(_Hoverable):
+class NodeItem(Hoverable):
     """One block: header in its category colour, key parameters, output shape, parameters."""
 
     def __init__(self, node: Node) -> None:
@@ -714,236 +586,3 @@ class NodeItem(_Hoverable):
             painter.setPen(s.muted)
             for point, text in self._port_labels:
                 painter.drawText(point, text)
-
-
-# ----------------------------------------------------------------------------- wires
-
-
-def wire_path(start: QPointF, end: QPointF, lane: float | None = None) -> QPainterPath:
-    """A horizontal-tangent cubic from an output to an input.
-
-    Long wires between blocks on one row arc over the blocks they skip (a residual
-    connection reads as a bridge, not as a wire hidden behind the next block). A wire that
-    turns back to a row above or below (a long model wrapped onto rows) bends out of its
-    block, runs back through the gap between the rows and bends into its target, instead
-    of cutting diagonally across both rows. ``lane`` is the height of that run, when the
-    caller found one clear of blocks (see ``LinkItem``); otherwise it runs half-way. A
-    forward wire to another row that would cut across blocks gets a ``lane`` too, and steps
-    down (or up) to it and back.
-    """
-    dx = end.x() - start.x()
-    dy = end.y() - start.y()
-    path = QPainterPath(start)
-    if lane is not None and not turns_back(start, end):  # forward, by the gaps and a lane
-        _rounded_steps(path, [QPointF(start.x() + TURN / 2, start.y()),
-                              QPointF(start.x() + TURN / 2, lane),
-                              QPointF(end.x() - TURN / 2, lane),
-                              QPointF(end.x() - TURN / 2, end.y()), end])
-        return path
-    if turns_back(start, end):
-        middle = start.y() + dy / 2 if lane is None else lane
-        path.cubicTo(QPointF(start.x() + TURN, start.y()), QPointF(start.x() + TURN, middle),
-                     QPointF(start.x(), middle))
-        path.lineTo(QPointF(end.x(), middle))
-        path.cubicTo(QPointF(end.x() - TURN, middle), QPointF(end.x() - TURN, end.y()), end)
-        return path
-    pull = max(40.0, abs(dx) * 0.45) if dx >= 0 else max(80.0, min(200.0, -dx * 0.5))
-    if dx > NODE_WIDTH * 1.5 and abs(dy) < NODE_HEIGHT * 0.5:
-        top = min(start.y(), end.y()) - ARC_LIFT
-        path.cubicTo(QPointF(start.x() + pull * 0.5, top), QPointF(end.x() - pull * 0.5, top),
-                     end)
-    else:
-        path.cubicTo(QPointF(start.x() + pull, start.y()), QPointF(end.x() - pull, end.y()),
-                     end)
-    return path
-
-
-def _rounded_steps(path: QPainterPath, corners: list[QPointF], radius: float = 12.0) -> None:
-    """Straight runs from the path's end through ``corners``, each bend rounded."""
-    for i, corner in enumerate(corners[:-1]):
-        before, after = path.currentPosition(), corners[i + 1]
-        r = min(radius, _distance(before, corner) / 2, _distance(corner, after) / 2)
-        path.lineTo(_towards(corner, before, r))
-        path.quadTo(corner, _towards(corner, after, r))
-    path.lineTo(corners[-1])
-
-
-def _distance(a: QPointF, b: QPointF) -> float:
-    return math.hypot(b.x() - a.x(), b.y() - a.y())
-
-
-def _towards(a: QPointF, b: QPointF, length: float) -> QPointF:
-    """The point ``length`` from ``a`` on the way to ``b``."""
-    distance = _distance(a, b)
-    if distance == 0:
-        return QPointF(a)
-    return a + (b - a) * (length / distance)
-
-
-def turns_back(start: QPointF, end: QPointF) -> bool:
-    """A wire into a block to the left on another row: it runs back between the rows."""
-    return end.x() < start.x() and abs(end.y() - start.y()) >= NODE_HEIGHT
-
-
-class LinkItem(_Hoverable):
-    """A wire from an output port to an input port, labelled with the shape it carries."""
-
-    def __init__(self, link: Link, source: NodeItem, target: NodeItem, kind: str) -> None:
-        super().__init__()
-        self.link = link
-        self.source = source
-        self.target = target
-        self.kind = kind
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setAcceptHoverEvents(True)
-        self.setZValue(0)
-        self._hover = False
-        self._path = QPainterPath()
-        self._hit = QPainterPath()
-        self._bounds = QRectF()
-        self.label = ""
-        self._label_rect = QRectF()
-        self._label_visible = False
-        self.update_path()
-
-    def changes_row(self) -> bool:
-        """Whether it joins blocks on different rows, where its route depends on the
-        blocks around it, not only on its ends."""
-        start, end = self._path.pointAtPercent(0), self._path.pointAtPercent(1)
-        return abs(end.y() - start.y()) >= NODE_HEIGHT
-
-    def _clear_lane(self, start: QPointF, end: QPointF) -> float | None:
-        """The height, nearest half-way, of a horizontal run that crosses no block: for a
-        wire that turns back (a row may hold a fork, and a skip may pass a whole row), and
-        for a forward wire to another row whose plain curve would cut across blocks."""
-        scene = self.scene()
-        if scene is None or abs(end.y() - start.y()) < NODE_HEIGHT:
-            return None
-        if turns_back(start, end):
-            left, right = end.x() - TURN, start.x() + TURN
-        elif end.x() - start.x() >= 2 * TURN and self._crosses_blocks(wire_path(start, end)):
-            left, right = start.x() + TURN / 2, end.x() - TURN / 2
-        else:
-            return None
-        low, high = sorted((start.y(), end.y()))
-        middle = (low + high) / 2
-        for step in range(int((high - low) / 2 / LANE_STEP) + 1):
-            for y in {middle + step * LANE_STEP, middle - step * LANE_STEP}:
-                strip = QRectF(left, y - LANE_STEP / 2, right - left, LANE_STEP)
-                if not any(isinstance(item, NodeItem) for item in scene.items(strip, BOXES)):
-                    return y
-        return None
-
-    def _crosses_blocks(self, path: QPainterPath) -> bool:
-        """Whether ``path`` runs over a block other than the two it joins."""
-        line = QPainterPathStroker()
-        line.setWidth(1.0)
-        stroke = line.createStroke(path)
-        return any(isinstance(item, NodeItem) and item is not self.source
-                   and item is not self.target for item in self.scene().items(stroke, BOXES))
-
-    def set_label(self, info: TensorInfo | None) -> None:
-        label = compact_shape(info) if info is not None else ""
-        if label != self.label:
-            self.label = label
-            self.setToolTip(f"{info} {info.dtype}{' sparse' if info.sparse else ''}"
-                            if info is not None else "")
-            self.update_path()
-
-    def update_path(self) -> None:
-        self.prepareGeometryChange()
-        start = self.source.port_scene_pos(self.link.source_port, True)
-        end = self.target.port_scene_pos(self.link.target_port, False)
-        self._path = wire_path(start, end, self._clear_lane(start, end))
-        stroker = QPainterPathStroker()
-        stroker.setWidth(12.0)
-        self._hit = stroker.createStroke(self._path)
-        bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3)
-        self._label_visible = False
-        if self.label:
-            metrics = style().wire_metrics
-            w = metrics.horizontalAdvance(self.label) + 8
-            h = metrics.height() + 3
-            mid = self._path.pointAtPercent(0.5)
-            self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
-            blocked = self._label_rect.adjusted(-1, 0, 1, 0)
-            self._label_visible = not (
-                blocked.intersects(self.source.sceneBoundingRect().adjusted(4, 4, -4, -4))
-                or blocked.intersects(self.target.sceneBoundingRect().adjusted(4, 4, -4, -4)))
-            if self._label_visible:
-                bounds = bounds.united(self._label_rect.adjusted(-1, -1, 1, 1))
-        self._bounds = bounds
-        self.update()
-
-    def path(self) -> QPainterPath:
-        return self._path
-
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
-        # A rubber band selects blocks; wires it happens to cross stay unselected, so that
-        # Delete after a band selection removes blocks, not unrelated wires.
-        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedChange and value and any(
-                not view.rubberBandRect().isNull() for view in self.scene().views()):
-            return False
-        return value
-
-    def label_shown(self) -> bool:
-        return self._label_visible
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
-    def shape(self) -> QPainterPath:
-        return self._hit
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
-        s = style()
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        if self.isSelected() or self._hover:
-            painter.setPen(s.wire_selected if self.isSelected() else s.wire_hover[self.kind])
-            painter.drawPath(self._path)
-        else:  # three offset hairlines look like a 2 px wire and cost a tenth of one
-            painter.setPen(s.wire_pen[self.kind])
-            painter.drawPath(self._path)
-            if lod >= TEXT_LOD:
-                step = 0.9 / lod
-                painter.translate(step, 0)
-                painter.drawPath(self._path)
-                painter.translate(-step, step)
-                painter.drawPath(self._path)
-                painter.translate(0, -step)
-        if not self._label_visible or lod < LABEL_LOD:
-            return
-        painter.setPen(s.label_pen)
-        painter.setBrush(s.label_brush)
-        radius = self._label_rect.height() / 2
-        painter.drawRoundedRect(self._label_rect, radius, radius)
-        painter.setFont(s.wire)
-        painter.setPen(s.label_text)
-        painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
-
-
-class DragWireItem(QGraphicsItem):
-    """The dashed wire that follows the mouse while a new connection is dragged."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setZValue(10)
-        self._path = QPainterPath()
-        self._bounds = QRectF()
-
-    def set_ends(self, start: QPointF, end: QPointF, from_output: bool) -> None:
-        self.prepareGeometryChange()
-        self._path = wire_path(start, end) if from_output else wire_path(end, start)
-        self._bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3)
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
-        painter.setPen(style().drag_wire)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self._path)

@@ -1,0 +1,264 @@
+"""The canvas's wires: the routed path between two ports, the wire item and the wire
+that follows the mouse while a connection is dragged."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from app.canvas.block_item import Hoverable, NodeItem
+from app.canvas.style import (
+    ARC_LIFT,
+    BOXES,
+    LABEL_LOD,
+    LANE_STEP,
+    NODE_HEIGHT,
+    NODE_WIDTH,
+    TEXT_LOD,
+    TURN,
+    style,
+)
+from projects.document import Link
+from projects.shapes import TensorInfo
+
+
+def compact_shape(info: TensorInfo) -> str:
+    """What a wire carries, without the batch axis: ``8×8×32``, ``?×32``, ``scalar``."""
+    dims = info.shape[1:]
+    if not dims:
+        return "scalar"
+    return "×".join("?" if d is None else str(d) for d in dims)
+
+
+
+def wire_path(start: QPointF, end: QPointF, lane: float | None = None) -> QPainterPath:
+    """A horizontal-tangent cubic from an output to an input.
+
+    Long wires between blocks on one row arc over the blocks they skip (a residual
+    connection reads as a bridge, not as a wire hidden behind the next block). A wire that
+    turns back to a row above or below (a long model wrapped onto rows) bends out of its
+    block, runs back through the gap between the rows and bends into its target, instead
+    of cutting diagonally across both rows. ``lane`` is the height of that run, when the
+    caller found one clear of blocks (see ``LinkItem``); otherwise it runs half-way. A
+    forward wire to another row that would cut across blocks gets a ``lane`` too, and steps
+    down (or up) to it and back.
+    """
+    dx = end.x() - start.x()
+    dy = end.y() - start.y()
+    path = QPainterPath(start)
+    if lane is not None and not turns_back(start, end):  # forward, by the gaps and a lane
+        _rounded_steps(path, [QPointF(start.x() + TURN / 2, start.y()),
+                              QPointF(start.x() + TURN / 2, lane),
+                              QPointF(end.x() - TURN / 2, lane),
+                              QPointF(end.x() - TURN / 2, end.y()), end])
+        return path
+    if turns_back(start, end):
+        middle = start.y() + dy / 2 if lane is None else lane
+        path.cubicTo(QPointF(start.x() + TURN, start.y()), QPointF(start.x() + TURN, middle),
+                     QPointF(start.x(), middle))
+        path.lineTo(QPointF(end.x(), middle))
+        path.cubicTo(QPointF(end.x() - TURN, middle), QPointF(end.x() - TURN, end.y()), end)
+        return path
+    pull = max(40.0, abs(dx) * 0.45) if dx >= 0 else max(80.0, min(200.0, -dx * 0.5))
+    if dx > NODE_WIDTH * 1.5 and abs(dy) < NODE_HEIGHT * 0.5:
+        top = min(start.y(), end.y()) - ARC_LIFT
+        path.cubicTo(QPointF(start.x() + pull * 0.5, top), QPointF(end.x() - pull * 0.5, top),
+                     end)
+    else:
+        path.cubicTo(QPointF(start.x() + pull, start.y()), QPointF(end.x() - pull, end.y()),
+                     end)
+    return path
+
+
+def _rounded_steps(path: QPainterPath, corners: list[QPointF], radius: float = 12.0) -> None:
+    """Straight runs from the path's end through ``corners``, each bend rounded."""
+    for i, corner in enumerate(corners[:-1]):
+        before, after = path.currentPosition(), corners[i + 1]
+        r = min(radius, _distance(before, corner) / 2, _distance(corner, after) / 2)
+        path.lineTo(_towards(corner, before, r))
+        path.quadTo(corner, _towards(corner, after, r))
+    path.lineTo(corners[-1])
+
+
+def _distance(a: QPointF, b: QPointF) -> float:
+    return math.hypot(b.x() - a.x(), b.y() - a.y())
+
+
+def _towards(a: QPointF, b: QPointF, length: float) -> QPointF:
+    """The point ``length`` from ``a`` on the way to ``b``."""
+    distance = _distance(a, b)
+    if distance == 0:
+        return QPointF(a)
+    return a + (b - a) * (length / distance)
+
+
+def turns_back(start: QPointF, end: QPointF) -> bool:
+    """A wire into a block to the left on another row: it runs back between the rows."""
+    return end.x() < start.x() and abs(end.y() - start.y()) >= NODE_HEIGHT
+
+
+class LinkItem(Hoverable):
+    """A wire from an output port to an input port, labelled with the shape it carries."""
+
+    def __init__(self, link: Link, source: NodeItem, target: NodeItem, kind: str) -> None:
+        super().__init__()
+        self.link = link
+        self.source = source
+        self.target = target
+        self.kind = kind
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(0)
+        self._hover = False
+        self._path = QPainterPath()
+        self._hit = QPainterPath()
+        self._bounds = QRectF()
+        self.label = ""
+        self._label_rect = QRectF()
+        self._label_visible = False
+        self.update_path()
+
+    def changes_row(self) -> bool:
+        """Whether it joins blocks on different rows, where its route depends on the
+        blocks around it, not only on its ends."""
+        start, end = self._path.pointAtPercent(0), self._path.pointAtPercent(1)
+        return abs(end.y() - start.y()) >= NODE_HEIGHT
+
+    def _clear_lane(self, start: QPointF, end: QPointF) -> float | None:
+        """The height, nearest half-way, of a horizontal run that crosses no block: for a
+        wire that turns back (a row may hold a fork, and a skip may pass a whole row), and
+        for a forward wire to another row whose plain curve would cut across blocks."""
+        scene = self.scene()
+        if scene is None or abs(end.y() - start.y()) < NODE_HEIGHT:
+            return None
+        if turns_back(start, end):
+            left, right = end.x() - TURN, start.x() + TURN
+        elif end.x() - start.x() >= 2 * TURN and self._crosses_blocks(wire_path(start, end)):
+            left, right = start.x() + TURN / 2, end.x() - TURN / 2
+        else:
+            return None
+        low, high = sorted((start.y(), end.y()))
+        middle = (low + high) / 2
+        for step in range(int((high - low) / 2 / LANE_STEP) + 1):
+            for y in {middle + step * LANE_STEP, middle - step * LANE_STEP}:
+                strip = QRectF(left, y - LANE_STEP / 2, right - left, LANE_STEP)
+                if not any(isinstance(item, NodeItem) for item in scene.items(strip, BOXES)):
+                    return y
+        return None
+
+    def _crosses_blocks(self, path: QPainterPath) -> bool:
+        """Whether ``path`` runs over a block other than the two it joins."""
+        line = QPainterPathStroker()
+        line.setWidth(1.0)
+        stroke = line.createStroke(path)
+        return any(isinstance(item, NodeItem) and item is not self.source
+                   and item is not self.target for item in self.scene().items(stroke, BOXES))
+
+    def set_label(self, info: TensorInfo | None) -> None:
+        label = compact_shape(info) if info is not None else ""
+        if label != self.label:
+            self.label = label
+            self.setToolTip(f"{info} {info.dtype}{' sparse' if info.sparse else ''}"
+                            if info is not None else "")
+            self.update_path()
+
+    def update_path(self) -> None:
+        self.prepareGeometryChange()
+        start = self.source.port_scene_pos(self.link.source_port, True)
+        end = self.target.port_scene_pos(self.link.target_port, False)
+        self._path = wire_path(start, end, self._clear_lane(start, end))
+        stroker = QPainterPathStroker()
+        stroker.setWidth(12.0)
+        self._hit = stroker.createStroke(self._path)
+        bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3)
+        self._label_visible = False
+        if self.label:
+            metrics = style().wire_metrics
+            w = metrics.horizontalAdvance(self.label) + 8
+            h = metrics.height() + 3
+            mid = self._path.pointAtPercent(0.5)
+            self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+            blocked = self._label_rect.adjusted(-1, 0, 1, 0)
+            self._label_visible = not (
+                blocked.intersects(self.source.sceneBoundingRect().adjusted(4, 4, -4, -4))
+                or blocked.intersects(self.target.sceneBoundingRect().adjusted(4, 4, -4, -4)))
+            if self._label_visible:
+                bounds = bounds.united(self._label_rect.adjusted(-1, -1, 1, 1))
+        self._bounds = bounds
+        self.update()
+
+    def path(self) -> QPainterPath:
+        return self._path
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
+        # A rubber band selects blocks; wires it happens to cross stay unselected, so that
+        # Delete after a band selection removes blocks, not unrelated wires.
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedChange and value and any(
+                not view.rubberBandRect().isNull() for view in self.scene().views()):
+            return False
+        return value
+
+    def label_shown(self) -> bool:
+        return self._label_visible
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        return self._hit
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        s = style()
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if self.isSelected() or self._hover:
+            painter.setPen(s.wire_selected if self.isSelected() else s.wire_hover[self.kind])
+            painter.drawPath(self._path)
+        else:  # three offset hairlines look like a 2 px wire and cost a tenth of one
+            painter.setPen(s.wire_pen[self.kind])
+            painter.drawPath(self._path)
+            if lod >= TEXT_LOD:
+                step = 0.9 / lod
+                painter.translate(step, 0)
+                painter.drawPath(self._path)
+                painter.translate(-step, step)
+                painter.drawPath(self._path)
+                painter.translate(0, -step)
+        if not self._label_visible or lod < LABEL_LOD:
+            return
+        painter.setPen(s.label_pen)
+        painter.setBrush(s.label_brush)
+        radius = self._label_rect.height() / 2
+        painter.drawRoundedRect(self._label_rect, radius, radius)
+        painter.setFont(s.wire)
+        painter.setPen(s.label_text)
+        painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+class DragWireItem(QGraphicsItem):
+    """The dashed wire that follows the mouse while a new connection is dragged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setZValue(10)
+        self._path = QPainterPath()
+        self._bounds = QRectF()
+
+    def set_ends(self, start: QPointF, end: QPointF, from_output: bool) -> None:
+        self.prepareGeometryChange()
+        self._path = wire_path(start, end) if from_output else wire_path(end, start)
+        self._bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        painter.setPen(style().drag_wire)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)

@@ -1,0 +1,167 @@
+"""The main window's file commands: new, open, save, recent files and export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from projects import files
+
+MAX_RECENT = 10
+FILE_FILTER = "Deepwire projects (*.deepwire)"
+
+
+def example_title(path: Path) -> str:
+    """The example's project name, for menus (read without building the project)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("name") or path.stem
+    except (OSError, ValueError):
+        return path.stem
+
+
+class FileCommands:
+    """Mixed into MainWindow: the File menu's commands, on ``self.editor`` and ``self.settings``."""
+
+    def _confirm_discard(self) -> bool:
+        """True if the current project may be replaced (saved, discarded or unchanged)."""
+        if not self.editor.dirty:
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes",
+            f"“{self.editor.display_name}” has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_project(self) -> None:
+        if self._confirm_discard():
+            from projects.document import Project
+
+            self.editor.replace_project(Project(), None)
+            self.autosaver.discard()
+
+    def new_from_template(self, path: Path) -> None:
+        """A new, unsaved project copied from an example (saving asks for a file)."""
+        if not self._confirm_discard():
+            return
+        try:
+            project = files.load(path)
+        except files.ProjectFileError as err:
+            self._show_open_error(err)
+            return
+        self.editor.replace_project(project, None)
+
+    def open_dialog(self) -> None:
+        start = str(self.editor.path.parent) if self.editor.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", start, FILE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a file; a broken or newer-format file leaves the current project open."""
+        if not self._confirm_discard():
+            return False
+        try:
+            self.editor.open(path)
+        except files.ProjectFileError as err:
+            self._show_open_error(err)
+            return False
+        self._remember_recent(Path(path))
+        self.autosaver.discard()
+        return True
+
+    def _show_open_error(self, err: files.ProjectFileError) -> None:
+        box = QMessageBox(QMessageBox.Icon.Critical, "Cannot open project",
+                          f"Deepwire cannot open {err.source}.", QMessageBox.StandardButton.Ok,
+                          self)
+        box.setInformativeText("\n".join(str(p) for p in err.problems[:12])
+                               + ("\n…" if len(err.problems) > 12 else ""))
+        box.setDetailedText(str(err))
+        box.exec()
+
+    def save(self) -> bool:
+        if self.editor.path is None:
+            return self.save_as()
+        return self._save_to(self.editor.path)
+
+    def save_as(self) -> bool:
+        start = str(self.editor.path or Path.home() / f"{self.editor.project.name}.deepwire")
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", start, FILE_FILTER)
+        if not path:
+            return False
+        if not path.endswith(files.EXTENSION):
+            path += files.EXTENSION
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self.editor.save(path)
+        except files.ProjectSaveError as err:
+            QMessageBox.critical(self, "Cannot save", str(err))
+            return False
+        self._remember_recent(path)
+        self.autosaver.discard()
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def _remember_recent(self, path: Path) -> None:
+        recent = [p for p in self.recent_files() if Path(p) != path.resolve()]
+        recent.insert(0, str(path.resolve()))
+        self.settings.setValue("recentFiles", recent[:MAX_RECENT])
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recentFiles", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.setEnabled(Path(path).exists())
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not recent:
+            self.recent_menu.addAction("No recent projects").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear List", lambda: self.settings.setValue(
+                "recentFiles", []))
+
+    def export_python(self) -> None:
+        self._export("Python script (*.py)", ".py")
+
+    def export_keras(self) -> None:
+        self._export("Keras model (*.keras)", ".keras")
+
+    def _export(self, file_filter: str, suffix: str) -> None:
+        from projects import export
+        from projects.compiler import CompileError
+
+        if not self.editor.tensorflow_ready:
+            self.statusBar().showMessage("TensorFlow is still loading; try again in a moment",
+                                         5000)
+            return
+        stem = self.editor.path.stem if self.editor.path else self.editor.project.name
+        path, _ = QFileDialog.getSaveFileName(self, "Export", f"{stem}{suffix}", file_filter)
+        if not path:
+            return
+        try:
+            if suffix == ".py":
+                files.atomic_write(Path(path),
+                                   export.export_python(self.editor.project).encode("utf-8"))
+            else:
+                export.export_keras(self.editor.project, path)
+        except CompileError as err:
+            QMessageBox.warning(self, "Cannot export", "The model is not valid yet:\n\n"
+                                + "\n".join(i.message for i in err.issues[:10]))
+            return
+        except (OSError, export.ExportError) as err:
+            QMessageBox.critical(self, "Cannot export", str(err))
+            return
+        self.statusBar().showMessage(f"Exported {path}", 4000)

@@ -1,0 +1,180 @@
+"""The main window's training controller: train, pause and stop, the run's events on their
+way to the dashboard, and the Training tab that holds the runs and the dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+
+from app.runs_panel import RunsPanel
+from app.training_session import TrainingSession
+
+DASHBOARD_REFRESH_MS = 250  # the dashboard redraws at most ~4 times a second
+
+
+class TrainingController:
+    """Mixed into MainWindow: runs the project's training and shows it on the dashboard."""
+
+    def _init_training(self) -> None:
+        self.session = TrainingSession(self)
+        self._pending_events: list = []
+        self._flush_timer = QTimer(self, singleShot=True, interval=DASHBOARD_REFRESH_MS)
+        self._flush_timer.timeout.connect(self._flush_training_events)
+        self.runs_dir_override: Path | None = None  # where runs go, if not beside the file
+        self._run_revision = 0
+        self._training_tab = self._build_training_tab()
+
+    def _connect_training(self) -> None:
+        editor = self.editor
+        editor.documentReplaced.connect(self._update_runs_dir)
+        editor.stateChanged.connect(self._update_runs_dir)
+        editor.documentChanged.connect(self._mark_run_differs)
+        self.session.event.connect(self._on_training_event)
+        self.session.finished.connect(self._on_training_finished)
+        self.runs.runsSelected.connect(self._show_runs)
+        self.central_tabs.currentChanged.connect(self._on_central_tab)
+        self._update_training_actions()
+
+    def _build_training_tab(self) -> QWidget:
+        """Runs on the left, the dashboard on the right; the dashboard (and pyqtgraph) is
+        created the first time it is needed, so it costs nothing at start-up."""
+        self.dashboard = None
+        self.runs = RunsPanel()
+        self.run_note = QLabel(wordWrap=True)
+        self.run_note.setStyleSheet("color: #92400e; background: #fef3c7; padding: 6px 10px;"
+                                    " border-radius: 4px;")
+        self.run_note.hide()
+        right = QWidget()
+        self._dashboard_layout = QVBoxLayout(right)
+        self._dashboard_layout.setContentsMargins(8, 8, 8, 8)
+        self._dashboard_layout.addWidget(self.run_note)
+        splitter = QSplitter()
+        splitter.addWidget(self.runs)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 1140])
+        # The plots must not claim width from the docks while the Model tab is shown.
+        splitter.setMinimumSize(320, 240)
+        return splitter
+
+    def ensure_dashboard(self):
+        if self.dashboard is None:
+            from app.dashboard import Dashboard
+
+            self.dashboard = Dashboard()
+            self.dashboard.failureNodeRequested.connect(self.reveal_node)
+            self._dashboard_layout.addWidget(self.dashboard, 1)
+        return self.dashboard
+
+    def _on_central_tab(self, index: int) -> None:
+        """The Training tab gets the window's width: the editing docks step aside while it
+        is shown and come back with the Model tab."""
+        editing = ("palette", "inspector", "summary")
+        if self.central_tabs.widget(index) is self._training_tab:
+            self.ensure_dashboard()
+            self._docks_before_training = {k: self.docks[k].isVisible() for k in editing}
+            for key in editing:
+                self.docks[key].hide()
+        elif getattr(self, "_docks_before_training", None):
+            for key, visible in self._docks_before_training.items():
+                self.docks[key].setVisible(visible)
+            self._docks_before_training = None
+
+    def runs_dir(self) -> Path:
+        from projects.training import default_runs_dir
+
+        return self.runs_dir_override or default_runs_dir(self.editor.project, self.editor.path)
+
+    def _update_runs_dir(self) -> None:
+        self.runs.set_runs_dir(self.runs_dir())
+
+    def train(self) -> None:
+        """Train a snapshot of the model on a worker thread; editing may go on meanwhile."""
+        if self.session.running:
+            return
+        if not self.editor.tensorflow_ready:
+            self.statusBar().showMessage("TensorFlow is still loading; train in a moment",
+                                         5000)
+            return
+        from projects.training import RunOptions
+
+        dashboard = self.ensure_dashboard()
+        dashboard.reset()
+        dashboard.show_live()
+        dashboard.set_block_titles({i: n.title or n.spec.title for i, n in
+                                         self.editor.project.nodes.items()})
+        self._run_revision = self.editor.project.revision
+        self.run_note.hide()
+        self.central_tabs.setCurrentWidget(self._training_tab)
+        self.session.start(self.editor.project, self.editor.path,
+                           RunOptions(runs_dir=self.runs_dir()))
+        self._update_training_actions()
+
+    def stop_training(self) -> None:
+        self.session.stop()
+        self.statusBar().showMessage("Stopping after the current step…", 3000)
+
+    def toggle_pause(self) -> None:
+        if self.session.paused:
+            self.session.resume()
+        else:
+            self.session.pause()
+        self._update_training_actions()
+
+    def _on_training_event(self, event) -> None:
+        """Queue the event; the dashboard takes the queue 4 times a second, so a burst
+        of events costs one repaint. The start and the end of a run show at once."""
+        from projects import events as ev
+
+        self._pending_events.append(event)
+        if isinstance(event, ev.RunStarted | ev.Failed | ev.Finished | ev.RunWarning):
+            self._flush_training_events()
+        elif not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def _flush_training_events(self) -> None:
+        from projects import events as ev
+
+        self._flush_timer.stop()
+        pending, self._pending_events = self._pending_events, []
+        dashboard = self.ensure_dashboard()
+        for event in pending:
+            dashboard.handle(event)
+            if isinstance(event, ev.Failed) and event.node_id in self.editor.project.nodes:
+                self.scene.select_nodes([event.node_id])  # the guilty block, on the canvas
+        dashboard.draw_now()  # one draw for the lot
+
+    def _on_training_finished(self, result) -> None:
+        from projects import events as ev
+
+        self._flush_training_events()
+        self._update_training_actions()
+        self.runs.refresh()
+        if isinstance(result, ev.Failed):
+            self.statusBar().showMessage(f"Training failed: {result.message}", 8000)
+        else:
+            self.statusBar().showMessage(f"Training {result.status}", 5000)
+
+    def _mark_run_differs(self, _event=None) -> None:
+        if self.session.running and self.editor.project.revision != self._run_revision:
+            self.run_note.setText("The model has changed since this run started; the run "
+                                  "goes on training the model as it was when you pressed "
+                                  "Train.")
+            self.run_note.show()
+
+    def _update_training_actions(self) -> None:
+        running = self.session.running
+        self.train_action.setEnabled(not running)
+        self.stop_action.setEnabled(running)
+        self.pause_action.setEnabled(running)
+        self.pause_action.setChecked(running and self.session.paused)
+        self.pause_action.setText("&Resume" if self.session.paused else "&Pause")
+
+    def _show_runs(self, folders: list[Path]) -> None:
+        from projects.runs import read_history
+
+        if self.session.running:
+            return  # the live run keeps the curves
+        self.ensure_dashboard().show_history({f.name: read_history(f) for f in folders})
