@@ -13,7 +13,6 @@ import ctypes
 import importlib.util
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -139,6 +138,8 @@ def missing_libraries(plugin: str, assume_missing: Sequence[str] = ()) -> tuple[
 
 def _ldd_not_found(path: Path) -> list[str]:
     """Every library ``ldd`` cannot resolve (a failed dlopen names only the first)."""
+    import subprocess  # only on the failure path: its import costs a few ms
+
     try:
         out = subprocess.run(["ldd", str(path)], capture_output=True, text=True, timeout=10,
                              check=False).stdout
