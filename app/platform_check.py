@@ -43,12 +43,11 @@ class StartupProblem:
 
     reason: str | None
     missing: tuple[str, ...] = ()
-    plugin: str = "xcb"
 
     def __str__(self) -> str:
         from projects.cli import COMMANDS
 
-        needs = f"Qt's {self.plugin} display plugin needs system libraries that are missing"
+        needs = "Qt's xcb display plugin needs system libraries that are missing"
         if self.reason:
             lines = [f"Deepwire cannot open its window: {self.reason}."]
             if self.missing:
@@ -77,19 +76,17 @@ def startup_problem(argv: Sequence[str] = (), env: Mapping[str, str] | None = No
     plugin = qt_platform(argv, env)
     if plugin not in DISPLAY_VARIABLE:
         return None  # offscreen, vnc, eglfs, a fallback list...: Qt's own choice
-    assumed = tuple(assume_missing)
-    missing = missing_libraries(plugin, assumed)
-    variable = DISPLAY_VARIABLE[plugin]
-    display = env.get(variable, "")
-    if not display:
-        reason = "there is no display (DISPLAY and WAYLAND_DISPLAY are not set)"
-        return StartupProblem(reason, missing, plugin)
-    if missing:
-        return StartupProblem(None, missing, plugin)
-    if plugin == "xcb" and not x_display_answers(display):
-        reason = (f"the X display {display} does not answer (is its server running, and may "
-                  "this user connect to it?)")
-        return StartupProblem(reason, (), plugin)
+    display = env.get(DISPLAY_VARIABLE[plugin], "")
+    unset = [v for v in ("DISPLAY", "WAYLAND_DISPLAY") if not env.get(v)]
+    no_display = f"there is no display ({' and '.join(unset)} not set)"
+    if plugin != "xcb":  # Wayland: only the display is checked; its libraries are Qt's affair
+        return None if display else StartupProblem(no_display)
+    missing = missing_libraries(plugin, tuple(assume_missing))
+    if not display or missing:
+        return StartupProblem(None if display else no_display, missing)
+    if not x_display_answers(display):
+        return StartupProblem(f"the X display {display} does not answer (is its server "
+                              "running, and may this user connect to it?)")
     return None
 
 

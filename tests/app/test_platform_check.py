@@ -56,6 +56,13 @@ def test_an_x_display_that_does_not_answer_is_reported():
     assert problem.missing or ":987 does not answer" in str(problem)
 
 
+@linux_only
+def test_wayland_without_its_display_is_reported_and_with_it_left_to_qt():
+    problem = platform_check.startup_problem([], {"QT_QPA_PLATFORM": "wayland"})
+    assert problem is not None and "there is no display" in str(problem)
+    assert platform_check.startup_problem([], {"WAYLAND_DISPLAY": "wayland-0"}) is None
+
+
 def test_offscreen_and_other_chosen_platforms_are_left_to_qt():
     for env in ({"QT_QPA_PLATFORM": "offscreen"}, {"QT_QPA_PLATFORM": "wayland;xcb"}):
         assert platform_check.startup_problem([], env) is None
