@@ -4,7 +4,8 @@ Without a display, or without the system libraries its platform plugin links aga
 prints a misleading message and aborts (it can name a library that is installed). This
 module finds what is actually missing and says how to install it and what works without
 a window. It imports nothing from Qt. The success path costs one ``dlopen`` of the plugin
-Qt would load a moment later anyway; ``ldd`` runs only when that fails.
+Qt would load a moment later anyway and one connection to the X server; ``ldd`` runs only
+when the ``dlopen`` fails.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ _DLOPEN_MISSING = re.compile(r"(\S+\.so[.\d]*): cannot open shared object file")
 
 @dataclass(frozen=True)
 class StartupProblem:
-    """Why the window cannot open: no display, missing libraries, or both."""
+    """Why the window cannot open: no display or one that does not answer, missing
+    libraries, or both."""
 
     reason: str | None
     missing: tuple[str, ...] = ()
