@@ -1,7 +1,8 @@
 """Entry point of ``deepwire`` and ``python -m app``.
 
 With a command (``deepwire blocks``) it runs the Qt-free CLI; without one it opens the
-window. Qt is imported only on the GUI path so the CLI starts fast and runs headless.
+window, or says why it cannot (app/platform_check.py). Qt is imported only on the GUI path
+so the CLI starts fast and runs headless.
 """
 
 from __future__ import annotations

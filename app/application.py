@@ -80,6 +80,11 @@ def start_tensorflow(window):
 
 
 def run(argv: Sequence[str]) -> int:
+    from app import platform_check
+
+    if problem := platform_check.startup_problem(argv):  # before Qt, which would abort
+        print(problem, file=sys.stderr)
+        return platform_check.EXIT_NO_WINDOW
     qt_app = create_application(argv)
     from app.main_window import MainWindow
 
