@@ -138,10 +138,6 @@ def get(name: str) -> DatasetSpec | None:
     return _SPECS.get(name)
 
 
-def of_source(source: Source) -> tuple[str, ...]:
-    return tuple(s.name for s in all_specs() if s.source == source)
-
-
 # ----------------------------------------------------------------------------- shared fields
 
 SCALE = Param("scale", "choice", None,

@@ -124,12 +124,14 @@ class Table:
         numeric, text = list(numeric), [j for j in dict.fromkeys(text) if j not in numeric]
         wanted = sorted({*numeric, *text})
         dtypes = {self.header[j]: (np.float32 if j in numeric else str) for j in wanted}
+        # Every column is parsed (others by inference, then dropped): with ``usecols`` the
+        # parser would silently accept a row with too many cells.
         try:
             with warnings.catch_warnings():  # 1e39 overflows float32: found below as inf
                 warnings.simplefilter("ignore", RuntimeWarning)
                 frame = pd.read_csv(
                     self.path, sep=self.delimiter, engine="c", header=None,
-                    names=self.header, skiprows=self.header_row, usecols=wanted,
+                    names=self.header, skiprows=self.header_row,
                     dtype=dtypes, keep_default_na=False, na_values=[""],
                     skip_blank_lines=True, encoding="utf-8-sig")
         except UnicodeDecodeError:

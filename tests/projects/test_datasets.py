@@ -391,6 +391,8 @@ def test_csv_without_labels_for_a_gan(tmp_path: Path) -> None:
      re.escape("data.csv has no label column 'species' (row 1 names: a, b, label)")),
     ("a,b,label\n1,2,0\n3,4\n5,6,1\n", {},
      re.escape("data.csv, row 3: 2 cells, but the header (row 1) names 3 columns")),
+    ("a,b,label\n1,2,0\n3,4,5,6\n", {},
+     re.escape("data.csv, row 3: 4 cells, but the header (row 1) names 3 columns")),
     ("a,b,label\n1,2,0\n3,x7,1\n", {},
      r"data.csv, row 3, column 'b' \(B\): 'x7' is not a number"),
     ("a,b,label\n1,2,0\n\n3,,1\n", {},
