@@ -8,14 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from app.editor import Editor
 from app.fields import (
@@ -30,12 +23,7 @@ from app.fields import (
 )
 from app.icons import category_icon
 from blocks.spec import Port, format_shape
-from projects.document import (
-    DocumentEvent,
-    LinkAdded,
-    LinkRemoved,
-    NodeChanged,
-)
+from projects.document import DocumentEvent, LinkAdded, LinkRemoved, NodeChanged
 
 PENDING = "pending…"
 

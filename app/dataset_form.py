@@ -12,14 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QHBoxLayout,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QToolButton, QVBoxLayout, QWidget
 
 from app.dataset_panel import DatasetPreview
 from app.editor import Editor
@@ -167,27 +160,27 @@ class DatasetForm(QWidget):
             self.choose(data)
             return
         picker = data.removeprefix("file:")
-        first = pickers()[picker][1][0].param(pickers()[picker][1][0].path_key)
-        path = self.ask_path(picker, first.folder, first.file_filter)
+        title, specs = pickers()[picker]
+        where = specs[0].param(specs[0].path_key)  # the group's dialog asks for its file
+        path = self.ask_path(f"Choose: {title.rstrip('…')}", where.folder, where.file_filter)
         if path:
             self.choose_file(picker, path)
         else:
             self.refresh()  # cancelled: show the dataset that is still chosen
 
-    def ask_path(self, what: str, folder: bool, file_filter: str) -> str:
+    def ask_path(self, title: str, folder: bool, file_filter: str) -> str:
         """A non-native file dialog (the same on every platform, and scriptable)."""
         options = QFileDialog.Option.DontUseNativeDialog
         start = str(self.editor.path.parent) if self.editor.path else ""
         if folder:
-            return QFileDialog.getExistingDirectory(self, "Choose a folder of images", start,
+            return QFileDialog.getExistingDirectory(self, title, start,
                                                     options | QFileDialog.Option.ShowDirsOnly)
-        title = {"numpy": "Choose a NumPy file", "graph_file": "Choose a graph file"}.get(
-            what, "Choose a file")
         path, _ = QFileDialog.getOpenFileName(self, title, start, file_filter, "", options)
         return path
 
     def _browse(self, param: Param) -> str:
-        path = self.ask_path(param.name, param.folder, param.file_filter)
+        path = self.ask_path(f"Choose: {field_title(param)}", param.folder,
+                             param.file_filter)
         return self._portable(path) if path else ""
 
     # ---- the fields a dataset needs

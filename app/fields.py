@@ -29,9 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.panels import ERROR_COLOUR, WARNING_COLOUR
 from blocks.spec import Param, ParamError
-from projects.document import (
-    DocumentError,
-)
+from projects.document import DocumentError
 
 CAPTION_COLOUR = "#64748b"
 REFUSED = (ParamError, DocumentError)  # what a field shows in red instead of applying

@@ -16,24 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QFrame,
-    QScrollArea,
-    QSizePolicy,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from app.block_page import BlockPage, SelectionPage
 from app.editor import Editor
-from app.fields import (
-    STYLE,
-)
+from app.fields import STYLE
 from app.project_page import ProjectPage
-from projects.document import (
-    DocumentEvent,
-    NodeRemoved,
-)
+from projects.document import DocumentEvent, NodeRemoved
 
 # ----------------------------------------------------------------------------- the inspector
 

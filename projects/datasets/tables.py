@@ -124,30 +124,39 @@ class Table:
         numeric, text = list(numeric), [j for j in dict.fromkeys(text) if j not in numeric]
         wanted = sorted({*numeric, *text})
         dtypes = {self.header[j]: (np.float32 if j in numeric else str) for j in wanted}
-        # Every column is parsed (others by inference, then dropped): with ``usecols`` the
-        # parser would silently accept a row with too many cells.
+        numeric_names = [self.header[j] for j in numeric]
+        # Read in chunks of about 4 million cells: the parser's peak memory stays near the
+        # result's (one pass over the whole file holds it several times over), and unlike
+        # ``usecols`` this keeps refusing rows with too many cells.
+        rows_per_chunk = max(256, 4_000_000 // len(self.header))
+        parts: list[np.ndarray] = []
+        text_parts: dict[int, list[np.ndarray]] = {j: [] for j in text}
         try:
             with warnings.catch_warnings():  # 1e39 overflows float32: found below as inf
                 warnings.simplefilter("ignore", RuntimeWarning)
-                frame = pd.read_csv(
-                    self.path, sep=self.delimiter, engine="c", header=None,
-                    names=self.header, skiprows=self.header_row,
-                    dtype=dtypes, keep_default_na=False, na_values=[""],
-                    skip_blank_lines=True, encoding="utf-8-sig")
+                with pd.read_csv(
+                        self.path, sep=self.delimiter, engine="c", header=None,
+                        names=self.header, skiprows=self.header_row, dtype=dtypes,
+                        keep_default_na=False, na_values=[""], skip_blank_lines=True,
+                        encoding="utf-8-sig", chunksize=rows_per_chunk) as reader:
+                    for chunk in reader:
+                        parts.append(chunk[numeric_names].to_numpy(dtype=np.float32))
+                        for j in text:
+                            text_parts[j].append(
+                                chunk[self.header[j]].fillna("").to_numpy(dtype=str))
         except UnicodeDecodeError:
             self._check_utf8()
             raise
+        except pd.errors.EmptyDataError:
+            pass
         except (ValueError, pd.errors.ParserError) as err:
             self.diagnose(numeric)
             raise self.error(f"{self.display}: not a readable CSV file ({err})") from None
-        except pd.errors.EmptyDataError:
-            frame = pd.DataFrame(columns=[self.header[j] for j in wanted])
-        if frame.empty:
+        if not parts:
             raise self.error(f"{self.display} has a header but no data rows")
-        values = frame[[self.header[j] for j in numeric]].to_numpy(dtype=np.float32) if (
-            numeric) else np.zeros((len(frame), 0), dtype=np.float32)
-        texts = {j: frame[self.header[j]].fillna("").to_numpy(dtype=str) for j in text}
-        del frame
+        values = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        del parts
+        texts = {j: np.concatenate(t) for j, t in text_parts.items()}
         texts = {j: np.char.strip(t) for j, t in texts.items()}
         bad = ~np.isfinite(values)
         if bad.any() or any((t == "").any() for t in texts.values()):
