@@ -219,7 +219,7 @@ def _read_image(path: Path, channels: int | None, where: str) -> np.ndarray:
         image = tf.io.decode_image(tf.io.read_file(str(path)), channels=channels or 0,
                                    expand_animations=False)
     except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as err:
-        raise DatasetError(f"{where}: not a readable image ({err.message.splitlines()[0]})"
-                           ) from None
+        raise DatasetError(f"{where}: not a readable image ({err.message.splitlines()[0]})",
+                           field="path") from None
     return image.numpy()
 

@@ -205,7 +205,7 @@ def _finish(raw: Raw, context: Context) -> Dataset:
     n_val = math.ceil(n * context.validation_split) if context.validation_split else 0
     if n - n_val < 1:
         raise DatasetError(f"{name}: validation_split {context.validation_split:g} leaves no "
-                           f"training samples out of {n}")
+                           f"training samples out of {n}", field="validation_split")
     order = context.split_rng().permutation(n)
     train, val = order[n_val:], order[:n_val]
     keys = raw.key_positions
