@@ -1,8 +1,8 @@
-"""The dataset half of the project page: which datasets there are, what each one needs, and
-a preview of the data, loaded off the GUI thread so a big download never freezes the window.
+"""The dataset preview of the project page: a few samples of the data, loaded off the GUI
+thread so a big download never freezes the window.
 
-The form that edits the project's "dataset" object lives in :mod:`app.inspector`; this
-module holds what it is generated from (:data:`DATASET_FIELDS`) and the preview.
+The form that edits the project's "dataset" object, generated from the dataset registry,
+is :mod:`app.dataset_form`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Integral
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from PySide6.QtGui import QFontDatabase, QImage, QPixmap
@@ -22,175 +22,6 @@ if TYPE_CHECKING:  # numpy and the loaders are imported by the loading thread, n
     import numpy as np
 
     from projects.datasets import Dataset
-
-# ----------------------------------------------------------------------------- choices
-
-# The ready-made datasets in the combo's order: projects.datasets' BUILT_IN, then DOWNLOADABLE
-# (a test holds them together; spelled out here so the window opens without numpy).
-DATASET_TITLES: dict[str, str] = {
-    "digits": "Digits: 8×8 handwriting",
-    "karate": "Karate club: graph",
-    "marker_sequences": "Marker sequences",
-    "key_tokens": "Key tokens",
-    "sbm_graph": "Block-model graph",
-    "gaussian_mixture_2d": "Gaussian ring 2-D (GAN)",
-    "mnist": "MNIST (download)",
-    "fashion_mnist": "Fashion-MNIST (download)",
-    "cifar10": "CIFAR-10 (download)",
-}
-READY_MADE: tuple[str, ...] = tuple(DATASET_TITLES)
-DOWNLOADS: tuple[str, ...] = ("mnist", "fashion_mnist", "cifar10")  # fetched once by Keras
-
-FileKind = Literal["csv", "numpy", "image_folder", "graph_file"]
-# combo entry -> (title, the dataset names it stands for)
-FILE_KINDS: dict[FileKind, tuple[str, tuple[str, ...]]] = {
-    "csv": ("CSV file…", ("csv",)),
-    "numpy": ("NumPy file…", ("npz", "npy")),
-    "image_folder": ("Image folder…", ("image_folder",)),
-    "graph_file": ("Graph file…", ("graph_file",)),
-}
-FILE_FILTERS: dict[str, str] = {
-    "csv": "CSV tables (*.csv *.tsv *.txt);;All files (*)",
-    "numpy": "NumPy arrays (*.npz *.npy);;All files (*)",
-    "npy": "NumPy arrays (*.npy);;All files (*)",
-    "graph_file": "Graphs (*.edgelist *.edges *.txt *.graphml *.gml);;All files (*)",
-    "table": "CSV tables (*.csv *.tsv *.txt);;All files (*)",
-}
-
-
-def file_kind_of(name: str) -> FileKind | None:
-    """The combo entry for a dataset read from the person's files, e.g. "npy" -> "numpy"."""
-    return next((kind for kind, (_, names) in FILE_KINDS.items() if name in names), None)
-
-
-def spec_for_file(kind: FileKind, path: str) -> dict[str, Any]:
-    """The dataset object for a file chosen in the dialog of ``kind``."""
-    if kind == "numpy":
-        return {"name": "npy", "x_path": path} if path.lower().endswith(".npy") else {
-            "name": "npz", "path": path}
-    return {"name": FILE_KINDS[kind][1][0], "path": path}
-
-
-# ----------------------------------------------------------------------------- fields
-
-FieldKind = Literal["int", "float", "text", "file", "folder", "choice"]
-
-
-@dataclass(frozen=True)
-class DatasetField:
-    """One key of a dataset object that the form shows; empty means the loader's default."""
-
-    key: str
-    label: str
-    kind: FieldKind
-    help: str
-    default: Any = None  # the loader's default, shown as the placeholder
-    choices: tuple[tuple[str, Any], ...] = ()  # (title, value); value None = key left out
-    file_filter: str = ""
-
-
-SCALE = DatasetField(
-    "scale", "Scale", "choice",
-    "How values are scaled for the model. A GAN whose generator ends in tanh wants −1 to 1.",
-    choices=(("Automatic", None), ("0 to 1", "unit"), ("−1 to 1 (tanh)", "tanh"),
-             ("As stored", "none")))
-DATA_SEED = DatasetField("data_seed", "Data seed", "int",
-                         "Generates the data; the training seed only shuffles and splits it.",
-                         0)
-
-
-def _samples(default: int) -> DatasetField:
-    return DatasetField("samples", "Samples", "int", "How many samples to generate.", default)
-
-
-def _per_class(default: int) -> DatasetField:
-    return DatasetField("labelled_per_class", "Labelled per class", "int",
-                        "Nodes of each class whose label training sees; the others are "
-                        "validation and test nodes.", default)
-
-
-# Loader defaults are repeated here as placeholders; projects/datasets.py is the authority.
-DATASET_FIELDS: dict[str, tuple[DatasetField, ...]] = {
-    "digits": (SCALE,),
-    "mnist": (SCALE,),
-    "fashion_mnist": (SCALE,),
-    "cifar10": (SCALE,),
-    "karate": (_per_class(1),),
-    "marker_sequences": (
-        _samples(2000),
-        DatasetField("length", "Length", "int", "Steps per sequence.", 20),
-        DatasetField("features", "Features", "int", "Features per step; feature 0 marks "
-                     "the step that decides the label.", 4),
-        DatasetField("classes", "Classes", "int", "Number of labels.", 4),
-        DATA_SEED),
-    "key_tokens": (
-        _samples(2000),
-        DatasetField("length", "Length", "int", "Tokens per sequence.", 16),
-        DatasetField("vocab", "Vocabulary", "int", "Number of distinct token ids "
-                     "(0 is padding).", 32),
-        DatasetField("classes", "Classes", "int", "Number of key tokens, one label each.", 4),
-        DATA_SEED),
-    "sbm_graph": (
-        DatasetField("num_nodes", "Nodes", "int", "Nodes in the graph.", 1000),
-        DatasetField("num_classes", "Classes", "int", "Communities, one label each.", 4),
-        DatasetField("features", "Features", "int", "Features per node.", 16),
-        DatasetField("average_degree", "Average degree", "float", "Edges per node.", 10.0),
-        DatasetField("homophily", "Homophily", "float", "Fraction of edges inside a "
-                     "community.", 0.8),
-        _per_class(20),
-        DATA_SEED),
-    "gaussian_mixture_2d": (
-        _samples(4000),
-        DatasetField("components", "Components", "int", "Gaussians on the ring.", 8),
-        DatasetField("std", "Spread", "float", "Standard deviation of each gaussian.", 0.05),
-        SCALE,
-        DATA_SEED),
-    "csv": (
-        DatasetField("path", "File", "file", "A CSV file with a header row.",
-                     file_filter=FILE_FILTERS["csv"]),
-        DatasetField("label_column", "Label column", "text", "The column that holds the "
-                     "labels; every other column is a feature."),
-        DatasetField("delimiter", "Delimiter", "text", "Guessed from the header row when "
-                     "empty."),
-        SCALE),
-    "npz": (
-        DatasetField("path", "File", "file", "An .npz archive of arrays.",
-                     file_filter=FILE_FILTERS["numpy"]),
-        DatasetField("x_key", "Inputs array", "text", "Name of the samples array.", "x"),
-        DatasetField("y_key", "Labels array", "text", "Name of the labels array.", "y"),
-        SCALE),
-    "npy": (
-        DatasetField("x_path", "Inputs file", "file", "An .npy array of samples.",
-                     file_filter=FILE_FILTERS["npy"]),
-        DatasetField("y_path", "Labels file", "file", "An .npy array with one label per "
-                     "sample.", file_filter=FILE_FILTERS["npy"]),
-        SCALE),
-    "image_folder": (
-        DatasetField("path", "Folder", "folder", "One sub-folder of images per class."),
-        DatasetField("channels", "Channels", "choice", "Convert every image to this many "
-                     "channels.", choices=(("As stored", None), ("1: grey", 1),
-                                           ("3: RGB", 3), ("4: RGBA", 4))),
-        SCALE),
-    "graph_file": (
-        DatasetField("path", "Graph", "file", "Edge list, GraphML or GML.",
-                     file_filter=FILE_FILTERS["graph_file"]),
-        DatasetField("features", "Features CSV", "file", "Optional: node features, one row "
-                     "per node; one-hot node ids otherwise.", file_filter=FILE_FILTERS["table"]),
-        DatasetField("labels", "Labels CSV", "file", "Optional: node labels, if neither the "
-                     "features CSV nor the graph holds them.", file_filter=FILE_FILTERS["table"]),
-        DatasetField("label_column", "Label column", "text", "Column of the labels.",
-                     "label"),
-        _per_class(20)),
-}
-
-
-def fields_for(name: str, task_kind: str) -> tuple[DatasetField, ...]:
-    """The fields to show for dataset ``name``; scaling matters only to sample data."""
-    fields = DATASET_FIELDS.get(name, ())
-    if task_kind == "node_classification":
-        fields = tuple(f for f in fields if f.key != "scale")
-    return fields
-
 
 # ----------------------------------------------------------------------------- preview data
 
@@ -290,10 +121,18 @@ def _load_key(spec: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[str,
     return repr(sorted(spec.items())), repr(sorted(options.items()))
 
 
+@dataclass(frozen=True)
+class LoadFailure:
+    """Why a preview could not load; ``field`` is the dataset field the error blames."""
+
+    message: str
+    field: str | None = None
+
+
 class _Relay(QObject):
     """Carries a finished load from the pool thread to the GUI thread (a queued signal)."""
 
-    finished = Signal(int, object)  # request number, PreviewData or an error message
+    finished = Signal(int, object)  # request number, PreviewData or LoadFailure
 
 
 def _load_preview(request: int, spec: dict[str, Any], options: dict[str, Any],
@@ -301,11 +140,11 @@ def _load_preview(request: int, spec: dict[str, Any], options: dict[str, Any],
     from projects.datasets import DatasetError, load_dataset
 
     try:
-        result: PreviewData | str = make_preview(load_dataset(spec, **options))
+        result: PreviewData | LoadFailure = make_preview(load_dataset(spec, **options))
     except DatasetError as err:
-        result = str(err)
+        result = LoadFailure(str(err), err.field)
     except Exception as err:  # a loader bug must show up in the preview, not kill the thread
-        result = f"The dataset could not be loaded: {type(err).__name__}: {err}"
+        result = LoadFailure(f"The dataset could not be loaded: {type(err).__name__}: {err}")
     relay.finished.emit(request, result)
 
 
@@ -313,7 +152,8 @@ class DatasetPreview(QWidget):
     """A few samples of the project's dataset, with its description and input shapes.
 
     :meth:`load` starts a load on the global thread pool; only the newest request's result
-    is shown. ``state`` is "empty", "loading", "ready" or "failed" (``error`` holds why).
+    is shown. ``state`` is "empty", "loading", "ready" or "failed" (``error`` holds why,
+    ``error_field`` the dataset field it blames, if any).
     """
 
     stateChanged = Signal(str)
@@ -322,6 +162,7 @@ class DatasetPreview(QWidget):
         super().__init__(parent)
         self.state = "empty"
         self.error = ""
+        self.error_field: str | None = None
         self._request = 0
         self._key: tuple | None = None
         self._relay = _Relay()  # no parent: a load still running may outlive this widget
@@ -381,19 +222,19 @@ class DatasetPreview(QWidget):
         if _load_key(spec, options) != self._key:
             self._key = None
             self._request += 1  # whatever was on its way is no longer wanted
-            self.error = ""
+            self.error, self.error_field = "", None
             self._set_state("loading")
             self._show(None, "Loading…")
 
-    def _on_finished(self, request: int, result: PreviewData | str) -> None:
+    def _on_finished(self, request: int, result: PreviewData | LoadFailure) -> None:
         if request != self._request:
             return  # a newer request is on its way
-        if isinstance(result, str):
-            self.error = result
-            self._show(None, result, failed=True)
+        if isinstance(result, LoadFailure):
+            self.error, self.error_field = result.message, result.field
+            self._show(None, result.message, failed=True)
             self._set_state("failed")
         else:
-            self.error = ""
+            self.error, self.error_field = "", None
             self._show(result)
             self._set_state("ready")
 

@@ -56,13 +56,24 @@ class Param:
     allow_none: bool = False  # for "shape": entries may be None; for others: value may be None
     min_length: int = 0  # for "shape"
     max_length: int = 8  # for "shape"
+    # for "text" that holds a path: the file dialog's filter ("CSV (*.csv);;All files (*)"),
+    # or ``folder`` for a folder; editors then offer to browse for it
+    file_filter: str = ""
+    folder: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in PARAM_TYPES:
             raise ValueError(f"type must be one of {PARAM_TYPES}. Received: type={self.type!r}")
         if self.type == "choice" and not self.choices:
             raise ValueError(f"Parameter {self.name!r} of type 'choice' needs choices.")
+        if (self.file_filter or self.folder) and self.type != "text":
+            raise ValueError(f"Parameter {self.name!r} holds a path, so its type is 'text'.")
         self.coerce(self.default)  # a spec whose default is invalid is a programming error
+
+    @property
+    def is_path(self) -> bool:
+        """A file or folder path: editors offer a file dialog for it."""
+        return bool(self.file_filter or self.folder)
 
     def coerce(self, value: Any) -> Any:
         """Return ``value`` in this parameter's canonical form, or raise ParamError.

@@ -11,7 +11,7 @@ from pathlib import Path
 import blocks
 from blocks.describe import describe_param, describe_ports
 
-COMMANDS = ("blocks", "validate", "summary", "export", "train")
+COMMANDS = ("blocks", "datasets", "validate", "summary", "export", "train")
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 
@@ -127,6 +127,25 @@ def _cmd_blocks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    from projects.datasets import registry
+
+    specs = registry.all_specs()
+    if args.task:
+        specs = [s for s in specs if args.task in s.tasks]
+    source = None
+    for spec in specs:
+        if spec.source != source:
+            source = spec.source
+            print(f"\n{source}")
+        print(f"  {spec.name:<24} {spec.title}  ({spec.kind}: {', '.join(spec.tasks)})")
+        print(f"      {spec.doc}")
+        for param in spec.params:
+            print(f"      field:  {describe_param(param)}")
+    print(f"\n{len(specs)} datasets")
+    return 0
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     import signal
 
@@ -239,6 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_blocks = sub.add_parser("blocks", help="list every block type with ports and parameters")
     p_blocks.add_argument("--category", help="only this category, e.g. Attention")
     p_blocks.set_defaults(func=_cmd_blocks)
+
+    p_datasets = sub.add_parser("datasets", help="list every dataset with its fields")
+    p_datasets.add_argument("--task", choices=("supervised", "node_classification",
+                                               "adversarial"),
+                            help="only the datasets this task kind can train on")
+    p_datasets.set_defaults(func=_cmd_datasets)
 
     p_validate = sub.add_parser("validate", help="check a project: exit 0 valid, 1 invalid, "
                                 "2 unreadable")

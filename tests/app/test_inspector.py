@@ -10,12 +10,14 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox
 
 import resources
-from app.dataset_panel import DATASET_FIELDS, DOWNLOADS, FILE_KINDS, READY_MADE
+from app.block_page import BlockPage, SelectionPage
+from app.dataset_form import fields_for, pickers, ready_made, spec_for_file
 from app.editor import Editor
-from app.inspector import BlockPage, Field, Inspector, SelectionPage
+from app.fields import Field
+from app.inspector import Inspector
 from blocks.spec import format_shape
 from projects import files
-from projects.datasets import BUILT_IN, DOWNLOADABLE, LOADERS, load_dataset
+from projects.datasets import load_dataset, registry
 
 DENSE, DROPOUT, INPUT, SOFTMAX = "n6", "n7", "n1", "n8"  # in cnn_digits.deepwire
 
@@ -304,11 +306,16 @@ def test_notes_apply_after_a_pause_in_typing(qtbot, inspector, editor) -> None:
 # ----------------------------------------------------------------------------- dataset
 
 
-def test_dataset_choices_cover_every_loader() -> None:
-    assert READY_MADE == BUILT_IN + DOWNLOADABLE
-    assert DOWNLOADS == DOWNLOADABLE
-    by_file = {name for _, names in FILE_KINDS.values() for name in names}
-    assert set(READY_MADE) | by_file == set(LOADERS) == set(DATASET_FIELDS)
+def test_the_dataset_choices_are_the_registry(inspector) -> None:
+    combo = inspector.project_page.dataset.choice
+    entries = [combo.itemData(i) for i in range(combo.count()) if combo.itemData(i)]
+    files = {spec.name for _, specs in pickers().values() for spec in specs}
+    assert [s.name for s in ready_made()] + [f"file:{p}" for p in pickers()] == entries
+    assert {s.name for s in ready_made()} | files == set(registry.names())
+    assert combo.itemText(0) == registry.get("digits").title
+    assert spec_for_file("numpy", "a.npy") == {"name": "npy", "x_path": "a.npy"}
+    assert spec_for_file("numpy", "a.npz") == {"name": "npz", "path": "a.npz"}
+    assert fields_for("key_tokens", "supervised") == registry.get("key_tokens").params
 
 
 def test_digits_preview_shows_description_and_thumbnails(qtbot, inspector, editor) -> None:
@@ -363,12 +370,27 @@ def test_dataset_field_applies_and_a_bad_one_is_blamed(qtbot, inspector, editor)
     assert editor.project.dataset == {"name": "marker_sequences", "samples": 300}
     qtbot.waitUntil(lambda: form.preview.state == "ready"
                     and "240 train" in form.preview.description.text(), timeout=20_000)
-    type_into(qtbot, field, "0", enter=True)
-    qtbot.waitUntil(lambda: form.preview.state == "failed", timeout=20_000)
-    assert "samples must be a whole number from 1" in form.preview.error
-    assert field.input.property("invalid") is True
+    type_into(qtbot, field, "0", enter=True)  # the field's limits refuse it at once
+    assert field.invalid and "samples must be at least 1" in field.error_text
     type_into(qtbot, field, "lots", enter=True)
-    assert field.invalid and editor.project.dataset["samples"] == 0
+    assert field.invalid and editor.project.dataset["samples"] == 300
+    QTest.keyClick(field.input, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(field.input, Qt.Key.Key_Delete)
+    QTest.keyClick(field.input, Qt.Key.Key_Return)  # empty: the default again
+    assert editor.project.dataset == {"name": "marker_sequences"} and not field.invalid
+
+
+def test_the_field_a_loading_error_names_is_framed_in_red(qtbot, inspector, editor) -> None:
+    form = inspector.project_page.dataset
+    editor.set_setting("dataset", {"name": "key_tokens", "classes": 8, "vocab": 9})
+    qtbot.waitUntil(lambda: form.preview.state == "failed", timeout=20_000)
+    assert "vocab must be a whole number from 10" in form.preview.error
+    assert form.preview.error_field == "vocab"
+    assert form.fields["vocab"].input.property("invalid") is True
+    assert form.fields["classes"].input.property("invalid") is False
+    type_into(qtbot, form.fields["vocab"], "40", enter=True)
+    qtbot.waitUntil(lambda: form.preview.state == "ready", timeout=20_000)
+    assert form.fields["vocab"].input.property("invalid") is False
 
 
 def test_choosing_a_csv_file_shows_its_fields(qtbot, inspector, editor, tmp_path: Path,

@@ -19,6 +19,7 @@ import pytest
 import blocks
 import resources
 from projects import files
+from projects.datasets import registry
 from projects.document import Project
 from projects.validation import validate
 from tests.projects.support import deepwire_command, only_run_folder, tiny_project
@@ -150,6 +151,21 @@ def test_blocks_lists_every_registered_block() -> None:
     listed = set(re.findall(r"^  (\S+)\s", done.stdout, re.MULTILINE))
     assert listed == {spec.id for spec in blocks.all_specs()}
     assert done.stdout.rstrip().endswith(f"{len(blocks.all_specs())} block types")
+
+
+# ----------------------------------------------------------------------------- datasets
+
+
+def test_datasets_lists_every_registered_dataset_with_its_fields() -> None:
+    done = deepwire("datasets")
+    assert done.returncode == 0
+    listed = re.findall(r"^  (\S+)\s", done.stdout, re.MULTILINE)
+    assert listed == list(registry.names())
+    assert "      field:  samples: int = 2000 [1..1e+07]" in done.stdout
+    assert done.stdout.rstrip().endswith(f"{len(listed)} datasets")
+    graphs = deepwire("datasets", "--task", "node_classification")
+    assert re.findall(r"^  (\S+)\s", graphs.stdout, re.MULTILINE) == [
+        s.name for s in registry.all_specs() if s.kind == "graph"]
 
 
 # ----------------------------------------------------------------------------- train

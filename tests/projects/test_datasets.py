@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -21,6 +23,7 @@ from projects.datasets import (
     key_label,
     load_dataset,
     marker_label,
+    registry,
     sample_sbm_edges,
 )
 
@@ -30,6 +33,62 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 def _same(a: Dataset, b: Dataset) -> bool:
     return all(np.array_equal(getattr(a, f), getattr(b, f))
                for f in ("x_train", "y_train", "x_val", "y_val"))
+
+
+# ----------------------------------------------------------------------------- registry
+
+
+def test_listing_the_datasets_does_not_import_numpy() -> None:
+    """The GUI builds its dataset form before any data library loads."""
+    code = ("import sys; from projects.datasets import registry; "
+            "specs = registry.all_specs(); [s.params for s in specs]; "
+            "assert 'numpy' not in sys.modules and 'pandas' not in sys.modules, 'imported'; "
+            "print(len(specs))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == len(registry.names()) >= 14
+
+
+def test_every_dataset_spec_is_complete_and_its_defaults_load() -> None:
+    for spec in registry.all_specs():
+        assert spec.title and spec.doc and spec.tasks
+        if spec.source == "file":
+            assert spec.has_param(spec.path_key) and spec.param(spec.path_key).is_path
+    data = load_dataset({"name": "key_tokens"})
+    tokens = registry.get("key_tokens")
+    assert data.x_train.shape[1] == tokens.param("length").default
+    assert len(data.sample_labels) == tokens.param("vocab").default
+    assert registry.get("karate").tasks == ("node_classification",)
+    assert registry.get("gaussian_mixture_2d").tasks == ("adversarial",)
+
+
+@pytest.mark.parametrize(("spec", "files", "field"), [
+    ({"name": "marker_sequences", "samples": 0}, {}, "samples"),
+    ({"name": "key_tokens", "classes": 8, "vocab": 9}, {}, "vocab"),
+    ({"name": "digits", "scale": "big"}, {}, "scale"),
+    ({"name": "csv"}, {}, "path"),
+    ({"name": "csv", "path": "nowhere.csv"}, {}, "path"),
+    ({"name": "csv", "path": "t.csv"}, {"t.csv": "a,label\n1,0\n"}, "label_column"),
+    ({"name": "csv", "path": "t.csv", "label_column": "y"}, {"t.csv": "a,label\n1,0\n"},
+     "label_column"),
+    ({"name": "csv", "path": "t.csv", "label_column": "label"},
+     {"t.csv": "a,label\n1,0\nx,1\n"}, "path"),
+    ({"name": "npy", "x_path": "x.npy"}, {}, "y_path"),
+    ({"name": "graph_file", "path": "g.edgelist", "features": "f.csv"},
+     {"g.edgelist": "0 1\n1 2\n", "f.csv": "node,x\n0,1\n1,1\n"}, "features"),
+    ({"name": "graph_file", "path": "g.edgelist", "labels": "l.csv", "node_column": "id"},
+     {"g.edgelist": "0 1\n1 2\n", "l.csv": "node,label\n0,1\n"}, "node_column"),
+])
+def test_an_error_about_one_field_names_it(tmp_path: Path, spec: dict, files: dict,
+                                           field: str) -> None:
+    for name, text in files.items():
+        _write(tmp_path / name, text)
+    if spec["name"] == "npy":
+        np.save(tmp_path / "x.npy", np.zeros((3, 2)))
+    with pytest.raises(DatasetError) as caught:
+        load_dataset(spec, base_dir=tmp_path)
+    assert caught.value.field == field, str(caught.value)
 
 
 # ----------------------------------------------------------------------------- built in
@@ -332,6 +391,8 @@ def test_csv_without_labels_for_a_gan(tmp_path: Path) -> None:
      re.escape("data.csv has no label column 'species' (row 1 names: a, b, label)")),
     ("a,b,label\n1,2,0\n3,4\n5,6,1\n", {},
      re.escape("data.csv, row 3: 2 cells, but the header (row 1) names 3 columns")),
+    ("a,b,label\n1,2,0\n3,4,5,6\n", {},
+     re.escape("data.csv, row 3: 4 cells, but the header (row 1) names 3 columns")),
     ("a,b,label\n1,2,0\n3,x7,1\n", {},
      r"data.csv, row 3, column 'b' \(B\): 'x7' is not a number"),
     ("a,b,label\n1,2,0\n\n3,,1\n", {},
@@ -360,6 +421,23 @@ def test_csv_problems_name_the_file_row_and_column(tmp_path: Path, text: str, sp
                                                    message: str) -> None:
     with pytest.raises(DatasetError, match=message):
         _csv(tmp_path, text, **{"label_column": "label", **spec})
+
+
+def test_csv_rows_of_empty_cells_are_blank_lines_and_bad_cells_are_found(
+        tmp_path: Path) -> None:
+    rows = [f"{i},{i * 2},{i % 2}\n" for i in range(200)]
+    rows[50] = ",,\n"
+    data = _csv(tmp_path, "a\tb\tlabel\n".replace("\t", ",") + "".join(rows),
+                label_column="label", validation_split=0.0)
+    assert data.num_train == 199
+    rows[150] = "150,inf,0\n"
+    with pytest.raises(DatasetError, match=r"data.csv, row 152, column 'b' \(B\): 'inf' is "
+                                           "not a finite number") as caught:
+        _csv(tmp_path, "a,b,label\n" + "".join(rows), label_column="label")
+    assert caught.value.field == "path"
+    tsv = _csv(tmp_path, "a\tb\tlabel\n1\t2\t0\n3\t4\t1\n", label_column="label",
+               validation_split=0.0)
+    assert sorted(tsv.x_train.tolist()) == [[1, 2], [3, 4]]
 
 
 def test_csv_that_is_not_utf8(tmp_path: Path) -> None:
@@ -563,6 +641,28 @@ def test_graph_file_with_node_attributes_and_a_split_column(tmp_path: Path) -> N
     assert np.flatnonzero(data.val_mask).tolist() == [2, 5]
     assert np.flatnonzero(data.test_mask).tolist() == [3]
     assert data.input_shapes() == [(1,)]  # the split column is not a feature
+
+
+def test_graph_features_from_a_dense_npy_or_a_sparse_npz(tmp_path: Path) -> None:
+    from scipy import sparse
+
+    graph = nx.path_graph(5)
+    nx.set_node_attributes(graph, {v: v % 2 for v in graph}, "kind")
+    nx.write_graphml(graph, tmp_path / "g.graphml")
+    features = np.arange(15, dtype=np.float64).reshape(5, 3) % 4
+    np.save(tmp_path / "f.npy", features)
+    sparse.save_npz(tmp_path / "f.npz", sparse.csr_matrix(features))
+    spec = {"name": "graph_file", "path": "g.graphml", "label_attribute": "kind",
+            "labelled_per_class": 1}
+    for name in ("f.npy", "f.npz"):
+        data = load_dataset({**spec, "features": name}, base_dir=tmp_path)
+        assert data.features.dtype == np.float32 and np.array_equal(data.features, features)
+        assert data.labels.tolist() == [0, 1, 0, 1, 0]
+    np.save(tmp_path / "short.npy", features[:4])
+    with pytest.raises(DatasetError, match=re.escape("short.npy: 4 rows of features but "
+                                                     "g.graphml has 5 nodes")) as caught:
+        load_dataset({**spec, "features": "short.npy"}, base_dir=tmp_path)
+    assert caught.value.field == "features"
 
 
 def test_graph_file_problems(tmp_path: Path) -> None:
