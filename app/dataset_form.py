@@ -65,9 +65,9 @@ def fields_for(name: str, task_kind: str) -> tuple[Param, ...]:
 
 
 def field_title(param: Param) -> str:
-    """The form's label of a dataset field: its name in words ("label_column" -> "Label
-    column")."""
-    return param.name.replace("_", " ").capitalize()
+    """The form's label of a dataset field: its title ("Label column"), else its name in
+    words."""
+    return param.title or param.name.replace("_", " ").capitalize()
 
 
 # ----------------------------------------------------------------------------- the form

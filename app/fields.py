@@ -368,9 +368,10 @@ def param_field(param: Param, apply: Callable[[Any], None], *, live: bool = True
     if param.type == "bool":
         return CheckField(apply, caption, param.help)
     if param.type == "choice":
-        items = [(c, c) for c in param.choices]
+        titles = param.choice_titles or tuple(str(c) for c in param.choices)
+        items: list[tuple[str, Any]] = list(zip(titles, param.choices, strict=True))
         if param.allow_none:
-            items.insert(0, ("automatic", None))
+            items.insert(0, (param.none_title or "automatic", None))
         return ChoiceField(items, apply, caption, param.help)
     if param.type in ("int", "float") and (limits := _range_text(param)):
         caption = f"{caption} ({limits})"

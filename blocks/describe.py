@@ -19,7 +19,7 @@ def describe_param(param: Param) -> str:
         default = repr(default)
     text = f"{param.name}: {param.type} = {default}"
     if param.type == "choice":
-        text += f" ({'|'.join(param.choices)})"
+        text += f" ({'|'.join(str(c) for c in param.choices)})"
     elif param.minimum is not None or param.maximum is not None:
         low = "" if param.minimum is None else f"{param.minimum:g}"
         high = "" if param.maximum is None else f"{param.maximum:g}"

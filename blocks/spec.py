@@ -52,7 +52,7 @@ class Param:
     help: str
     minimum: float | None = None
     maximum: float | None = None
-    choices: tuple[str, ...] = ()
+    choices: tuple[Any, ...] = ()  # strings for blocks; a dataset's may be whole numbers
     allow_none: bool = False  # for "shape": entries may be None; for others: value may be None
     min_length: int = 0  # for "shape"
     max_length: int = 8  # for "shape"
@@ -60,6 +60,12 @@ class Param:
     # or ``folder`` for a folder; editors then offer to browse for it
     file_filter: str = ""
     folder: bool = False
+    # what editors show instead of the name ("Label column"), and instead of each choice
+    # ("0 to 1" for "unit"); ``none_title`` names the empty choice of an ``allow_none``
+    # choice ("As stored"). Empty: the name, the choices and "automatic" as they are.
+    title: str = ""
+    choice_titles: tuple[str, ...] = ()
+    none_title: str = ""
 
     def __post_init__(self) -> None:
         if self.type not in PARAM_TYPES:
@@ -68,6 +74,9 @@ class Param:
             raise ValueError(f"Parameter {self.name!r} of type 'choice' needs choices.")
         if (self.file_filter or self.folder) and self.type != "text":
             raise ValueError(f"Parameter {self.name!r} holds a path, so its type is 'text'.")
+        if self.choice_titles and len(self.choice_titles) != len(self.choices):
+            raise ValueError(f"Parameter {self.name!r} has {len(self.choices)} choices but "
+                             f"{len(self.choice_titles)} choice titles.")
         self.coerce(self.default)  # a spec whose default is invalid is a programming error
 
     @property
@@ -104,10 +113,11 @@ class Param:
                 raise self._error(value, "must be a finite number of sensible size")
             return self._check_range(float(value))
         if kind == "choice":
-            if value not in self.choices:
-                options = ", ".join(repr(c) for c in self.choices)
-                raise self._error(value, f"must be one of {options}")
-            return value
+            for choice in self.choices:  # the choice itself: 3 for 3.0, but never for True
+                if choice == value and isinstance(choice, bool) == isinstance(value, bool):
+                    return choice
+            options = ", ".join(repr(c) for c in self.choices)
+            raise self._error(value, f"must be one of {options}")
         if kind == "text":
             if not isinstance(value, str):
                 raise self._error(value, "must be text")

@@ -143,17 +143,19 @@ def get(name: str) -> DatasetSpec | None:
 SCALE = Param("scale", "choice", None,
               "How values are scaled for the model: unit is 0 to 1, tanh is −1 to 1 (for a "
               "GAN whose generator ends in tanh), none keeps them as stored; empty: 0 to 1 "
-              "for images, as stored otherwise.", choices=SCALES, allow_none=True)
+              "for images, as stored otherwise.", choices=SCALES, allow_none=True,
+              title="Scale", choice_titles=("0 to 1", "−1 to 1 (tanh)", "As stored"),
+              none_title="Automatic")
 DATA_SEED = Param("data_seed", "int", 0, "Generates the data; the training seed only "
-                  "shuffles and splits it.", minimum=0, maximum=2**31 - 1)
+                  "shuffles and splits it.", minimum=0, maximum=2**31 - 1, title="Data seed")
 
 
 def samples(default: int) -> Param:
     return Param("samples", "int", default, "How many samples to generate.", minimum=1,
-                 maximum=10_000_000)
+                 maximum=10_000_000, title="Samples")
 
 
 def labelled_per_class(default: int, maximum: int = 100_000_000) -> Param:
     return Param("labelled_per_class", "int", default, "Nodes of each class whose label "
                  "training sees; the others are validation and test nodes.", minimum=1,
-                 maximum=maximum)
+                 maximum=maximum, title="Labelled per class")

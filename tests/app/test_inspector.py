@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt, QThreadPool
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QComboBox
+from PySide6.QtWidgets import QApplication, QComboBox, QToolButton
 
 import resources
 from app.block_page import BlockPage, SelectionPage
@@ -316,6 +316,56 @@ def test_the_dataset_choices_are_the_registry(inspector) -> None:
     assert spec_for_file("numpy", "a.npy") == {"name": "npy", "x_path": "a.npy"}
     assert spec_for_file("numpy", "a.npz") == {"name": "npz", "path": "a.npz"}
     assert fields_for("key_tokens", "supervised") == registry.get("key_tokens").params
+
+
+def _row_labels(form) -> dict[str, str]:
+    layout = form.fields_box.layout()
+    return {key: layout.labelForField(field).text() for key, field in form.fields.items()}
+
+
+def test_dataset_fields_show_their_titles_and_choice_titles(inspector, editor) -> None:
+    form = inspector.project_page.dataset
+    editor.set_setting("dataset", {"name": "sbm_graph"})
+    editor.set_setting("task", {"kind": "node_classification"})
+    assert _row_labels(form) == {
+        "num_nodes": "Nodes", "num_classes": "Classes", "features": "Features",
+        "average_degree": "Average degree", "homophily": "Homophily",
+        "labelled_per_class": "Labelled per class", "data_seed": "Data seed"}
+    editor.set_setting("task", {"kind": "supervised"})
+    editor.set_setting("dataset", {"name": "npy", "x_path": "x.npy", "y_path": "y.npy"})
+    assert _row_labels(form) == {"x_path": "Inputs file", "y_path": "Labels file",
+                                 "scale": "Scale"}
+    scale = form.fields["scale"].input
+    assert [scale.itemText(i) for i in range(scale.count())] == [
+        "Automatic", "0 to 1", "−1 to 1 (tanh)", "As stored"]
+    assert [scale.itemData(i) for i in range(scale.count())] == [None, "unit", "tanh", "none"]
+    editor.set_setting("dataset", {"name": "image_folder", "path": "pics", "channels": 3})
+    assert _row_labels(form) == {"path": "Folder", "channels": "Channels", "scale": "Scale"}
+    channels = form.fields["channels"].input
+    assert [channels.itemText(i) for i in range(channels.count())] == [
+        "As stored", "1: grey", "3: RGB", "4: RGBA"]
+    assert channels.currentText() == "3: RGB"
+
+
+def test_a_dataset_choice_applies_its_value(qtbot, inspector, editor) -> None:
+    form = inspector.project_page.dataset
+    editor.set_setting("dataset", {"name": "image_folder", "path": "pics"})
+    pick(qtbot, form.fields["channels"].input, "1: grey")
+    assert editor.project.dataset == {"name": "image_folder", "path": "pics", "channels": 1}
+    pick(qtbot, form.fields["scale"].input, "−1 to 1 (tanh)")
+    assert editor.project.dataset["scale"] == "tanh"
+    pick(qtbot, form.fields["channels"].input, "As stored")
+    assert editor.project.dataset == {"name": "image_folder", "path": "pics", "scale": "tanh"}
+
+
+def test_the_file_dialog_is_titled_with_the_field(qtbot, inspector, editor,
+                                                  monkeypatch) -> None:
+    form = inspector.project_page.dataset
+    editor.set_setting("dataset", {"name": "npy", "x_path": "x.npy", "y_path": "y.npy"})
+    asked = []
+    monkeypatch.setattr(form, "ask_path", lambda title, *args: asked.append(title) or "")
+    form.fields["y_path"].findChild(QToolButton).click()
+    assert asked == ["Choose: Labels file"]
 
 
 def test_digits_preview_shows_description_and_thumbnails(qtbot, inspector, editor) -> None:

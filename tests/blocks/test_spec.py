@@ -54,6 +54,22 @@ def test_param_refuses_invalid_values_with_a_message(param: Param, value, messag
     assert err.value.param == param.name
 
 
+def test_choice_titles_must_match_the_choices() -> None:
+    with pytest.raises(ValueError, match="2 choices but 1 choice titles"):
+        Param("c", "choice", "a", "", choices=("a", "b"), choice_titles=("A",))
+    titled = Param("c", "choice", "a", "", choices=("a", "b"), choice_titles=("A", "B"))
+    assert titled.coerce("b") == "b"
+
+
+def test_whole_number_choices_keep_their_type() -> None:
+    channels = Param("channels", "choice", None, "", choices=(1, 3, 4), allow_none=True)
+    assert channels.coerce(None) is None
+    assert type(channels.coerce(3.0)) is int and channels.coerce(3.0) == 3
+    for bad in (True, 2, "3"):
+        with pytest.raises(ParamError, match="channels must be one of 1, 3, 4"):
+            channels.coerce(bad)
+
+
 def test_spec_with_invalid_default_is_refused() -> None:
     with pytest.raises(ParamError):
         Param("units", "int", 0, "", minimum=1)

@@ -27,12 +27,13 @@ if TYPE_CHECKING:
 _NETWORKX_SBM_MAX_NODES = 2_000  # above this the numpy sampler is used (networkx is O(N) Python)
 
 
-def _int(name: str, default: int, help_: str, low: int, high: int) -> Param:
-    return Param(name, "int", default, help_, minimum=low, maximum=high)
+def _int(name: str, title: str, default: int, help_: str, low: int, high: int) -> Param:
+    return Param(name, "int", default, help_, minimum=low, maximum=high, title=title)
 
 
-def _float(name: str, default: float, help_: str, low: float, high: float) -> Param:
-    return Param(name, "float", default, help_, minimum=low, maximum=high)
+def _float(name: str, title: str, default: float, help_: str, low: float, high: float
+           ) -> Param:
+    return Param(name, "float", default, help_, minimum=low, maximum=high, title=title)
 
 
 # ----------------------------------------------------------------------------- digits
@@ -143,10 +144,10 @@ register(DatasetSpec(
     "attention.",
     _marker_sequences, (
         samples(2000),
-        _int("length", 20, "Steps per sequence.", 2, 100_000),
-        _int("features", 4, "Features per step; feature 0 marks the step that decides the "
-             "label.", 2, 100_000),
-        _int("classes", 4, "Number of labels.", 2, 1000),
+        _int("length", "Length", 20, "Steps per sequence.", 2, 100_000),
+        _int("features", "Features", 4, "Features per step; feature 0 marks the step that "
+             "decides the label.", 2, 100_000),
+        _int("classes", "Classes", 4, "Number of labels.", 2, 1000),
         DATA_SEED)))
 
 
@@ -204,9 +205,10 @@ register(DatasetSpec(
     "Token sequences with two key tokens among fillers; which key comes first is the label.",
     _key_tokens, (
         samples(2000),
-        _int("length", 16, "Tokens per sequence.", 2, 100_000),
-        _int("vocab", 32, "Number of distinct token ids (0 is padding).", 4, 10_000_000),
-        _int("classes", 4, "Number of key tokens, one label each.", 2, 10_000),
+        _int("length", "Length", 16, "Tokens per sequence.", 2, 100_000),
+        _int("vocab", "Vocabulary", 32, "Number of distinct token ids (0 is padding).", 4,
+             10_000_000),
+        _int("classes", "Classes", 4, "Number of key tokens, one label each.", 2, 10_000),
         DATA_SEED)))
 
 
@@ -268,11 +270,11 @@ register(DatasetSpec(
     "sbm_graph", "Block-model graph", "graph", "built in",
     "A stochastic block model: communities are classes, features are noisy class means.",
     _sbm_graph, (
-        _int("num_nodes", 1000, "Nodes in the graph.", 2, 100_000_000),
-        _int("num_classes", 4, "Communities, one label each.", 2, 10_000),
-        _int("features", 16, "Features per node.", 1, 100_000),
-        _float("average_degree", 10.0, "Edges per node.", 0.0, 1e6),
-        _float("homophily", 0.8, "Fraction of edges inside a community.", 0.0, 1.0),
+        _int("num_nodes", "Nodes", 1000, "Nodes in the graph.", 2, 100_000_000),
+        _int("num_classes", "Classes", 4, "Communities, one label each.", 2, 10_000),
+        _int("features", "Features", 16, "Features per node.", 1, 100_000),
+        _float("average_degree", "Average degree", 10.0, "Edges per node.", 0.0, 1e6),
+        _float("homophily", "Homophily", 0.8, "Fraction of edges inside a community.", 0.0, 1.0),
         labelled_per_class(20),
         DATA_SEED)))
 
@@ -303,7 +305,7 @@ register(DatasetSpec(
     "Points from gaussians evenly spaced on a ring: the classic GAN toy.",
     _gaussian_mixture_2d, (
         samples(4000),
-        _int("components", 8, "Gaussians on the ring.", 1, 10_000),
-        _float("std", 0.05, "Standard deviation of each gaussian.", 0.0, 1.0),
+        _int("components", "Components", 8, "Gaussians on the ring.", 1, 10_000),
+        _float("std", "Spread", 0.05, "Standard deviation of each gaussian.", 0.0, 1.0),
         SCALE,
         DATA_SEED)))

@@ -19,12 +19,13 @@ NODE_FEATURES = ("Node features (*.csv *.tsv *.txt *.npy *.npz);;CSV tables (*.c
                  "*.txt);;NumPy arrays (*.npy *.npz);;All files (*)")
 
 
-def _file(name: str, help_: str, file_filter: str) -> Param:
-    return Param(name, "text", None, help_, allow_none=True, file_filter=file_filter)
+def _file(name: str, title: str, help_: str, file_filter: str) -> Param:
+    return Param(name, "text", None, help_, allow_none=True, file_filter=file_filter,
+                 title=title)
 
 
-def _text(name: str, help_: str, default: str | None = None) -> Param:
-    return Param(name, "text", default, help_, allow_none=True)
+def _text(name: str, title: str, help_: str, default: str | None = None) -> Param:
+    return Param(name, "text", default, help_, allow_none=True, title=title)
 
 
 def _csv(context: Context) -> Raw:
@@ -61,27 +62,27 @@ register(DatasetSpec(
     "csv", "CSV file", "arrays", "file",
     "A table with a header row: numeric feature columns and a label column.",
     _csv, (
-        _file("path", "A CSV file with a header row.", TABLES),
-        _text("label_column", "The column that holds the labels; every other column is a "
-              "feature."),
-        _text("delimiter", "Guessed from the header row when empty."),
+        _file("path", "File", "A CSV file with a header row.", TABLES),
+        _text("label_column", "Label column", "The column that holds the labels; every "
+              "other column is a feature."),
+        _text("delimiter", "Delimiter", "Guessed from the header row when empty."),
         SCALE),
     picker="csv", picker_title="CSV file…", suffixes=(".csv", ".tsv", ".txt")))
 register(DatasetSpec(
     "npz", "NumPy archive", "arrays", "file",
     "Arrays from an .npz archive: the samples and the labels, by name.",
     _npz, (
-        _file("path", "An .npz archive of arrays.", NUMPY),
-        _text("x_key", "Name of the samples array.", "x"),
-        _text("y_key", "Name of the labels array.", "y"),
+        _file("path", "File", "An .npz archive of arrays.", NUMPY),
+        _text("x_key", "Inputs array", "Name of the samples array.", "x"),
+        _text("y_key", "Labels array", "Name of the labels array.", "y"),
         SCALE),
     picker="numpy", picker_title="NumPy file…", suffixes=(".npz",)))
 register(DatasetSpec(
     "npy", "NumPy arrays", "arrays", "file",
     "Samples and labels from two .npy files.",
     _npy, (
-        _file("x_path", "An .npy array of samples.", NPY),
-        _file("y_path", "An .npy array with one label per sample.", NPY),
+        _file("x_path", "Inputs file", "An .npy array of samples.", NPY),
+        _file("y_path", "Labels file", "An .npy array with one label per sample.", NPY),
         SCALE),
     picker="numpy", picker_title="NumPy file…", path_key="x_path", suffixes=(".npy",)))
 register(DatasetSpec(
@@ -89,23 +90,24 @@ register(DatasetSpec(
     "A folder with one sub-folder of images per class; the sub-folder names the class.",
     _image_folder, (
         Param("path", "text", None, "One sub-folder of images per class.", allow_none=True,
-              folder=True),
-        Param("channels", "int", None, "Convert every image to this many channels: 1 (grey), "
-              "3 (RGB) or 4 (RGBA); empty keeps them as stored.", minimum=1, maximum=4,
-              allow_none=True),
+              folder=True, title="Folder"),
+        Param("channels", "choice", None, "Convert every image to this many channels: 1 "
+              "(grey), 3 (RGB) or 4 (RGBA); empty keeps them as stored.", choices=(1, 3, 4),
+              allow_none=True, title="Channels", choice_titles=("1: grey", "3: RGB", "4: RGBA"),
+              none_title="As stored"),
         SCALE),
     picker="image_folder", picker_title="Image folder…"))
 register(DatasetSpec(
     "graph_file", "Graph file", "graph", "file",
     "A graph from an edge list, GraphML or GML file, with node features and labels.",
     _graph_file, (
-        _file("path", "Edge list, GraphML or GML.", GRAPHS),
-        _file("features", "Optional: node features, a CSV with one row per node, or an "
-              "array (dense .npy, sparse .npz) in the graph file's node order; one-hot node "
-              "ids otherwise.", NODE_FEATURES),
-        _file("labels", "Optional: node labels, if neither the features CSV nor the graph "
-              "holds them.", TABLES),
-        _text("label_column", "Column of the labels.", "label"),
+        _file("path", "Graph", "Edge list, GraphML or GML.", GRAPHS),
+        _file("features", "Features CSV", "Optional: node features, a CSV with one row "
+              "per node, or an array (dense .npy, sparse .npz) in the graph file's node "
+              "order; one-hot node ids otherwise.", NODE_FEATURES),
+        _file("labels", "Labels CSV", "Optional: node labels, if neither the "
+              "features CSV nor the graph holds them.", TABLES),
+        _text("label_column", "Label column", "Column of the labels.", "label"),
         labelled_per_class(20)),
     picker="graph_file", picker_title="Graph file…",
     suffixes=(".edgelist", ".edges", ".txt", ".graphml", ".gml")))
