@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBox
 from app.editor import Editor
 from app.fields import (
     Field,
-    _count,
     add_row,
     form_layout,
     label_width_for,
@@ -24,6 +23,7 @@ from app.fields import (
 from app.icons import category_icon
 from blocks.spec import Port, format_shape
 from projects.document import DocumentEvent, LinkAdded, LinkRemoved, NodeChanged
+from projects.text import count_text
 
 PENDING = "pending…"
 
@@ -214,9 +214,9 @@ class BlockPage(QWidget):
         if result is None:
             count, role = PENDING, "caption"
         else:
-            count, role = _count(result.params), ""
+            count, role = count_text(result.params), ""
             if result.trainable_params != result.params:
-                count += f" ({_count(result.trainable_params)} trainable)"
+                count += f" ({count_text(result.trainable_params)} trainable)"
         outputs.append(("Parameters", count, "Weights this block learns", role))
         self.outputs.set_rows(outputs)
         self.pending_note.setVisible(report is None)
@@ -271,4 +271,4 @@ class SelectionPage(QWidget):
             self.total.setText(f"Parameters: {PENDING}")
             return
         total = sum(report.shapes[i].params for i in self.node_ids if i in report.shapes)
-        self.total.setText(f"Parameters: {_count(total)} in total")
+        self.total.setText(f"Parameters: {count_text(total)} in total")

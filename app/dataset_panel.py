@@ -18,6 +18,8 @@ from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from PySide6.QtGui import QFontDatabase, QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from projects.text import count_text
+
 if TYPE_CHECKING:  # numpy and the loaders are imported by the loading thread, not at startup
     import numpy as np
 
@@ -48,7 +50,7 @@ def make_preview(data: Dataset) -> PreviewData:
         counts = Counter(data.labels[data.labels >= 0].tolist())
         names = data.class_names or [str(i) for i in range(max(counts, default=-1) + 1)]
         classes = " · ".join(f"{name} {counts[i]}" for i, name in enumerate(names))
-        graph = (f"{_count(data.num_nodes)} nodes · {_count(data.num_edges)} edges · "
+        graph = (f"{count_text(data.num_nodes)} nodes · {count_text(data.num_edges)} edges · "
                  f"{data.features.shape[1]} features per node\nClasses: {classes}")
         return PreviewData(data.description, f"Node features: {data.input_shapes()[0]}",
                            graph=graph)
@@ -88,19 +90,20 @@ def _label_text(data: Dataset, label: Any) -> str:
     return names[int(label)] if names and 0 <= int(label) < len(names) else str(int(label))
 
 
-def _number_text(value: Any) -> str:
+def _sample_value_text(value: Any) -> str:
+    """A value in a preview row: whole numbers as they are, others to two decimals."""
     return str(int(value)) if isinstance(value, Integral) else f"{float(value):.2f}"
 
 
 def _sample_text(sample: np.ndarray) -> str:
     """One sample in a few characters: values, or the first steps of a sequence."""
     if sample.ndim <= 1:
-        items = [_number_text(v) for v in sample.reshape(-1)]
+        items = [_sample_value_text(v) for v in sample.reshape(-1)]
     else:
         items = []
         for step in sample:
             flat = step.reshape(-1)
-            inner = " ".join(_number_text(v) for v in flat[:3])
+            inner = " ".join(_sample_value_text(v) for v in flat[:3])
             items.append(f"[{inner}{' …' if flat.size > 3 else ''}]")
     shown: list[str] = []
     for item in items:
@@ -108,10 +111,6 @@ def _sample_text(sample: np.ndarray) -> str:
             return " ".join(shown) + " …"
         shown.append(item)
     return " ".join(shown)
-
-
-def _count(n: int | None) -> str:
-    return "?" if n is None else f"{n:,}".replace(",", " ")
 
 
 # ----------------------------------------------------------------------------- loading

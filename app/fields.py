@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.panels import ERROR_COLOUR, WARNING_COLOUR
 from blocks.spec import Param, ParamError
 from projects.document import DocumentError
+from projects.text import count_text, number_text
 
 CAPTION_COLOUR = "#64748b"
 REFUSED = (ParamError, DocumentError)  # what a field shows in red instead of applying
@@ -67,20 +68,6 @@ def section(title: str) -> QLabel:
     label = text_label(title, "section", wrap=False)
     label.setIndent(0)  # a styled border would otherwise indent the text
     return label
-
-
-def _count(n: int) -> str:
-    return f"{n:,}"  # 1,234,567 as the canvas and the summary write counts
-
-
-def number_text(value: float) -> str:
-    """Shortest text that reads back as ``value`` (1e-06, 0.99, 10000)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    short = f"{value:g}"
-    if float(short) != value:
-        return repr(value)
-    return short if any(c in short for c in ".en") else short + ".0"  # 0.0 reads as a float
 
 
 def form_layout(label_width: int) -> QFormLayout:
@@ -343,7 +330,7 @@ def number_or_text(text: str) -> float | str:
 def _range_text(param: Param) -> str:
     """"1 to 1 000 000", "at least 0.5", or "" when the parameter has no limits."""
     def show(limit: float) -> str:
-        return _count(int(limit)) if param.type == "int" else number_text(limit)
+        return count_text(int(limit)) if param.type == "int" else number_text(limit)
 
     low, high = param.minimum, param.maximum
     if low is not None and high is not None:

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
 
 from app.editor import Editor
 from blocks.spec import format_shape
+from projects.document import TASK_TITLES
+from projects.text import count_text
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 ERROR_COLOUR = "#dc2626"
@@ -93,21 +95,18 @@ class SummaryPanel(QWidget):
         self.label.setText(summary_html(self.editor))
 
 
-TASK_NAMES = {"supervised": "Supervised", "node_classification": "Node classification",
-              "adversarial": "Adversarial (GAN)"}
-
-
 def summary_html(editor: Editor) -> str:
     project, report = editor.project, editor.report
     esc = html.escape
     nodes = project.nodes
-    rows = [("Task", TASK_NAMES.get(project.task.get("kind"), "?")),
+    rows = [("Task", TASK_TITLES.get(project.task.get("kind"), "?")),
             ("Blocks", f"{len(nodes)} blocks, {len(project.links)} wires")]
     if report is None:
         rows.append(("Parameters", "pending (TensorFlow is loading)"))
     else:
         trainable = sum(s.trainable_params for s in report.shapes.values())
-        rows.append(("Parameters", f"<b>{report.total_params:,}</b> ({trainable:,} trainable)"))
+        rows.append(("Parameters", f"<b>{count_text(report.total_params)}</b> "
+                                      f"({count_text(trainable)} trainable)"))
         state = (f"<span style='color:{ERROR_COLOUR}'>{len(report.errors)} errors</span>"
                  if report.errors else "<span style='color:#16a34a'>valid</span>")
         if report.warnings:

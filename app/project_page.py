@@ -20,7 +20,6 @@ from app.fields import (
     form_layout,
     label_width_for,
     number_or_text,
-    number_text,
     section,
     whole_or_text,
 )
@@ -32,6 +31,7 @@ from projects.document import (
     SettingsChanged,
     check_training,
 )
+from projects.text import number_text
 
 TASK_TITLES = {
     "supervised": "Supervised",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import blocks
 from blocks.describe import describe_param, describe_ports
+from projects.text import count_text
 
 COMMANDS = ("blocks", "datasets", "validate", "summary", "export", "train")
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
@@ -37,7 +38,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(issue)
     if report.ok:
         print(f"{args.file}: valid ({len(project.nodes)} blocks, "
-              f"{report.total_params:,} parameters, {len(report.warnings)} warnings)")
+              f"{count_text(report.total_params)} parameters, {len(report.warnings)} warnings)")
         return EXIT_OK
     print(f"{args.file}: {len(report.errors)} errors, {len(report.warnings)} warnings")
     return EXIT_INVALID
@@ -60,7 +61,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
             for port, info in shapes.outputs.items()
         ) or ("error" if shapes.error else "?")
         rows.append((node.title or node.spec.title, node.block, node_id, outputs,
-                     f"{shapes.params:,}"))
+                     count_text(shapes.params)))
     headers = ("Block", "Type", "Id", "Output shape", "Params")
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
@@ -72,8 +73,9 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         print("  ".join([*cells, row[-1].rjust(widths[-1])]))
     print("-" * len(line))
     trainable = sum(s.trainable_params for s in report.shapes.values())
-    print(f"Total params: {report.total_params:,}  (trainable {trainable:,}, "
-          f"non-trainable {report.total_params - trainable:,})")
+    print(f"Total params: {count_text(report.total_params)}  (trainable "
+          f"{count_text(trainable)}, non-trainable "
+          f"{count_text(report.total_params - trainable)})")
     for issue in report.issues:
         print(issue)
     return EXIT_OK if report.ok else EXIT_INVALID

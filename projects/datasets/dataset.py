@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from projects.datasets.registry import DATASET_KINDS, DatasetError
+from projects.text import count_text
 
 
 @dataclass(eq=False)
@@ -125,29 +126,24 @@ class Dataset:
         """One line for the UI, e.g. "digits: 1 437 train / 360 validation samples of ..."."""
         if self.kind == "graph":
             classes = f", {self.num_classes} classes" if self.num_classes else ""
-            return (f"{self.name}: graph of {_count(self.num_nodes)} nodes and "
-                    f"{_count(len(self.edges))} edges, {self.features.shape[1]} features per "
-                    f"node{classes}; {_count(int(self.train_mask.sum()))} train / "
-                    f"{_count(int(self.val_mask.sum()))} validation / "
-                    f"{_count(int(self.test_mask.sum()))} test nodes")
+            return (f"{self.name}: graph of {count_text(self.num_nodes)} nodes and "
+                    f"{count_text(len(self.edges))} edges, {self.features.shape[1]} features per "
+                    f"node{classes}; {count_text(int(self.train_mask.sum()))} train / "
+                    f"{count_text(int(self.val_mask.sum()))} validation / "
+                    f"{count_text(int(self.test_mask.sum()))} test nodes")
         shapes = " + ".join(str(s) for s in self.input_shapes())
         if self.kind == "unlabelled":
             values = "" if self.value_range is None else (
                 f", values in [{self.value_range[0]:g}, {self.value_range[1]:g}]")
-            return f"{self.name}: {_count(self.num_train)} samples of {shapes}{values}"
+            return f"{self.name}: {count_text(self.num_train)} samples of {shapes}{values}"
         target = (f"{self.num_classes} classes" if self.num_classes is not None
                   else "numeric targets")
-        return (f"{self.name}: {_count(self.num_train)} train / {_count(self.num_val)} "
+        return (f"{self.name}: {count_text(self.num_train)} train / {count_text(self.num_val)} "
                 f"validation samples of {shapes}, {target}")
 
 
 def as_list(x: Any) -> list[np.ndarray]:
     return list(x) if isinstance(x, list | tuple) else [x]
-
-
-def _count(n: int) -> str:
-    """1437 -> "1 437" (grouped by a space, as the UI shows counts)."""
-    return f"{n:,}".replace(",", " ")
 
 
 def check_fits(dataset: Dataset, input_shapes: Mapping[str, Sequence[int | None]],
@@ -194,8 +190,8 @@ def check_fits(dataset: Dataset, input_shapes: Mapping[str, Sequence[int | None]
             raise error(f"Graph block '{name(key)}' needs a graph dataset, but "
                         f"{dataset.name} is not a graph", key)
         if nodes is not None and nodes != dataset.num_nodes:
-            raise error(f"Graph block '{name(key)}' is set to {_count(nodes)} nodes but "
-                        f"{dataset.name} has {_count(dataset.num_nodes)}", key)
+            raise error(f"Graph block '{name(key)}' is set to {count_text(nodes)} nodes but "
+                        f"{dataset.name} has {count_text(dataset.num_nodes)}", key)
     top = dataset.max_label()
     if top is None:
         return

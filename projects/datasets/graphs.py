@@ -12,10 +12,11 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from projects.datasets.dataset import Dataset, _count
+from projects.datasets.dataset import Dataset
 from projects.datasets.loading import Context, Raw
 from projects.datasets.registry import DatasetError
 from projects.datasets.tables import Table, is_number, table_labels
+from projects.text import count_text
 
 _SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val",
                 "validation": "val", "test": "test", "": None}
@@ -155,9 +156,9 @@ def load_graph_file(context: Context) -> Raw:
     elif len(order) <= _MAX_IDENTITY_FEATURES:
         features = np.eye(len(order), dtype=np.float32)
     else:
-        raise DatasetError(f"{display}: a graph of {_count(len(order))} nodes needs node "
+        raise DatasetError(f"{display}: a graph of {count_text(len(order))} nodes needs node "
                            "features (a 'features' CSV or array); one-hot node ids are used "
-                           f"only up to {_count(_MAX_IDENTITY_FEATURES)} nodes",
+                           f"only up to {count_text(_MAX_IDENTITY_FEATURES)} nodes",
                            field="features")
     labels_path = context.path("labels", required=False)
     if labels_path is not None:
@@ -228,8 +229,8 @@ def _feature_array(path: Path, display: str, num_nodes: int, graph: str) -> np.n
         raise DatasetError(f"{display}: node features must be a numeric (nodes, features) "
                            f"array", field="features")
     if len(array) != num_nodes:
-        raise DatasetError(f"{display}: {_count(len(array))} rows of features but {graph} has "
-                           f"{_count(num_nodes)} nodes (one row per node, in the graph "
+        raise DatasetError(f"{display}: {count_text(len(array))} rows of features but {graph} has "
+                           f"{count_text(num_nodes)} nodes (one row per node, in the graph "
                            "file's order)", field="features")
     features = array.astype(np.float32, copy=False)
     if not np.isfinite(features).all():

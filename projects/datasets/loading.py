@@ -19,8 +19,9 @@ import numpy as np
 
 from blocks.spec import Param
 from projects.datasets import registry
-from projects.datasets.dataset import Dataset, _count, as_list
+from projects.datasets.dataset import Dataset, as_list
 from projects.datasets.registry import SCALES, DatasetError, DatasetSpec
+from projects.text import count_text
 
 
 def load_dataset(spec: Mapping[str, Any], *, seed: int = 0, validation_split: float = 0.2,
@@ -124,7 +125,7 @@ class Context:
         value = self.spec.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise DatasetError(f"{self.name}: {key} must be a whole number from "
-                               f"{_count(int(low))} to {_count(int(high))}. "
+                               f"{count_text(int(low))} to {count_text(int(high))}. "
                                f"Received: {key}={value!r}", field=key)
         return value
 

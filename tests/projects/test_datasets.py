@@ -103,7 +103,7 @@ def test_digits_are_scaled_images_split_by_the_seed() -> None:
     assert data.num_classes == 10 and data.class_names == [str(i) for i in range(10)]
     assert data.input_shapes() == [(8, 8, 1)]
     assert data.description == (
-        "digits: 1 437 train / 360 validation samples of (8, 8, 1), 10 classes")
+        "digits: 1,437 train / 360 validation samples of (8, 8, 1), 10 classes")
     assert data.describe() == data.description
     assert _same(data, load_dataset({"name": "digits"}, seed=0))
     other = load_dataset({"name": "digits"}, seed=1)
@@ -127,7 +127,7 @@ def test_digits_for_a_gan_are_unlabelled_in_tanh_range() -> None:
     assert data.x_train.shape == (1797, 8, 8, 1)
     assert data.x_train.min() == -1.0 and data.x_train.max() == 1.0
     assert data.value_range == (-1.0, 1.0)
-    assert data.description == "digits: 1 797 samples of (8, 8, 1), values in [-1, 1]"
+    assert data.description == "digits: 1,797 samples of (8, 8, 1), values in [-1, 1]"
     unit = load_dataset({"name": "digits"}, task_kind="adversarial")
     assert unit.x_train.min() == 0.0 and unit.x_train.max() == 1.0
 
@@ -683,7 +683,7 @@ def test_graph_file_problems(tmp_path: Path) -> None:
                                            "split"):
         load_dataset({**spec, "labels": "l.csv"}, base_dir=tmp_path)
     nx.write_edgelist(nx.path_graph(10_001), tmp_path / "long.edgelist", data=False)
-    with pytest.raises(DatasetError, match="a graph of 10 001 nodes needs node features"):
+    with pytest.raises(DatasetError, match="a graph of 10,001 nodes needs node features"):
         load_dataset({**spec, "path": "long.edgelist"}, base_dir=tmp_path)
     _write(tmp_path / "bad.gml", "graph [ node [ id 0 ")
     with pytest.raises(DatasetError, match=re.escape("bad.gml: not a readable gml graph")):

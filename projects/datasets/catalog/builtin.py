@@ -53,7 +53,7 @@ def _digits(context: Context) -> Raw:
 
 register(DatasetSpec(
     "digits", "Digits: 8×8 handwriting", "arrays", "built in",
-    "1 797 handwritten digits from scikit-learn, 8×8 grey images in 10 classes.",
+    "1,797 handwritten digits from scikit-learn, 8×8 grey images in 10 classes.",
     _digits, (SCALE,)))
 
 

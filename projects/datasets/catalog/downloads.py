@@ -62,17 +62,17 @@ def _keras_loader(title: str, module: str, add_channel: bool,
 
 register(DatasetSpec(
     "mnist", "MNIST (download)", "arrays", "download",
-    "70 000 handwritten digits, 28×28 grey images in 10 classes.",
+    "70,000 handwritten digits, 28×28 grey images in 10 classes.",
     _keras_loader("MNIST", "mnist", True), (SCALE,)))
 register(DatasetSpec(
     "fashion_mnist", "Fashion-MNIST (download)", "arrays", "download",
-    "70 000 pictures of clothes, 28×28 grey images in 10 classes.",
+    "70,000 pictures of clothes, 28×28 grey images in 10 classes.",
     _keras_loader("Fashion-MNIST", "fashion_mnist", True,
                   ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot"]), (SCALE,)))
 register(DatasetSpec(
     "cifar10", "CIFAR-10 (download)", "arrays", "download",
-    "60 000 small colour photos, 32×32 RGB images in 10 classes.",
+    "60,000 small colour photos, 32×32 RGB images in 10 classes.",
     _keras_loader("CIFAR-10", "cifar10", False,
                   ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
                    "ship", "truck"]), (SCALE,)))
