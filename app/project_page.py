@@ -26,18 +26,12 @@ from app.fields import (
 from projects.document import (
     OPTIMIZERS,
     TASK_KINDS,
-    DocumentError,
+    TASK_TITLES,
     DocumentEvent,
     SettingsChanged,
-    check_training,
 )
 from projects.text import number_text
 
-TASK_TITLES = {
-    "supervised": "Supervised",
-    "node_classification": "Node classification",
-    "adversarial": "Adversarial (GAN)",
-}
 OPTIMIZER_TITLES = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop"}
 # name -> (label, help, int or float, step of the arrow keys)
 TRAINING_FIELDS: dict[str, tuple[str, str, type, int | None]] = {
@@ -100,7 +94,7 @@ class ProjectPage(QWidget):
         form = form_layout(width)
         self.name = LineField(str.strip, str, self._set_name, live=False)
         add_row(form, "Name", self.name)
-        self.task = ChoiceField([(TASK_TITLES.get(k, k), k) for k in TASK_KINDS],
+        self.task = ChoiceField([(TASK_TITLES[k], k) for k in TASK_KINDS],
                                 self._set_task,
                                 "How the model learns: from labelled samples, on one "
                                 "graph, or as a generator against a discriminator.",
@@ -143,17 +137,14 @@ class ProjectPage(QWidget):
     # ---- editing
 
     def _set_name(self, name: str) -> None:
-        if not name:
-            raise DocumentError("A project needs a name")
-        self.editor.set_setting("name", name)
+        self.editor.set_setting("name", name)  # the document's rule refuses an empty name
 
     def _set_task(self, kind: str) -> None:
         self.editor.set_setting("task", {**self.editor.project.task, "kind": kind})
 
     def _set_training(self, name: str, value: Any) -> None:
         settings = replace(self.editor.project.training, **{name: value})
-        check_training(settings)  # refused here, before any command is pushed
-        self.editor.set_setting("training", settings)
+        self.editor.set_setting("training", settings)  # the document's rules check it
 
     # ---- following the document
 

@@ -18,6 +18,7 @@ from app.inspector import Inspector
 from blocks.spec import format_shape
 from projects import files
 from projects.datasets import load_dataset, registry
+from projects.document import TASK_TITLES, DocumentError
 
 DENSE, DROPOUT, INPUT, SOFTMAX = "n6", "n7", "n1", "n8"  # in cnn_digits.deepwire
 
@@ -242,6 +243,13 @@ def test_deleting_or_replacing_returns_to_the_project(qtbot, inspector, editor) 
 # ----------------------------------------------------------------------------- project page
 
 
+def test_task_titles_are_the_documents(inspector) -> None:
+    combo = inspector.project_page.task.input
+    shown = {combo.itemData(i): combo.itemText(i) for i in range(combo.count())}
+    assert shown == TASK_TITLES
+    assert [combo.itemData(i) for i in range(combo.count())] == list(TASK_TITLES)
+
+
 def test_task_change_goes_through_undo(qtbot, inspector, editor) -> None:
     task = inspector.project_page.task
     count = editor.undo_stack.count()
@@ -282,11 +290,15 @@ def test_invalid_training_values_are_refused(qtbot, inspector, editor, name, tex
     assert files.dumps(editor.project) == saved
 
 
-def test_blank_name_is_refused(qtbot, inspector, editor) -> None:
+def test_blank_name_is_refused_with_the_documents_message(qtbot, inspector, editor) -> None:
     name = inspector.project_page.name
+    with pytest.raises(DocumentError) as refused:
+        editor.project.check_setting("name", "")
+    count = editor.undo_stack.count()
     type_into(qtbot, name, "   ", enter=True)
-    assert name.invalid and "needs a name" in name.error_text
+    assert name.invalid and name.error_text == str(refused.value)
     assert editor.project.name == "CNN on 8x8 digits"
+    assert editor.undo_stack.count() == count
     type_into(qtbot, name, "Digits", enter=True)
     assert editor.project.name == "Digits" and not name.invalid
 
