@@ -86,7 +86,24 @@ OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd", "rmsprop")
 
 
 class DocumentError(ValueError):
-    """An edit the document refuses; the message says what and which blocks."""
+    """An edit the document refuses; the message says what and which blocks.
+
+    A refused project setting is also named as data: ``setting`` is its path in the
+    project file ("task.kind", "training.epochs") and ``reason`` the message without it,
+    so a reader that reports problems by path never trims or searches the message.
+    """
+
+    def __init__(self, message: str, *, setting: str | None = None,
+                 reason: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
+        self.reason = message if reason is None else reason
+
+
+def _setting_error(setting: str, reason: str) -> DocumentError:
+    """The refusal of a setting: its path in words, then why ("training epochs must …")."""
+    return DocumentError(f"{setting.replace('.', ' ')} {reason}", setting=setting,
+                         reason=reason)
 
 
 class UnknownNodeError(DocumentError):
@@ -390,12 +407,12 @@ class Project:
         """
         if key == "name":
             if not isinstance(value, str) or not value.strip():
-                raise DocumentError("A project needs a name")
+                raise DocumentError("A project needs a name", setting="name")
         elif key == "task":
             kind = value.get("kind") if isinstance(value, Mapping) else None
             if kind not in TASK_KINDS:
-                raise DocumentError(f"task kind must be one of {', '.join(TASK_KINDS)}. "
-                                    f"Received: kind={reprlib.repr(kind)}")
+                raise _setting_error("task.kind", f"must be one of {', '.join(TASK_KINDS)}. "
+                                                  f"Received: kind={reprlib.repr(kind)}")
         elif key == "training":
             if not isinstance(value, TrainingSettings):
                 raise DocumentError(f"training must be TrainingSettings. "
@@ -509,16 +526,17 @@ def check_training(training: TrainingSettings) -> None:
     ]
     for name, value, low, high in checks:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise DocumentError(f"training {name} must be a whole number from {low} to "
-                                f"{high}. Received: {name}={value!r}")
+            raise _setting_error(f"training.{name}", f"must be a whole number from {low} "
+                                 f"to {high}. Received: {name}={value!r}")
     rate = training.learning_rate
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 10:
-        raise DocumentError(f"training learning_rate must be a number in (0, 10]. "
-                            f"Received: learning_rate={rate!r}")
+        raise _setting_error("training.learning_rate", f"must be a number in (0, 10]. "
+                             f"Received: learning_rate={rate!r}")
     split = training.validation_split
     if isinstance(split, bool) or not isinstance(split, int | float) or not 0 <= split < 1:
-        raise DocumentError(f"training validation_split must be in [0, 1). "
-                            f"Received: validation_split={split!r}")
+        raise _setting_error("training.validation_split", f"must be in [0, 1). "
+                             f"Received: validation_split={split!r}")
     if training.optimizer not in OPTIMIZERS:
-        raise DocumentError(f"training optimizer must be one of {', '.join(OPTIMIZERS)}. "
-                            f"Received: optimizer={training.optimizer!r}")
+        raise _setting_error("training.optimizer", f"must be one of "
+                             f"{', '.join(OPTIMIZERS)}. Received: "
+                             f"optimizer={training.optimizer!r}")

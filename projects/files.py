@@ -369,7 +369,7 @@ def _read_settings(document: dict[str, Any], project: Project, check: _Checker) 
             project.check_setting("task", task)
             project.task = task
         except DocumentError as err:
-            check.add("task.kind", str(err).removeprefix("task kind "))
+            check.add(err.setting or "task", err.reason)
     dataset = document.get("dataset", {})
     if check.expect(dataset, dict, "dataset", "an object"):
         project.dataset = dataset
@@ -387,11 +387,11 @@ def _read_settings(document: dict[str, Any], project: Project, check: _Checker) 
         check.add(f"training.{key}", "unknown training setting")
     values = {k: v for k, v in training.items() if k in known}
     valid = True
-    for key in sorted(values):  # one setting at a time, so each problem names its path
+    for key in sorted(values):  # one setting at a time, so every problem is reported
         try:
             check_training(TrainingSettings(**{key: values[key]}))
         except DocumentError as err:
-            check.add(f"training.{key}", str(err).removeprefix("training "))
+            check.add(err.setting or f"training.{key}", err.reason)
             valid = False
     if valid:
         project.training = TrainingSettings(**values)

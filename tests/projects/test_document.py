@@ -305,6 +305,21 @@ def test_setters_refuse_what_check_setting_refuses() -> None:
     assert recorder.take() == []
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "setting"),
+    [("name", "", "name"), ("task", {"kind": "x"}, "task.kind"),
+     ("training", TrainingSettings(epochs=0), "training.epochs"),
+     ("training", TrainingSettings(optimizer="lbfgs"), "training.optimizer"),
+     ("training", TrainingSettings(validation_split=1.0), "training.validation_split")],
+)
+def test_a_refused_setting_is_named_as_data(key: str, value, setting: str) -> None:
+    with pytest.raises(DocumentError) as refused:
+        Project().check_setting(key, value)
+    assert refused.value.setting == setting
+    assert str(refused.value).endswith(refused.value.reason)
+    assert "Received" in refused.value.reason or setting == "name"
+
+
 def test_a_long_task_kind_is_quoted_short() -> None:
     with pytest.raises(DocumentError) as info:
         Project().check_setting("task", {"kind": "x" * 10_000})
