@@ -6,13 +6,11 @@ imports them all on first use, so adding a block type touches only its catalog f
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from blocks.spec import BlockSpec
+from blocks.spec_registry import SpecRegistry
 
-_SPECS: dict[str, BlockSpec] = {}
-_loaded = False
+_REGISTRY: SpecRegistry[BlockSpec] = SpecRegistry("blocks.catalog", lambda s: s.id, "Block id")
+_SPECS = _REGISTRY.specs
 
 
 class UnknownBlockError(KeyError):
@@ -28,26 +26,12 @@ class UnknownBlockError(KeyError):
 
 def register(spec: BlockSpec) -> BlockSpec:
     """Add ``spec`` to the catalog; a second spec with the same id raises ValueError."""
-    if spec.id in _SPECS:
-        raise ValueError(f"Block id {spec.id!r} is already registered")
-    _SPECS[spec.id] = spec
-    return spec
-
-
-def _load_catalog() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    import blocks.catalog as catalog
-
-    for module in pkgutil.iter_modules(catalog.__path__):
-        importlib.import_module(f"{catalog.__name__}.{module.name}")
+    return _REGISTRY.register(spec)
 
 
 def get(block_id: str) -> BlockSpec:
     """The spec for ``block_id``; raises UnknownBlockError for ids not in the catalog."""
-    _load_catalog()
+    _REGISTRY.loaded()
     try:
         return _SPECS[block_id]
     except KeyError:
@@ -55,13 +39,13 @@ def get(block_id: str) -> BlockSpec:
 
 
 def has(block_id: str) -> bool:
-    _load_catalog()
+    _REGISTRY.loaded()
     return block_id in _SPECS
 
 
 def all_specs() -> list[BlockSpec]:
     """All specs, ordered by category then title, as the palette and catalog list them."""
-    _load_catalog()
+    _REGISTRY.loaded()
     return sorted(_SPECS.values(), key=lambda s: (CATEGORY_ORDER.get(s.category, 99), s.title))
 
 

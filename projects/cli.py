@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import blocks
 from blocks.describe import describe_param, describe_ports
@@ -115,18 +116,26 @@ def _cmd_blocks(args: argparse.Namespace) -> int:
             known = sorted({s.category for s in blocks.all_specs()})
             print(f"No category {args.category!r}; known: {', '.join(known)}", file=sys.stderr)
             return 2
-    category = None
-    for spec in specs:
-        if spec.category != category:
-            category = spec.category
-            print(f"\n{category}")
-        print(f"  {spec.id:<32} {spec.title}  (v{spec.version})")
-        print(f"      {spec.doc}")
-        print(f"      ports:  {describe_ports(spec)}")
-        for param in spec.params:
-            print(f"      param:  {describe_param(param)}")
+    _print_grouped(specs, lambda s: s.category, lambda s: [
+        f"{s.id:<32} {s.title}  (v{s.version})", s.doc, f"ports:  {describe_ports(s)}",
+        *(f"param:  {describe_param(p)}" for p in s.params)])
     print(f"\n{len(specs)} block types")
     return 0
+
+
+def _print_grouped(specs: list, group_of: Callable[[Any], str],
+                   lines_of: Callable[[Any], list[str]]) -> None:
+    """A catalog listing: a heading per group, each spec's first line indented, the rest
+    under it."""
+    group = None
+    for spec in specs:
+        if group_of(spec) != group:
+            group = group_of(spec)
+            print(f"\n{group}")
+        first, *rest = lines_of(spec)
+        print(f"  {first}")
+        for line in rest:
+            print(f"      {line}")
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
@@ -135,15 +144,9 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     specs = registry.all_specs()
     if args.task:
         specs = [s for s in specs if args.task in s.tasks]
-    source = None
-    for spec in specs:
-        if spec.source != source:
-            source = spec.source
-            print(f"\n{source}")
-        print(f"  {spec.name:<24} {spec.title}  ({spec.kind}: {', '.join(spec.tasks)})")
-        print(f"      {spec.doc}")
-        for param in spec.params:
-            print(f"      field:  {describe_param(param)}")
+    _print_grouped(specs, lambda s: s.source, lambda s: [
+        f"{s.name:<24} {s.title}  ({s.kind}: {', '.join(s.tasks)})", s.doc,
+        *(f"field:  {describe_param(p)}" for p in s.params)])
     print(f"\n{len(specs)} datasets")
     return 0
 

@@ -9,13 +9,12 @@ without loading any data library (docs/architecture.md, Datasets).
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from blocks.spec import Param
+from blocks.spec_registry import SpecRegistry
 
 DatasetKind = Literal["arrays", "graph", "unlabelled"]
 DATASET_KINDS: tuple[str, ...] = ("arrays", "graph", "unlabelled")
@@ -99,32 +98,19 @@ class DatasetSpec:
         return any(p.name == name for p in self.params)
 
 
-_SPECS: dict[str, DatasetSpec] = {}
-_loaded = False
+_REGISTRY: SpecRegistry[DatasetSpec] = SpecRegistry(
+    "projects.datasets.catalog", lambda s: s.name, "Dataset")
+_SPECS = _REGISTRY.specs
 
 
 def register(spec: DatasetSpec) -> DatasetSpec:
     """Add ``spec`` to the registry; a second spec with the same name raises ValueError."""
-    if spec.name in _SPECS:
-        raise ValueError(f"Dataset {spec.name!r} is already registered")
-    _SPECS[spec.name] = spec
-    return spec
-
-
-def _load_catalog() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    import projects.datasets.catalog as catalog
-
-    for module in pkgutil.iter_modules(catalog.__path__):
-        importlib.import_module(f"{catalog.__name__}.{module.name}")
+    return _REGISTRY.register(spec)
 
 
 def all_specs() -> list[DatasetSpec]:
     """Every dataset: built in, then downloads, then files, each in registration order."""
-    _load_catalog()
+    _REGISTRY.loaded()
     return sorted(_SPECS.values(), key=lambda s: SOURCES.index(s.source))
 
 
@@ -134,7 +120,7 @@ def names() -> tuple[str, ...]:
 
 def get(name: str) -> DatasetSpec | None:
     """The spec called ``name``, or None."""
-    _load_catalog()
+    _REGISTRY.loaded()
     return _SPECS.get(name)
 
 
