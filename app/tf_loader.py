@@ -1,4 +1,5 @@
-"""Loads TensorFlow in the background so the window appears at once (DESIGN.md §7)."""
+"""Loads TensorFlow in the background so the window appears at once
+(docs/architecture.md, Garbage collection and threads)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Validation: per-block errors and warnings in plain words (DESIGN.md §5).
+"""Validation: per-block errors and warnings in plain words (docs/architecture.md, Blocks).
 
 Links that can never be valid are refused by the document itself; this module reports what
 depends on the whole graph: missing inputs, shapes Keras refuses, blocks that lead nowhere,
