@@ -99,6 +99,7 @@ class Trainer:
         self._running.set()  # set = not paused
         self._events_file: Any = None
         self._step = 0
+        self._froze = False
 
     # ---- control (any thread)
 
@@ -157,6 +158,10 @@ class Trainer:
             result = ev.Failed(str(err), err.hint, self._step, err.node_id)
         except Exception as err:  # any other error still ends the run with an event
             result = _failure_from_exception(err, self._step, self.settings().batch_size)
+        finally:
+            if self._froze:  # the run's objects may go now (see _train)
+                gc.unfreeze()
+                self._froze = False
         self._emit(result)
         self._write_run_json(status, settings, result, time.perf_counter() - started)
         if self._events_file is not None:
@@ -290,9 +295,13 @@ class Trainer:
             if not isinstance(strategy, DeviceScope):
                 keras_compat.fit_distributed(self.compiled.model,
                                              self.options.strategy == "multiworker")
-            # The model's objects live as long as the run: keep them out of the garbage
-            # collector's full passes, which hold the GIL (and so stall a GUI) for 100s of ms.
-            gc.freeze()
+            if gc.isenabled():
+                # Headless, collection is automatic: keep the model's objects out of the full
+                # passes while it trains (each would walk them all, holding the GIL); run()
+                # unfreezes them at the end, so the run leaves nothing behind. In the app
+                # automatic collection is off and the GUI thread collects (app/collector.py).
+                gc.freeze()
+                self._froze = True
             fit_args = _fit_arguments(kind, data, settings, self.compiled)
             steps = fit_args.pop("steps_per_epoch_hint")
             self._graph_inputs = fit_args.pop("graph_inputs", None)

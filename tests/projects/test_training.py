@@ -316,3 +316,25 @@ def _train_project(project):
     seen: list[ev.Event] = []
     trainer = Trainer(project, None, RunOptions(record=False), seen.append)
     return trainer, trainer.run(), seen
+
+
+def test_a_run_leaves_no_model_behind_once_it_is_dropped(tmp_path: Path) -> None:
+    # Headless, collection is automatic: the Trainer freezes the model's objects only while
+    # it trains, so two runs' models both die when the runs are dropped.
+    import gc
+    import weakref
+
+    from tests.projects.support import tiny_project
+
+    path = tiny_project(tmp_path / "p", epochs=1)
+    project = files.load(path)
+    frozen_before = gc.get_freeze_count()
+    models = []
+    for _ in range(2):
+        trainer = Trainer(project, path, RunOptions(record=False))
+        assert isinstance(trainer.run(), ev.Finished)
+        models.append(weakref.ref(trainer.compiled.model))
+        del trainer
+    assert gc.isenabled() and gc.get_freeze_count() == frozen_before
+    gc.collect()
+    assert [model() for model in models] == [None, None]
