@@ -36,13 +36,16 @@ class TensorInfo:
 
 @dataclass(frozen=True)
 class NodeShapes:
-    """What inference found for one block. ``error`` is set when Keras refused it."""
+    """What inference found for one block. ``error`` is set when Keras refused it, and
+    ``error_param`` when the refusal named the parameter at fault (an exception's ``param``,
+    as ParamError carries)."""
 
     outputs: Mapping[str, TensorInfo] = field(default_factory=dict)
     params: int = 0
     trainable_params: int = 0
     error: str | None = None
     waiting: bool = False  # an input is missing or broken, so this block was not built
+    error_param: str | None = None
 
 
 class ShapeInference:
@@ -103,7 +106,7 @@ class ShapeInference:
             with keras_compat.unallocated_weights():  # only the weights' shapes are wanted
                 outputs = spec.build(params, placeholders, "probe")
         except Exception as err:  # Keras reports bad shapes as ValueError, TypeError, ...
-            return NodeShapes(error=keras_message(err))
+            return NodeShapes(error=keras_message(err), error_param=param_at_fault(err))
         layers = layers_between(outputs.values(), placeholders.values())
         total = sum(_count(w.shape) for layer in layers for w in layer.weights)
         trainable = sum(_count(w.shape) for layer in layers for w in layer.trainable_weights)
@@ -130,6 +133,13 @@ def _freeze(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return tuple(_freeze(v) for v in value)
     return value
+
+
+def param_at_fault(err: BaseException) -> str | None:
+    """The parameter an error names as an attribute (ParamError's ``param``), else None.
+    Never read from the message's text."""
+    param = getattr(err, "param", None)
+    return param if isinstance(param, str) else None
 
 
 _CALL_SITE = re.compile(r"^Exception encountered when calling [^\n]*\n", re.M)

@@ -74,12 +74,15 @@ class RunOptions:
 
 
 class RunFailure(Exception):
-    """A failure found before or during training, with a hint and the block to blame."""
+    """A failure found before or during training, with a hint, the block to blame and,
+    where there is one, its parameter at fault (attributes, never parsed from the text)."""
 
-    def __init__(self, message: str, hint: str = "", node_id: str | None = None) -> None:
+    def __init__(self, message: str, hint: str = "", node_id: str | None = None,
+                 param: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
         self.node_id = node_id
+        self.param = param
 
 
 class Trainer:
@@ -258,7 +261,7 @@ class Trainer:
             first = report.errors[0]
             raise RunFailure(f"The model is not valid: {first.message}",
                              "Fix the problems listed for the model, then train again.",
-                             first.node_id)
+                             first.node_id, first.param)
         base_dir = self.project_path.parent if self.project_path else None
         try:
             spec = dict(self.project.dataset)
@@ -291,7 +294,7 @@ class Trainer:
                 except CompileError as err:
                     issue = err.issues[0]
                     raise RunFailure(issue.message, "Fix the block and train again.",
-                                     issue.node_id) from err
+                                     issue.node_id, issue.param) from err
             if not isinstance(strategy, DeviceScope):
                 keras_compat.fit_distributed(self.compiled.model,
                                              self.options.strategy == "multiworker")
