@@ -46,6 +46,7 @@ class _Worker(QObject):
             # Back to the GUI thread, so deleteLater deletes it there once this thread ends.
             self.moveToThread(QCoreApplication.instance().thread())
             QThread.currentThread().quit()  # end the thread's loop: the GUI may be waiting
+        del trainer  # the last reference is the session's, dropped on the GUI thread
         self.done.emit(result)
 
 

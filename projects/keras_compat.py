@@ -125,7 +125,13 @@ DISTRIBUTED_FIT = Workaround(
      "keras.src.trainers.trainer:Trainer._symbolic_build"),
     tensorflow=True)
 
-WORKAROUNDS = (UNALLOCATED_WEIGHTS, LAYER_HISTORY, DISTRIBUTED_FIT)
+GRADIENT_REGISTRY = Workaround(
+    "TensorFlow's custom-gradient registry, which keeps every traced training step",
+    ("tensorflow.python.framework.ops:_gradient_registry._registry",
+     "tensorflow.python.ops.custom_gradient:generate_name"),
+    tensorflow=True)
+
+WORKAROUNDS = (UNALLOCATED_WEIGHTS, LAYER_HISTORY, DISTRIBUTED_FIT, GRADIENT_REGISTRY)
 
 
 @contextmanager
@@ -222,3 +228,30 @@ def fit_distributed(model: Any, multi_worker: bool) -> None:
     if multi_worker:
         model.train_step = as_vectors(model.train_step)
         model.test_step = as_vectors(model.test_step)
+
+
+@contextmanager
+def released_custom_gradients() -> Iterator[None]:
+    """Forget the custom gradients TensorFlow registers while the block runs.
+
+    Tracing a training step under a strategy's replica context (Keras's optimizer sums
+    gradients with ``all_reduce``, even on one device) registers a ``tf.custom_gradient``
+    under a fresh ``CustomGradient-<uid>`` name in a process-wide registry that never lets
+    go: it holds the traced step's graph, the optimizer's branches and the model's tensors,
+    about 4 MB for even a tiny model, every run. The step is traced once, at the first
+    batch, and its gradient is part of its graph from then on, so the entries can go when
+    the run ends. Off: each run leaves them behind, as TensorFlow does.
+    """
+    if not GRADIENT_REGISTRY.enabled():
+        yield
+        return
+    from tensorflow.python.framework import ops
+
+    registry = ops._gradient_registry._registry
+    before = set(registry)
+    try:
+        yield
+    finally:
+        for name in [n for n in list(registry) if n not in before]:
+            if name.startswith("CustomGradient-"):
+                registry.pop(name, None)

@@ -322,7 +322,7 @@ class Trainer:
                         update_freq="epoch", profile_batch=0))
             # One device: train inside tf.device too. Strategies distribute fit themselves.
             place = strategy.scope() if isinstance(strategy, DeviceScope) else nullcontext()
-            with place:
+            with place, keras_compat.released_custom_gradients():  # no trace outlives the run
                 history = self.compiled.model.fit(epochs=settings.epochs, verbose=0,
                                                   callbacks=callbacks, **fit_args)
         finally:

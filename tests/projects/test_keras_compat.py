@@ -98,3 +98,20 @@ def test_distributed_fit_patches_the_model_when_on() -> None:
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     keras_compat.fit_distributed(model, multi_worker=True)
     assert "_maybe_symbolic_build" in vars(model) and "train_step" in vars(model)
+
+
+def test_a_run_leaves_no_custom_gradient_in_tensorflows_registry(tmp_path) -> None:
+    # Each left behind would keep the run's traced step (and its graph) alive for ever.
+    from tensorflow.python.framework import ops
+
+    from projects import events as ev
+    from projects import files
+    from projects.training import RunOptions, Trainer
+    from tests.projects.support import tiny_project
+
+    path = tiny_project(tmp_path / "p", epochs=1)
+    registered = set(ops._gradient_registry._registry)
+    result = Trainer(files.load(path), path, RunOptions(record=False)).run()
+    assert isinstance(result, ev.Finished)
+    assert {n for n in set(ops._gradient_registry._registry) - registered
+            if n.startswith("CustomGradient-")} == set()
