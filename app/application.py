@@ -11,12 +11,17 @@ STARTUP_EXAMPLE = "transformer_classifier.deepwire"
 
 
 def create_application(argv: Sequence[str]):
+    """The QApplication, with garbage collected on its thread only (app/collector.py):
+    automatic collection is off from here on, so no worker thread ever runs it."""
     from PySide6.QtWidgets import QApplication
+
+    from app import collector
 
     qt_app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     qt_app.setApplicationName("Deepwire")
     qt_app.setOrganizationName("Deepwire")
     qt_app.setStyle("Fusion")
+    collector.install(qt_app)
     return qt_app
 
 
@@ -70,9 +75,13 @@ def recover_into(window, project, original_path: Path | None) -> None:
 
 
 def start_tensorflow(window):
+    from app import collector
     from app.tf_loader import TensorFlowLoader
 
     loader = TensorFlowLoader(window)
+    gui_collector = collector.installed()
+    if gui_collector is not None:  # freeze TensorFlow's objects, on the GUI thread
+        loader.loaded.connect(gui_collector.on_tensorflow_loaded)
     loader.loaded.connect(window.tensorflow_loaded)
     loader.failed.connect(window.tensorflow_failed)
     loader.start()

@@ -1,8 +1,7 @@
-"""Loads TensorFlow in the background so the window appears at once (DESIGN.md §7)."""
+"""Loads TensorFlow in the background so the window appears at once
+(docs/architecture.md, Garbage collection and threads)."""
 
 from __future__ import annotations
-
-import gc
 
 from PySide6.QtCore import QThread, Signal
 
@@ -10,7 +9,9 @@ from PySide6.QtCore import QThread, Signal
 class TensorFlowLoader(QThread):
     """Imports TensorFlow and Keras and builds one layer, off the GUI thread.
 
-    ``loaded`` carries a short description of the device training will use.
+    ``loaded`` carries a short description of the device training will use. The GUI
+    thread freezes TensorFlow's objects when it receives it (see app/collector.py); this
+    thread never touches the garbage collector.
     """
 
     loaded = Signal(str)
@@ -22,9 +23,6 @@ class TensorFlowLoader(QThread):
             import tensorflow as tf
 
             keras.layers.Dense(1)(keras.KerasTensor((None, 1)))  # warm Keras's layer machinery
-            # TensorFlow brings millions of long-lived objects; freezing them keeps Python's
-            # full garbage collections (which hold the GIL, so freeze the GUI) short.
-            gc.freeze()
             gpus = tf.config.list_physical_devices("GPU")
             device = f"GPU ({len(gpus)})" if gpus else "CPU"
             self.loaded.emit(f"TensorFlow {tf.__version__} · {device}")

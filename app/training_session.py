@@ -2,14 +2,17 @@
 
 Engine events cross to the GUI thread as queued signals; widgets are touched only there.
 Stop, pause and resume go straight to the trainer, which honours them between two steps.
+No Qt object is created, owned or last released on the training thread, and no garbage is
+collected there (app/collector.py): the GUI thread collects a run's objects when it ends.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
+from app import collector
 from projects.document import Project
 
 
@@ -27,16 +30,23 @@ class _Worker(QObject):
     def run(self) -> None:
         from projects import events as ev
 
-        self.trainer.listener = self.event.emit
+        # The session holds the trainer; this QObject lets go of it at once, so nothing the
+        # run made waits for this object's deferred deletion.
+        trainer, self.trainer = self.trainer, None
+        trainer.listener = self.event.emit
         try:
-            result = self.trainer.run()
+            result = trainer.run()
         except Exception as err:  # the engine reports its failures; this is the last guard
             result = ev.Failed(f"{type(err).__name__}: {err}",
                                "Training stopped unexpectedly; the run folder may be "
-                               "incomplete.", self.trainer._step)
+                               "incomplete.", trainer._step)
             self.event.emit(result)
         finally:
+            trainer.listener = None  # no cycle through this QObject
+            # Back to the GUI thread, so deleteLater deletes it there once this thread ends.
+            self.moveToThread(QCoreApplication.instance().thread())
             QThread.currentThread().quit()  # end the thread's loop: the GUI may be waiting
+        del trainer  # the last reference is the session's, dropped on the GUI thread
         self.done.emit(result)
 
 
@@ -80,6 +90,9 @@ class TrainingSession(QObject):
         self._worker.event.connect(self.event)
         self._worker.done.connect(self._on_done)
         self.thread.started.connect(self._worker.run)
+        gui_collector = collector.installed()
+        if gui_collector is not None:
+            gui_collector.run_started()
         self.thread.start()
         self.started.emit()
 
@@ -113,9 +126,15 @@ class TrainingSession(QObject):
         self.finished.emit(result)
 
     def _cleanup(self) -> None:
+        """Once per run, on the GUI thread: release the run (its model, optimizer, graph)
+        and let the GUI's collector free what sat in cycles."""
         if self._worker is not None:
             self._worker.deleteLater()
             self._worker = None
         if self.thread is not None:
             self.thread.deleteLater()
             self.thread = None
+            self.trainer = None
+            gui_collector = collector.installed()
+            if gui_collector is not None:
+                gui_collector.run_ended()

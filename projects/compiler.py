@@ -15,7 +15,8 @@ import networkx as nx
 
 from blocks.builders import SINK_KEY
 from projects.document import Project, TrainingSettings
-from projects.shapes import keras_message, layers_between
+from projects.keras_compat import layers_between
+from projects.shapes import keras_message, param_at_fault
 from projects.validation import Issue, Report, validate
 
 CLASSIFICATION_METRICS = {
@@ -123,13 +124,14 @@ def build(project: Project, report: Report | None = None) -> CompiledProject:
                 inputs[port.name] = tensors[(link.source, link.source_port)]
         try:
             outputs = node.spec.build(node.params, inputs, node_id)
-            if node.spec.probe is not None:
-                layer = next(layer for layer in layers_between(outputs.values(), inputs.values())
-                             if layer.name == node_id)
+            layer = None if node.spec.probe is None else next(
+                (layer for layer in layers_between(outputs.values(), inputs.values())
+                 if layer.name == node_id), None)
+            if layer is not None:  # None too when Keras's layer history is out of reach
                 probes[node_id] = node.spec.probe(layer, inputs, outputs)
         except Exception as err:
             raise CompileError([Issue("error", f"{node.label}: {keras_message(err)}",
-                                      node_id)]) from err
+                                      node_id, param_at_fault(err))]) from err
         for port, tensor in outputs.items():
             tensors[(node_id, port)] = tensor
         if SINK_KEY in outputs:

@@ -1,10 +1,10 @@
 """Live shape inference: every output port's shape and every block's parameter count.
 
-Keras is the one source of truth (DESIGN.md §5): each block is built symbolically from
-placeholders shaped like its inputs, and its shapes and weights are read off the layers it
-made. Results are cached by (block, parameters, input signature), so after one edit only
-the blocks whose inputs actually changed are rebuilt — the edited block and what lies
-downstream of it.
+Keras is the one source of truth (docs/architecture.md, Blocks): each block is built
+symbolically from placeholders shaped like its inputs, and its shapes and weights are read off
+the layers it made. Results are cached by (block, parameters, input signature), so after one
+edit only the blocks whose inputs actually changed are rebuilt — the edited block and what
+lies downstream of it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from blocks.spec import format_shape
+from projects import keras_compat
 from projects.document import Project
+from projects.keras_compat import layers_between
 
 Shape = tuple[int | None, ...]
 
@@ -34,13 +36,16 @@ class TensorInfo:
 
 @dataclass(frozen=True)
 class NodeShapes:
-    """What inference found for one block. ``error`` is set when Keras refused it."""
+    """What inference found for one block. ``error`` is set when Keras refused it, and
+    ``error_param`` when the refusal named the parameter at fault (an exception's ``param``,
+    as ParamError carries)."""
 
     outputs: Mapping[str, TensorInfo] = field(default_factory=dict)
     params: int = 0
     trainable_params: int = 0
     error: str | None = None
     waiting: bool = False  # an input is missing or broken, so this block was not built
+    error_param: str | None = None
 
 
 class ShapeInference:
@@ -88,8 +93,6 @@ class ShapeInference:
     def _build(self, block: str, params: Mapping[str, Any], inputs: dict[str, TensorInfo]
                ) -> NodeShapes:
         import keras
-        from keras.src.backend.common import global_state
-        from keras.src.backend.common.stateless_scope import StatelessScope
 
         import blocks
 
@@ -99,15 +102,11 @@ class ShapeInference:
             port: keras.KerasTensor(info.shape, dtype=info.dtype, sparse=info.sparse)
             for port, info in inputs.items()
         }
-        # Weights are declared but never allocated: only their shapes are wanted here.
-        pending = global_state.get_global_attribute("uninitialized_variables", [])
         try:
-            with StatelessScope(initialize_variables=False):
+            with keras_compat.unallocated_weights():  # only the weights' shapes are wanted
                 outputs = spec.build(params, placeholders, "probe")
         except Exception as err:  # Keras reports bad shapes as ValueError, TypeError, ...
-            return NodeShapes(error=keras_message(err))
-        finally:
-            global_state.set_global_attribute("uninitialized_variables", pending)
+            return NodeShapes(error=keras_message(err), error_param=param_at_fault(err))
         layers = layers_between(outputs.values(), placeholders.values())
         total = sum(_count(w.shape) for layer in layers for w in layer.weights)
         trainable = sum(_count(w.shape) for layer in layers for w in layer.trainable_weights)
@@ -119,27 +118,6 @@ class ShapeInference:
             params=total,
             trainable_params=trainable,
         )
-
-
-def layers_between(outputs: Any, inputs: Any = ()) -> list[Any]:
-    """Every Keras layer on the paths from ``inputs`` back from ``outputs``, each once."""
-    stop = {id(t) for t in inputs}
-    seen: dict[int, Any] = {}
-    stack = list(outputs)
-    while stack:
-        tensor = stack.pop()
-        if id(tensor) in stop:
-            continue
-        history = getattr(tensor, "_keras_history", None)
-        if history is None:
-            continue
-        layer = history.operation
-        if id(layer) in seen:
-            continue
-        seen[id(layer)] = layer
-        node = layer._inbound_nodes[history.node_index]
-        stack.extend(node.input_tensors)
-    return list(seen.values())
 
 
 def _count(shape: Any) -> int:
@@ -155,6 +133,13 @@ def _freeze(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return tuple(_freeze(v) for v in value)
     return value
+
+
+def param_at_fault(err: BaseException) -> str | None:
+    """The parameter an error names as an attribute (ParamError's ``param``), else None.
+    Never read from the message's text."""
+    param = getattr(err, "param", None)
+    return param if isinstance(param, str) else None
 
 
 _CALL_SITE = re.compile(r"^Exception encountered when calling [^\n]*\n", re.M)

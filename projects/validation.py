@@ -1,4 +1,4 @@
-"""Validation: per-block errors and warnings in plain words (DESIGN.md §5).
+"""Validation: per-block errors and warnings in plain words (docs/architecture.md, Blocks).
 
 Links that can never be valid are refused by the document itself; this module reports what
 depends on the whole graph: missing inputs, shapes Keras refuses, blocks that lead nowhere,
@@ -26,9 +26,14 @@ GRAPH_BLOCKS = frozenset({"graph_input", "graph_convolution"})
 
 @dataclass(frozen=True)
 class Issue:
+    """One problem. Where it lies is data, never to be found in ``message``: ``node_id``
+    is the block at fault (None for the whole model) and ``param`` its parameter at fault,
+    where there is one."""
+
     severity: Severity
     message: str
     node_id: str | None = None
+    param: str | None = None
 
     def __str__(self) -> str:
         where = f"{self.node_id}: " if self.node_id else ""
@@ -82,7 +87,8 @@ def validate(project: Project, inference: ShapeInference | None = None) -> Repor
                                              "connected", node_id))
         result = shapes[node_id]
         if result.error:
-            issues.append(Issue("error", f"{node.label}: {result.error}", node_id))
+            issues.append(Issue("error", f"{node.label}: {result.error}", node_id,
+                                result.error_param))
         if result.params > LARGE_BLOCK_PARAMS:
             issues.append(Issue("warning", f"{node.label} has {result.params / 1e6:.1f} M "
                                            "parameters; training will be slow and memory-hungry",

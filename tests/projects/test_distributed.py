@@ -22,7 +22,8 @@ import pytest
 import resources
 from projects import events as ev
 from projects import files
-from projects.training import RunOptions, Trainer, worker_role
+from projects.devices import worker_role
+from projects.training import RunOptions, Trainer
 from tests.projects.support import deepwire_command, only_run_folder, tiny_project
 
 pytest.importorskip("tensorflow")
@@ -216,7 +217,7 @@ def test_gpu_choice_with_mocked_gpus(monkeypatch) -> None:
     # choice of device is checked (nothing runs on them).
     import tensorflow as tf
 
-    from projects import training
+    from projects import devices
 
     class Device:
         def __init__(self, name: str) -> None:
@@ -230,14 +231,14 @@ def test_gpu_choice_with_mocked_gpus(monkeypatch) -> None:
         return real(kind)
 
     monkeypatch.setattr(tf.config, "list_logical_devices", listed)
-    scope, label = training._strategy_and_device(RunOptions(device="gpu:1"))
+    scope, label = devices.strategy_and_device(None, "gpu:1")
     assert scope.name == "/device:GPU:1" and label.startswith("GPU:1")
-    scope, _ = training._strategy_and_device(RunOptions())  # default: the first GPU
+    scope, _ = devices.strategy_and_device(None, None)  # default: the first GPU
     assert scope.name == "/device:GPU:0"
-    scope, _ = training._strategy_and_device(RunOptions(device="cpu"))
+    scope, _ = devices.strategy_and_device(None, "cpu")
     assert scope.name == "/device:CPU:0"
-    with pytest.raises(training.RunFailure, match="There is no GPU 2: TensorFlow sees 2"):
-        training._strategy_and_device(RunOptions(device="gpu:2"))
+    with pytest.raises(devices.DeviceError, match="There is no GPU 2: TensorFlow sees 2"):
+        devices.strategy_and_device(None, "gpu:2")
 
 
 # ----------------------------------------------------------------------------- precision

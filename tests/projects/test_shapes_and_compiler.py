@@ -170,3 +170,18 @@ def test_invalid_project_does_not_compile() -> None:
     with pytest.raises(CompileError) as err:
         build(project)
     assert any(i.node_id == "n1" for i in err.value.issues)
+
+
+def test_issues_carry_the_block_and_the_parameter_at_fault_as_attributes() -> None:
+    # The culprit is data on the issue; the message's text is never searched for it.
+    from blocks.spec import ParamError
+    from projects.shapes import param_at_fault
+
+    project = Project()
+    source = project.add_node("input", {"shape": [10]})
+    reshape = project.add_node("reshape", {"target_shape": [3, 3]})
+    project.add_link(source.id, "out", reshape.id, "in")
+    [error] = [i for i in validate(project).errors if i.node_id == reshape.id]
+    assert error.param is None  # Keras's refusal names no parameter as an attribute
+    assert param_at_fault(ParamError("units", "units must be positive")) == "units"
+    assert param_at_fault(ValueError("units must be positive. Received: units=0")) is None

@@ -141,10 +141,10 @@ def test_gan_digits_trains_with_finite_losses_and_changing_samples() -> None:
 def test_costly_probes_keep_within_their_share_of_training_time(monkeypatch) -> None:
     """A probe made slow (as a 100 000-node embedding is) comes less often: all probes
     together, the first one too, stay within PROBE_BUDGET of the run, bar the one in flight."""
-    from projects import training
+    from projects import event_callback, probes
 
     spent: list[tuple[float, float]] = []
-    real_probe = training.Prober.probe
+    real_probe = probes.Prober.probe
 
     def slow_probe(self, step, epoch, logs):
         began = time.perf_counter()
@@ -152,7 +152,7 @@ def test_costly_probes_keep_within_their_share_of_training_time(monkeypatch) -> 
         time.sleep(0.02)
         spent.append((began, time.perf_counter()))
 
-    monkeypatch.setattr(training.Prober, "probe", slow_probe)
+    monkeypatch.setattr(probes.Prober, "probe", slow_probe)
     began = time.perf_counter()
     _, result, seen = _train("gan_digits", epochs=10, probe_interval=0.0)
     elapsed = time.perf_counter() - began
@@ -160,7 +160,7 @@ def test_costly_probes_keep_within_their_share_of_training_time(monkeypatch) -> 
     during = spent[:-1]  # the last one is the final state's, after the last epoch
     assert len(during) >= 2  # the budget slows probes down, it does not stop them
     cost = sum(end - start for start, end in during)
-    assert cost <= training.PROBE_BUDGET * elapsed + max(end - start for start, end in during)
+    assert cost <= event_callback.PROBE_BUDGET * elapsed + max(end - start for start, end in during)
     assert len([e for e in seen if isinstance(e, ev.GanProbe)]) == len(spent)
 
 
@@ -320,3 +320,25 @@ def _train_project(project):
     seen: list[ev.Event] = []
     trainer = Trainer(project, None, RunOptions(record=False), seen.append)
     return trainer, trainer.run(), seen
+
+
+def test_a_run_leaves_no_model_behind_once_it_is_dropped(tmp_path: Path) -> None:
+    # Headless, collection is automatic: the Trainer freezes the model's objects only while
+    # it trains, so two runs' models both die when the runs are dropped.
+    import gc
+    import weakref
+
+    from tests.projects.support import tiny_project
+
+    path = tiny_project(tmp_path / "p", epochs=1)
+    project = files.load(path)
+    frozen_before = gc.get_freeze_count()
+    models = []
+    for _ in range(2):
+        trainer = Trainer(project, path, RunOptions(record=False))
+        assert isinstance(trainer.run(), ev.Finished)
+        models.append(weakref.ref(trainer.compiled.model))
+        del trainer
+    assert gc.isenabled() and gc.get_freeze_count() == frozen_before
+    gc.collect()
+    assert [model() for model in models] == [None, None]

@@ -1,0 +1,20 @@
+"""The app's tests run under the app's garbage-collection rule (app/collector.py): automatic
+collection off, the GUI thread collecting from a timer, so no worker thread ever frees a Qt
+object. Headless tests keep Python's automatic collection."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def gui_collector(qapp):
+    """The collector the app installs at start, for one test; automatic collection after."""
+    from PySide6.QtCore import QThreadPool
+
+    from app import collector
+
+    installed = collector.install(qapp)
+    yield installed
+    QThreadPool.globalInstance().waitForDone(20_000)  # no preview thread may collect later
+    collector.uninstall()
