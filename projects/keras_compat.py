@@ -157,6 +157,20 @@ def unallocated_weights() -> Iterator[None]:
         global_state.set_global_attribute("uninitialized_variables", pending)
 
 
+def producing_call(tensor: Any) -> tuple[Any, int, Any] | None:
+    """The call that produced a symbolic tensor: ``(layer, call index, call node)``, the node
+    holding the call's input tensors and arguments. None for a tensor no layer produced, or
+    when the workaround is off (callers then say the feature needs a tested Keras).
+    """
+    if not LAYER_HISTORY.enabled():
+        return None
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        return None
+    layer = history.operation
+    return layer, history.node_index, layer._inbound_nodes[history.node_index]
+
+
 def layers_between(outputs: Any, inputs: Any = ()) -> list[Any]:
     """Every Keras layer on the paths from ``inputs`` back from ``outputs``, each once.
 
@@ -173,14 +187,13 @@ def layers_between(outputs: Any, inputs: Any = ()) -> list[Any]:
         tensor = stack.pop()
         if id(tensor) in stop:
             continue
-        history = getattr(tensor, "_keras_history", None)
-        if history is None:
+        call = producing_call(tensor)
+        if call is None:
             continue
-        layer = history.operation
+        layer, _, node = call
         if id(layer) in seen:
             continue
         seen[id(layer)] = layer
-        node = layer._inbound_nodes[history.node_index]
         stack.extend(node.input_tensors)
     return list(seen.values())
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from projects import keras_compat
 from projects.compiler import compile_project
 from projects.document import Project, node_sort_key
 from projects.export.keras_file import ExportError
@@ -244,12 +245,11 @@ def _graph_steps(model: Any, key: Any) -> list[_Step]:
     readers: dict[tuple[int, int], list[tuple[int, int]]] = {}
     stack = list(model.outputs)
     while stack:
-        history = stack.pop()._keras_history
-        ident = (id(history.operation), history.node_index)
+        layer, index, node = _producing_call(stack.pop())
+        ident = (id(layer), index)
         if ident in steps:
             continue
-        node = history.operation._inbound_nodes[history.node_index]
-        steps[ident] = _Step(history.operation, node)
+        steps[ident] = _Step(layer, node)
         parents = {_call_of(t) for t in _call_inputs(node)}
         waiting[ident] = len(parents)
         for parent in parents:
@@ -271,9 +271,17 @@ def _graph_steps(model: Any, key: Any) -> list[_Step]:
     return ordered
 
 
+def _producing_call(tensor: Any) -> tuple[Any, int, Any]:
+    call = keras_compat.producing_call(tensor)
+    if call is None:
+        raise ExportError("Writing the script needs the layer history of a tested Keras "
+                          "version; export the model as a .keras file instead")
+    return call
+
+
 def _call_of(tensor: Any) -> tuple[int, int]:
-    history = tensor._keras_history
-    return (id(history.operation), history.node_index)
+    layer, index, _ = _producing_call(tensor)
+    return (id(layer), index)
 
 
 def _is_input_layer(layer: Any) -> bool:
