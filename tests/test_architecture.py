@@ -1,4 +1,4 @@
-"""The package layering of DESIGN.md §1, enforced by import-linter's contracts."""
+"""The package layering (docs/architecture.md, Packages and layers), checked by import-linter."""
 
 from __future__ import annotations
 

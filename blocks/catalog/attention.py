@@ -1,4 +1,4 @@
-"""The article's attention blocks, done right (see DESIGN.md §2)."""
+"""The article's attention blocks, done right (see docs/architecture.md, Blocks)."""
 
 from __future__ import annotations
 

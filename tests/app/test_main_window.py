@@ -158,7 +158,7 @@ def test_dock_layout_is_remembered(qtbot, settings: QSettings, tmp_path: Path,
 
 
 def test_window_opens_without_tensorflow() -> None:
-    """A fresh process shows the window with TensorFlow still unloaded (DESIGN.md §7)."""
+    """A fresh process shows the window with TensorFlow still unloaded (docs/architecture.md)."""
     code = (
         "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]); "
         "from app.main_window import MainWindow; w = MainWindow(); w.show(); "

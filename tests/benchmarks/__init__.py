@@ -1,5 +1,5 @@
 """Deepwire's performance harness: ``python -m tests.benchmarks --help``.
 
 Each ``bench_*`` module registers benchmarks with :func:`tests.benchmarks.harness.benchmark`;
-the budget they check is DESIGN.md section 8.
+the budget they check is docs/architecture.md, Performance budget.
 """

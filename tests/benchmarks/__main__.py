@@ -20,7 +20,7 @@ def parse_args(argv: list[str] | None, names: list[str]) -> argparse.Namespace:
     """Parse the command line; ``names`` are the registered benchmarks, for --only."""
     parser = argparse.ArgumentParser(
         prog="python -m tests.benchmarks",
-        description="Measure Deepwire against its baselines side by side (DESIGN.md section 8).",
+        description="Measure Deepwire against its baselines side by side (docs/architecture.md).",
     )
     parser.add_argument(
         "--only",

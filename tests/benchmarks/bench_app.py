@@ -1,6 +1,6 @@
 """The editor: start-up, opening a big project, canvas frame time, a block's shape back.
 
-Targets (DESIGN.md §8 and the editor issue): process start to main window shown < 1.5 s
+Targets (docs/architecture.md): process start to main window shown < 1.5 s
 with TensorFlow not imported; opening a 500-block project < 1.5 s; pan/zoom frame time on
 it p95 < 16 ms; adding a block and getting its shape back < 50 ms once TensorFlow is ready.
 """

@@ -1,4 +1,4 @@
-"""GCN epoch time and peak memory, sparse vs dense adjacency (DESIGN.md section 8).
+"""GCN epoch time and peak memory, sparse vs dense adjacency (docs/architecture.md).
 
 Targets: sparse epoch time grows linearly in edges, and 100 000 nodes / 1 000 000 edges
 train in < 2 GB. Every case runs in its own child process so its peak RSS is its own;

@@ -1,6 +1,6 @@
 """Training inside the app: GUI responsiveness, throughput, and the cost of a plot update.
 
-Targets (DESIGN.md §8 and the dashboard issue): GUI event-loop lag while training the
+Targets (docs/architecture.md): GUI event-loop lag while training the
 transformer example, measured by a 10 ms probe timer, p99 < 50 ms and max < 150 ms;
 training throughput inside the app >= 0.95x the headless engine on the same project;
 main-thread time per plot update < 10 ms, measured per dashboard refresh (the window hands

@@ -1,6 +1,6 @@
 """Project documents: validation and shape inference, files, and the compiler.
 
-Targets (DESIGN.md §8): validation + shape inference of a 500-block graph < 300 ms cold and
+Targets (docs/architecture.md): validation + shape inference of a 500-block graph < 300 ms cold and
 < 30 ms after one edit; compiling a project within 1.2x of hand-written functional Keras
 that builds the same model.
 """

@@ -1,4 +1,4 @@
-"""Training through Deepwire's Trainer, against plain Keras (DESIGN.md sections 6 and 8).
+"""Training through Deepwire's Trainer, against plain Keras (docs/architecture.md).
 
 - ``trainer_throughput``: the Trainer with every event and probe on vs plain
   ``model.fit(verbose=0)`` of the same compiled model on the same data (target >= 0.95x).

@@ -1,4 +1,4 @@
-"""Shared machinery for Deepwire's performance benchmarks (DESIGN.md section 8).
+"""Shared machinery for Deepwire's performance benchmarks (docs/architecture.md).
 
 The machine the budget is checked on is shared and noisy, so no absolute time is ever a
 verdict: every benchmark measures ours and a baseline side by side, interleaved, in the

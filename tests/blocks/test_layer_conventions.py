@@ -1,4 +1,4 @@
-"""Keras conventions that every Deepwire layer keeps (DESIGN.md §2 and §9).
+"""Keras conventions that every Deepwire layer keeps (docs/architecture.md, Blocks).
 
 One parametrised test per convention, run over every layer: the config round-trips,
 a layer rebuilt from its config with copied weights computes the same outputs, and a
