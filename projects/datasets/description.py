@@ -115,6 +115,11 @@ def _file_stamps(spec: Mapping[str, Any], base_dir: Path | None) -> list[Any]:
     return stamps
 
 
+def request_key(spec: Mapping[str, Any], task_kind: str | None) -> str:
+    """Which description a project needs: its dataset settings and its task."""
+    return json.dumps([dict(spec), task_kind], sort_keys=True, default=str)
+
+
 def cache_key(spec: Mapping[str, Any], task_kind: str | None, base_dir: Path | None) -> str:
     return json.dumps([dict(spec), task_kind, str(base_dir or ""),
                        _file_stamps(spec, base_dir)], sort_keys=True, default=str)
