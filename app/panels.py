@@ -74,7 +74,7 @@ class ProblemsPanel(QListWidget):
             text = issue.message
             tip = f"{issue.severity.title()}: {issue.message}"
             if issue.fix is not None:
-                text += f"\n🔧 Fix: {issue.fix.title} (double-click)"
+                text += f"\n→ Fix: {issue.fix.title} (double-click)"
                 tip += f"\nDouble-click to fix: {issue.fix.title}"
             item = QListWidgetItem(self._icons[issue.severity], text)
             item.setData(NODE_ROLE, issue.node_id)

@@ -16,6 +16,8 @@ from typing import Any
 
 from projects.document import DocumentError, Link, Node, Project
 
+ROW = 140.0  # how far below a wire an inserted block goes (as the editor places blocks)
+
 
 @dataclass(frozen=True)
 class SetParams:
@@ -124,8 +126,12 @@ def insert_on_link(project: Project, link: Link, block: str, params: dict[str, A
 
     spec = blocks.get(block)
     source, target = project.node(link.source), project.node(link.target)
-    position = ((source.position[0] + target.position[0]) / 2,
-                (source.position[1] + target.position[1]) / 2 + 40.0)
+    x = (source.position[0] + target.position[0]) / 2
+    y = max(source.position[1], target.position[1]) + ROW
+    while any(abs(n.position[0] - x) < 180 and abs(n.position[1] - y) < 110
+              for n in project.nodes.values()):  # below the wire, clear of other blocks
+        y += ROW
+    position = (x, y)
     node = Node(project.next_node_id(), block, spec.resolve(params), position)
     port_in = node.input_ports()[0].name
     port_out = node.output_ports()[0].name
