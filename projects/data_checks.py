@@ -94,7 +94,9 @@ def check_data(project: Project, shapes: dict[str, NodeShapes],
     for misfit in input_misfits(data, inputs, name_of):
         issues.append(_issue(project, misfit, f"Set the shape of '{{label}}' to "
                                                f"{misfit.value}"))
-    graphs = {i: nodes[i].params["num_nodes"] for i in order if nodes[i].block == "graph_input"}
+    # Graph blocks outside node classification are already refused with the task
+    graphs = {i: nodes[i].params["num_nodes"] for i in order
+              if nodes[i].block == "graph_input" and kind == "node_classification"}
     for misfit in graph_misfits(data, graphs, name_of):
         issues.append(_issue(project, misfit, f"Set Nodes of '{{label}}' to {misfit.value}"))
     if kind == "adversarial":
