@@ -184,6 +184,12 @@ def _check_output(project: Project, shapes: dict[str, NodeShapes], data: Dataset
                       fixes.set_param(project, node_id, "loss", SPARSE,
                                       f"Set the loss of '{label}' to sparse categorical "
                                       "crossentropy"))]
+    if loss == SPARSE and units == 1 and classes == 2:
+        return [Issue("error", f"{label} uses sparse categorical crossentropy on 1 unit, "
+                               "which cannot tell two classes apart: use binary "
+                               "crossentropy", node_id, "loss",
+                      fixes.set_param(project, node_id, "loss", "binary_crossentropy",
+                                      f"Set the loss of '{label}' to binary crossentropy"))]
     issues = []
     if units is not None:
         for misfit in class_misfits(data, {node_id: units}, lambda key: label):

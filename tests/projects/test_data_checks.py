@@ -195,6 +195,10 @@ def test_binary_labels_with_one_sigmoid_unit_fit() -> None:
                          loss="binary_crossentropy")
     project.set_dataset({"name": "marker_sequences", "samples": 64, "classes": 2})
     assert not check(project).issues
+    project.set_params("n4", {"loss": "sparse_categorical_crossentropy"})
+    issue = only(check(project))
+    assert issue.fix.title == "Set the loss of 'Output (n4)' to binary crossentropy"
+    assert not fixed(project, issue).issues
 
 
 @pytest.mark.parametrize(("activation", "from_logits", "title"), [
