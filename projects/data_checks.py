@@ -71,7 +71,7 @@ def check_data(project: Project, shapes: dict[str, NodeShapes],
     task = TASK_TITLES.get(kind, kind)
     if spec is None or kind not in spec.tasks:
         fix = suggested_dataset(project, shapes)
-        choose = f"choose one in the project's Dataset field, or: {fix.title}"
+        choose = "choose one in the project's Dataset field"  # the fix names a suggestion
         if not name:
             message = f"No dataset is chosen: {choose}"
         elif spec is None:

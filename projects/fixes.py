@@ -1,4 +1,5 @@
-"""One-click repairs for problems whose fix is obvious (docs/architecture.md, Blocks).
+"""One-click repairs for problems whose fix is obvious (docs/architecture.md, GUI model
+and views).
 
 Validation attaches a :class:`Fix` to an :class:`~projects.validation.Issue` when one
 repair clearly clears it. A fix is plain data: a title for the button and the document
