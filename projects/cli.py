@@ -34,14 +34,29 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     project = _load(args.file)
     if project is None:
         return EXIT_UNREADABLE
-    report = validate(project)
+    from projects.datasets import DatasetError
+
+    data, unreadable = None, ""
+    if not args.no_data:
+        from projects.data_checks import project_data
+
+        try:
+            data = project_data(project, Path(args.file).resolve().parent)
+        except DatasetError as err:
+            unreadable = f"warning: the data was not checked, it could not be loaded: {err}"
+    report = validate(project, check_data=not args.no_data, data=data)
     for issue in report.issues:
         print(issue)
+        if issue.fix is not None:
+            print(f"  fix: {issue.fix.title}")
+    if unreadable:  # the model may well be valid: say so, and why the data was not checked
+        print(unreadable)
+    warnings = len(report.warnings) + bool(unreadable)
     if report.ok:
         print(f"{args.file}: valid ({len(project.nodes)} blocks, "
-              f"{count_text(report.total_params)} parameters, {len(report.warnings)} warnings)")
+              f"{count_text(report.total_params)} parameters, {warnings} warnings)")
         return EXIT_OK
-    print(f"{args.file}: {len(report.errors)} errors, {len(report.warnings)} warnings")
+    print(f"{args.file}: {len(report.errors)} errors, {warnings} warnings")
     return EXIT_INVALID
 
 
@@ -273,6 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_validate = sub.add_parser("validate", help="check a project: exit 0 valid, 1 invalid, "
                                 "2 unreadable")
     p_validate.add_argument("file")
+    p_validate.add_argument("--no-data", action="store_true",
+                            help="check the model alone, without the dataset")
     p_validate.set_defaults(func=_cmd_validate)
 
     p_summary = sub.add_parser("summary", help="blocks in order with output shapes and "

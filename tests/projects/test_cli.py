@@ -36,6 +36,16 @@ def deepwire(*args: str, timeout: float = TIMEOUT_S, cwd: Path | None = None
     return done
 
 
+def this_cli(*args: str) -> subprocess.CompletedProcess:
+    """The command line of the code under test (the installed script may be another
+    checkout's)."""
+    code = "import sys; from projects.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=TIMEOUT_S, cwd=Path(__file__).resolve().parents[2])
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    return done
+
+
 # ----------------------------------------------------------------------------- validate
 
 
@@ -89,13 +99,43 @@ def test_invalid_project_exits_1_with_one_line_per_problem(tmp_path: Path) -> No
     files.save(project, path)
     errors = validate(project).errors
     assert len(errors) == 2
-    done = deepwire("validate", str(path))
+    done = this_cli("validate", "--no-data", str(path))
     assert done.returncode == 1
     lines = [line for line in done.stdout.splitlines() if line.startswith("error:")]
     assert len(lines) == len(errors)
     assert lines == [str(issue) for issue in errors]
     assert "Lonely (n3)" in lines[0] and "Output (n4)" in lines[1]
     assert done.stdout.splitlines()[-1] == f"{path}: 2 errors, 3 warnings"
+
+
+def test_validate_checks_the_data_unless_told_not_to(tmp_path: Path) -> None:
+    """Input -> Multi-Head Attention -> Dense -> Output on marker sequences: valid as a
+    model, but it predicts per step where the data has one label per sample."""
+    project = Project("per step")
+    project.set_dataset({"name": "marker_sequences", "samples": 64})
+    ids = []
+    for block, params in (("input", {"shape": [20, 4]}),
+                          ("multi_head_attention", {"num_heads": 2, "d_model": 8}),
+                          ("dense", {"units": 4, "activation": "softmax"}), ("output", {})):
+        node = project.add_node(block, params)
+        if ids:
+            project.add_link(ids[-1], "out", node.id, "query" if len(ids) == 1 else "in")
+        ids.append(node.id)
+    path = tmp_path / "per_step.deepwire"
+    files.save(project, path)
+    runs = {flag: this_cli("validate", *flag, str(path)) for flag in ((), ("--no-data",))}
+    with_data, without = runs[()], runs[("--no-data",)]
+    assert with_data.returncode == 1, with_data.stdout
+    assert ("error: n4: Output (n4) receives one prediction per step, (None, 20, 4), but the "
+            "dataset 'Marker sequences' has one label per sample") in with_data.stdout
+    assert "  fix: Insert GlobalAveragePooling1D before 'Dense (n3)'" in with_data.stdout
+    assert without.returncode == 0, without.stdout
+    assert "Marker sequences" not in without.stdout
+    project.set_dataset({})
+    files.save(project, path)
+    done = this_cli("validate", str(path))
+    assert "error: No dataset is chosen" in done.stdout
+    assert "  fix: Choose the dataset 'Marker sequences'" in done.stdout
 
 
 # ----------------------------------------------------------------------------- summary, export
