@@ -99,6 +99,9 @@ class Trainer:
         self.run_dir: Path | None = None
         self.compiled: CompiledProject | None = None
         self.last_event: ev.Event | None = None
+        # which epochs run.json names (see kept_epochs); set when training ends
+        self.kept: dict[str, int | None] = {"best_epoch": None, "stopped_epoch": None,
+                                            "weights_epoch": None}
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()  # set = not paused
@@ -233,8 +236,7 @@ class Trainer:
             "dataset": self.project.dataset,
             "dataset_description": getattr(self, "_dataset_description", ""),
             "final_metrics": result.final_metrics if isinstance(result, ev.Finished) else {},
-            **getattr(self, "_kept", {"best_epoch": None, "stopped_epoch": None,
-                                      "weights_epoch": None}),
+            **self.kept,
             "failure": asdict(result) if isinstance(result, ev.Failed) else None,
             "steps": self._step,
             "seconds": round(seconds, 3),
@@ -344,7 +346,7 @@ class Trainer:
                 f"The loss became {nan[1]} at step {nan[0]}; training was stopped.",
                 f"Lower the learning rate (now {settings.learning_rate:g}), or check the data "
                 "for extreme values.")
-        self._kept = kept_epochs(settings, history.history, watchers)
+        self.kept = kept_epochs(settings, history.history, watchers)
         if self.run_dir is not None:
             self.compiled.model.save(self.run_dir / "model.keras")
         return {k: float(v[-1]) for k, v in history.history.items()
