@@ -216,6 +216,8 @@ def test_train_prints_epochs_and_the_run_folder_and_flags_override(tmp_path: Pat
     runs = tmp_path / "runs"
     done = deepwire("train", str(path), "--epochs", "3", "--batch-size", "20",
                     "--learning-rate", "0.01", "--seed", "7", "--device", "cpu",
+                    "--weight-decay", "0.0001", "--early-stopping", "5",
+                    "--reduce-lr-on-plateau", "4", "--monitor", "val_accuracy",
                     "--runs-dir", str(runs), "--no-tensorboard")
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     epochs = [line for line in done.stdout.splitlines() if line.startswith("  epoch ")]
@@ -228,10 +230,30 @@ def test_train_prints_epochs_and_the_run_folder_and_flags_override(tmp_path: Pat
     info = json.loads((run / "run.json").read_text())
     assert info["status"] == "completed" and info["seed"] == 7
     assert info["training"] == {"epochs": 3, "batch_size": 20, "learning_rate": 0.01,
-                                "optimizer": "adam", "seed": 7, "validation_split": 0.2}
+                                "optimizer": "adam", "seed": 7, "validation_split": 0.2,
+                                "weight_decay": 0.0001, "early_stopping": True,
+                                "early_stopping_patience": 5, "restore_best_weights": True,
+                                "monitor": "val_accuracy", "reduce_lr_on_plateau": True,
+                                "reduce_lr_patience": 4, "reduce_lr_factor": 0.1}
+    assert info["stopped_epoch"] is None and 1 <= info["weights_epoch"] <= 3
     assert info["device"].startswith("CPU:0") and info["steps"] == 24
     assert (run / "model.keras").is_file() and not (run / "tensorboard").exists()
     assert files.load(path).training.epochs == 2  # the project file itself is unchanged
+
+
+def test_train_says_where_early_stopping_stopped(tmp_path: Path) -> None:
+    path = tiny_project(tmp_path / "p", samples=40)
+    runs = tmp_path / "runs"
+    # "loss" cannot fall forever at this rate: the run stops once it rises for 1 epoch
+    done = deepwire("train", str(path), "--epochs", "60", "--learning-rate", "3",
+                    "--early-stopping", "1", "--monitor", "loss", "--device", "cpu",
+                    "--runs-dir", str(runs), "--no-tensorboard")
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    info = json.loads((only_run_folder(runs) / "run.json").read_text())
+    assert info["stopped_epoch"] is not None and info["stopped_epoch"] < 60
+    assert (f"  early stopping at epoch {info['stopped_epoch']}: the model keeps the "
+            f"weights of epoch {info['weights_epoch']}") in done.stdout.splitlines()
+    assert info["weights_epoch"] == info["best_epoch"] == info["stopped_epoch"] - 1
 
 
 def test_bad_settings_fail_with_exit_1(tmp_path: Path) -> None:
