@@ -43,6 +43,8 @@ from projects.document import (
     check_training,
     node_sort_key,
 )
+from projects.dry_run import DryRunError, Estimate, dry_run
+from projects.errors import translate, write_report
 from projects.event_callback import EventCallback
 from projects.probes import as_tuple
 from projects.validation import validate
@@ -69,6 +71,7 @@ class RunOptions:
     record: bool = True  # write the run folder
     tensorboard: bool = True
     probes: bool = True
+    dry_run: bool = True  # one batch forward and backward before training (projects/dry_run)
     batch_interval: float = BATCH_INTERVAL_S
     probe_interval: float = PROBE_INTERVAL_S
 
@@ -103,6 +106,7 @@ class Trainer:
         self._events_file: Any = None
         self._step = 0
         self._froze = False
+        self.estimate: Estimate | None = None  # the dry run's, once it has passed
 
     # ---- control (any thread)
 
@@ -158,9 +162,12 @@ class Trainer:
             result = ev.Finished(status, final, str(self.run_dir or ""),
                                  time.perf_counter() - started)
         except RunFailure as err:
-            result = ev.Failed(str(err), err.hint, self._step, err.node_id)
+            if err.__cause__ is not None:
+                write_report(err.__cause__, self.run_dir)
+            result = ev.Failed(str(err), err.hint, self._step, err.node_id, err.param)
         except Exception as err:  # any other error still ends the run with an event
-            result = _failure_from_exception(err, self._step, self.settings().batch_size)
+            result = _failure_from_exception(err, self._step, self.settings().batch_size,
+                                             self.project, write_report(err, self.run_dir))
         finally:
             if self._froze:  # the run's objects may go now (see _train)
                 gc.unfreeze()
@@ -227,6 +234,7 @@ class Trainer:
             "dataset_description": getattr(self, "_dataset_description", ""),
             "final_metrics": result.final_metrics if isinstance(result, ev.Finished) else {},
             "failure": asdict(result) if isinstance(result, ev.Failed) else None,
+            "dry_run": self.estimate.as_dict() if self.estimate else None,
             "steps": self._step,
             "seconds": round(seconds, 3),
             "versions": {"deepwire": _deepwire_version(), "tensorflow": tf.__version__,
@@ -308,6 +316,12 @@ class Trainer:
             fit_args = _fit_arguments(kind, data, settings, self.compiled)
             steps = fit_args.pop("steps_per_epoch_hint")
             self._graph_inputs = fit_args.pop("graph_inputs", None)
+            # One device: the dry run, then training, inside tf.device. Strategies distribute
+            # fit themselves (and a multi-worker step needs every worker), so no dry run.
+            one_device = isinstance(strategy, DeviceScope)
+            if self.options.dry_run and one_device:
+                with strategy.scope():
+                    self.estimate = self._dry_run(data, settings, device)
             self._emit(ev.RunStarted(
                 str(self.run_dir or ""), self.project.name, kind, settings.epochs, steps,
                 data.num_nodes if kind == "node_classification" else settings.batch_size,
@@ -320,8 +334,7 @@ class Trainer:
                     callbacks.append(keras.callbacks.TensorBoard(
                         str(self.run_dir / "tensorboard"), write_graph=False,
                         update_freq="epoch", profile_batch=0))
-            # One device: train inside tf.device too. Strategies distribute fit themselves.
-            place = strategy.scope() if isinstance(strategy, DeviceScope) else nullcontext()
+            place = strategy.scope() if one_device else nullcontext()
             with place, keras_compat.released_custom_gradients():  # no trace outlives the run
                 history = self.compiled.model.fit(epochs=settings.epochs, verbose=0,
                                                   callbacks=callbacks, **fit_args)
@@ -336,6 +349,13 @@ class Trainer:
         if self.run_dir is not None:
             self.compiled.model.save(self.run_dir / "model.keras")
         return {k: float(v[-1]) for k, v in history.history.items() if v}
+
+
+    def _dry_run(self, data, settings: TrainingSettings, device: str) -> Estimate:
+        try:
+            return dry_run(self.compiled, data, settings, device)
+        except DryRunError as err:
+            raise RunFailure(err.args[0], err.hint, err.node_id) from err.cause
 
 
 UNDISTRIBUTED_TASKS = {
@@ -452,14 +472,20 @@ def _sparse_adjacency(data) -> Any:
                            (data.num_nodes, data.num_nodes))
 
 
-def _failure_from_exception(err: Exception, step: int, batch_size: int) -> ev.Failed:
-    import tensorflow as tf
-
-    if isinstance(err, (tf.errors.ResourceExhaustedError, MemoryError)):
+def _failure_from_exception(err: Exception, step: int, batch_size: int,
+                            project: Project | None = None, report: Path | None = None
+                            ) -> ev.Failed:
+    """A failure in plain words (projects/errors.py); an error it cannot translate is a
+    bug, and its hint says where the full report is."""
+    translated = translate(err, project)
+    if translated.message == "Out of memory.":
         return ev.Failed("Out of memory while training.",
-                         f"Use a smaller batch size (now {batch_size}) or a smaller model.", step)
-    message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return ev.Failed(f"{type(err).__name__}: {message}",
-                     "This is unexpected; the run folder has the details.", step)
+                         f"Use a smaller batch size (now {batch_size}) or a smaller model.",
+                         step, translated.node_id)
+    hint = translated.hint
+    if not translated.known:
+        hint = (f"{hint}; the full report is in {report}." if report is not None
+                else f"{hint}; please report it with the steps that led here.")
+    return ev.Failed(translated.message, hint, step, translated.node_id)
 
 
