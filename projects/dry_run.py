@@ -1,15 +1,15 @@
 """The dry run: one real batch forward and backward before training (docs/architecture.md,
 Training and events).
 
-Qt-free. It runs the compiled model's own training step (``train_on_batch``: the loss and
-GradientTape of a plain model, the two alternating updates of a GAN, the masked full graph of
-node classification) twice on the first batch of the data, then puts every variable back,
+Qt-free. It runs the compiled model's own training step (the loss and GradientTape of a plain
+model, the two alternating updates of a GAN, the masked full graph of node classification)
+a few times on the first batch of the data, through ``fit``, then puts every variable back,
 so the real run starts from the very same weights, optimizer state and random seeds. It
 catches what only real data and a real update reveal: shape and dtype errors, labels the
 model cannot predict, and a loss, gradient or update that is not finite, for which it walks
-the blocks' outputs in topological order and names the first that is not finite. The second
-step is timed (the first one traces, and ``fit`` reuses most of that trace), which with the
-batch count gives the estimate the summary shows: "≈ N s per epoch, ≈ M MB".
+the blocks' outputs in topological order and names the first that is not finite. The steps
+after the first are timed (the first one traces, and the real ``fit`` reuses that trace),
+which with the batch count gives the estimate the summary shows: "≈ N s per epoch, ≈ M MB".
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ import numpy as np
 
 from projects.compiler import CompiledProject
 from projects.document import TrainingSettings
-from projects.errors import named, translate
+from projects.errors import named, output_node, translate
 from projects.probes import as_tuple
 from projects.text import count_text
 
 VALIDATION_STEP_SHARE = 1 / 3  # a validation batch is a forward pass only
+STEPS = 4  # on the one batch: the first traces, the others are timed; a rate that explodes
+# does so within a few steps
 
 
 class DryRunError(Exception):
@@ -76,7 +78,7 @@ class Estimate:
 
 def dry_run(compiled: CompiledProject, data: Any, settings: TrainingSettings,
             device: str = "CPU") -> Estimate:
-    """Two training steps on the first batch, then every variable restored.
+    """A few training steps on the first batch, then every variable restored.
 
     Raises DryRunError naming the block at fault.
     """
@@ -88,26 +90,19 @@ def dry_run(compiled: CompiledProject, data: Any, settings: TrainingSettings,
     if gpu:
         _reset_peak(device)
     try:
-        first = _step(compiled, batch)
-        if not _finite(first):
-            _assign(variables, initial)
-            raise _not_finite(compiled, batch, _loss_text(first), settings, before_update=True)
-        broken = _first_non_finite_weights(compiled)
-        if broken is not None:
+        steps = _Steps(compiled, batch, variables)
+        if not steps.finite:
+            first = len(steps.losses) == 1
+            _assign(variables, initial if first else steps.before_last)
+            raise _not_finite(compiled, batch, _loss_text(steps.losses[-1]), settings,
+                              before_update=first)
+        if steps.broken is not None:
             raise DryRunError(
-                f"One update with learning rate {settings.learning_rate:g} made the weights of "
-                "this block infinite or NaN: the gradients exploded.",
-                _lower_rate(settings), broken, project=compiled.project)
-        after_first = _values(variables)
-        started = time.perf_counter()
-        second = _step(compiled, batch)
-        seconds = time.perf_counter() - started
-        if not _finite(second):
-            _assign(variables, after_first)
-            raise _not_finite(compiled, batch, _loss_text(second), settings,
-                              before_update=False)
+                f"An update with learning rate {settings.learning_rate:g} made the weights "
+                "of this block infinite or NaN: the gradients exploded.",
+                _lower_rate(settings), steps.broken, project=compiled.project)
         peak = _measured_peak(device) if gpu else None
-        return Estimate(seconds, steps_per_epoch(compiled.kind, data, settings),
+        return Estimate(steps.seconds, steps_per_epoch(compiled.kind, data, settings),
                         validation_steps(compiled.kind, data, settings),
                         peak if peak else _estimated_bytes(compiled, variables, batch),
                         bool(peak))
@@ -116,8 +111,17 @@ def dry_run(compiled: CompiledProject, data: Any, settings: TrainingSettings,
         model.reset_metrics()
 
 
-def first_batch(kind: str, data: Any, settings: TrainingSettings) -> tuple[Any, Any, Any]:
-    """(x, y, sample_weight) as the training pipeline's first batch has them (unshuffled)."""
+@dataclass
+class _Batch:
+    """The first batch as arrays, for the walk over the blocks, and as a dataset of it twice,
+    whose element shapes are the real pipeline's (see projects/training.py)."""
+
+    x: Any
+    dataset: Any
+
+
+def first_batch(kind: str, data: Any, settings: TrainingSettings) -> _Batch:
+    """The training pipeline's first batch (unshuffled)."""
     import tensorflow as tf
 
     batch = settings.batch_size
@@ -126,11 +130,17 @@ def first_batch(kind: str, data: Any, settings: TrainingSettings) -> tuple[Any, 
 
         x = (tf.constant(data.features, tf.float32), _sparse_adjacency(data))
         y = np.where(data.labels >= 0, data.labels, 0).astype("int32")
-        return x, y, data.train_mask.astype("float32")
+        whole = tf.data.Dataset.from_tensors((x, y, data.train_mask.astype("float32")))
+        return _Batch(x, whole.repeat())
     if kind == "adversarial":
-        return np.asarray(data.x_train[:batch], dtype="float32"), None, None
-    x = tuple(part[:batch] for part in as_tuple(data.x_train))
-    return (x if len(x) > 1 else x[0]), data.y_train[:batch], None
+        x = np.asarray(data.x_train[:batch], dtype="float32")
+        rows = tf.data.Dataset.from_tensor_slices(x).batch(
+            batch, drop_remainder=len(data.x_train) >= batch)
+        return _Batch(x, rows.repeat())
+    parts = tuple(part[:batch] for part in as_tuple(data.x_train))
+    x = parts if len(parts) > 1 else parts[0]
+    rows = tf.data.Dataset.from_tensor_slices((x, data.y_train[:batch])).batch(batch)
+    return _Batch(x, rows.repeat())
 
 
 def steps_per_epoch(kind: str, data: Any, settings: TrainingSettings) -> int:
@@ -150,15 +160,58 @@ def validation_steps(kind: str, data: Any, settings: TrainingSettings) -> int:
     return math.ceil(len(as_tuple(data.x_val)[0]) / settings.batch_size)
 
 
-def _step(compiled: CompiledProject, batch: tuple[Any, Any, Any]) -> dict[str, float]:
-    x, y, weight = batch
-    try:
-        logs = compiled.model.train_on_batch(x, y, sample_weight=weight, return_dict=True)
-    except Exception as err:  # Keras reports wrong shapes, dtypes and labels this way
-        translated = translate(err, compiled.project)
-        raise DryRunError(translated.message, translated.hint, translated.node_id,
-                          err) from err  # the translation names the block already
-    return {k: float(np.asarray(v)) for k, v in logs.items()}
+class _Steps:
+    """A few training steps on one batch through ``fit`` itself, fed a dataset shaped like
+    the real pipeline's, so the real ``fit`` reuses the traced step. The first step traces;
+    the others are timed. After each step the weights are checked and kept, so a failure
+    can be shown with the weights that produced it."""
+
+    def __init__(self, compiled: CompiledProject, batch: _Batch, variables: list[Any]
+                 ) -> None:
+        import keras
+
+        self.compiled = compiled
+        self.variables = variables
+        self.losses: list[dict[str, float]] = []  # running means, as Keras logs them
+        self.broken: str | None = None  # the first block whose weights are not finite
+        self.before_last: list[np.ndarray] | None = None  # the weights the last step met
+        self.seconds = 0.0  # per step, the first (tracing) one left out
+        self._timed: list[float] = []
+        self._began = 0.0
+        hooks = keras.callbacks.LambdaCallback(on_train_batch_begin=self._begin,
+                                               on_train_batch_end=self._end)
+        try:
+            compiled.model.fit(batch.dataset, epochs=1, steps_per_epoch=STEPS, verbose=0,
+                               shuffle=False, callbacks=[hooks])
+        except Exception as err:  # Keras reports wrong shapes, dtypes and labels this way
+            translated = translate(err, compiled.project)
+            if translated.message == "Out of memory." or not translated.known:
+                raise  # the trainer words it with the batch size, or reports a bug
+            raise DryRunError(translated.message, translated.hint, translated.node_id,
+                              err) from err  # the translation names the block already
+        if self._timed:
+            self.seconds = float(np.median(self._timed))
+
+    @property
+    def finite(self) -> bool:
+        return all(_finite(logs) for logs in self.losses)
+
+    def _begin(self, batch: int, logs: Any = None) -> None:
+        self._began = time.perf_counter()
+
+    def _end(self, batch: int, logs: Any = None) -> None:
+        values = {k: float(np.asarray(v)) for k, v in (logs or {}).items()}
+        if batch:
+            self._timed.append(time.perf_counter() - self._began)
+        self.losses.append(values)
+        if not _finite(values):
+            self.compiled.model.stop_training = True
+            return
+        self.broken = _first_non_finite_weights(self.compiled)
+        if self.broken is not None:
+            self.compiled.model.stop_training = True
+            return
+        self.before_last = _values(self.variables)
 
 
 def _finite(logs: dict[str, float]) -> bool:
@@ -175,10 +228,13 @@ def _lower_rate(settings: TrainingSettings) -> str:
             f"{settings.learning_rate / 10:g}, or normalise the data.")
 
 
-def _not_finite(compiled: CompiledProject, batch: tuple[Any, Any, Any], what: str,
+def _not_finite(compiled: CompiledProject, batch: _Batch, what: str,
                 settings: TrainingSettings, before_update: bool) -> DryRunError:
     node_id = first_non_finite_block(compiled, batch)
-    where = "this block's output" if node_id else "the loss"
+    where = "this block's output"
+    if node_id is None:  # every output is finite: the loss saturated (log of 0)
+        node_id = output_node(compiled.project)
+        where = "the loss computed from the block's predictions"
     if before_update:
         return DryRunError(
             f"The loss is {what} on the first batch, before any update: {where} is not "
@@ -186,11 +242,11 @@ def _not_finite(compiled: CompiledProject, batch: tuple[Any, Any, Any], what: st
             "Check the data for extreme or missing values, and the block's parameters.",
             node_id, project=compiled.project)
     return DryRunError(
-        f"After one update with learning rate {settings.learning_rate:g} the loss is {what}: "
+        f"After a few updates with learning rate {settings.learning_rate:g} the loss is {what}: "
         f"{where} is not finite.", _lower_rate(settings), node_id, project=compiled.project)
 
 
-def first_non_finite_block(compiled: CompiledProject, batch: tuple[Any, Any, Any]
+def first_non_finite_block(compiled: CompiledProject, batch: _Batch
                            ) -> str | None:
     """The first block, in topological order, whose output on ``batch`` holds NaN or Inf.
 
@@ -200,7 +256,7 @@ def first_non_finite_block(compiled: CompiledProject, batch: tuple[Any, Any, Any
     import tensorflow as tf
 
     project = compiled.project
-    x = batch[0]
+    x = batch.x
     if compiled.generator is None:
         groups = [(compiled.model, set(project.nodes), x)]
     else:
@@ -283,17 +339,17 @@ def _device_name(device: str) -> str:
 
 
 def _estimated_bytes(compiled: CompiledProject, variables: list[Any],
-                     batch: tuple[Any, Any, Any]) -> int:
+                     batch: _Batch) -> int:
     """Where the device has no memory counter (a CPU): the variables (weights, optimizer
     slots), one gradient per weight, and every block's activations kept for the backward
     pass, twice (value and gradient)."""
     state = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in variables)
     grads = sum(int(np.prod(v.shape)) * 4 for v in compiled.model.trainable_variables)
-    rows = len(as_tuple(batch[0])[0])
+    rows = len(as_tuple(batch.x)[0])
     activations = 0
     for tensor in compiled.tensors.values():
         per_sample = int(np.prod([d or 1 for d in tuple(tensor.shape)[1:]]))
         activations += 2 * rows * per_sample * 4
-    data = sum(np.asarray(part).nbytes for part in as_tuple(batch[0])
+    data = sum(np.asarray(part).nbytes for part in as_tuple(batch.x)
                if isinstance(part, np.ndarray))
     return state + grads + activations + data

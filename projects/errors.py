@@ -160,7 +160,7 @@ def translate(err: BaseException, project: Project | None = None) -> Translation
     node is named after its block, see projects/compiler.py) or, for errors of the loss,
     the Output block."""
     text = _plain(err)
-    context = _Context(project, _output_node(project),
+    context = _Context(project, output_node(project),
                        node_in_text(text, project))
     if _out_of_memory(err):
         return Translation("Out of memory.", "Use a smaller batch size or a smaller model.",
@@ -241,7 +241,8 @@ def node_in_text(text: str, project: Project | None) -> str | None:
     return None
 
 
-def _output_node(project: Project | None) -> str | None:
+def output_node(project: Project | None) -> str | None:
+    """The block a loss error blames: the (first) Output block."""
     if project is None:
         return None
     outputs = sorted(i for i, n in project.nodes.items() if n.block == "output")
