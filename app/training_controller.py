@@ -152,6 +152,7 @@ class TrainingController:
         self._flush_training_events()
         self._update_training_actions()
         self.runs.refresh()
+        self.runs.select_run()  # the run that has just ended: Open Folder works at once
         if isinstance(result, ev.Failed):
             self.statusBar().showMessage(f"Training failed: {result.message}", 8000)
         else:

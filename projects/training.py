@@ -72,6 +72,7 @@ class RunOptions:
     tensorboard: bool = True
     probes: bool = True
     dry_run: bool = True  # one batch forward and backward before training (projects/dry_run)
+    dry_run_only: bool = False  # stop after the dry run: `deepwire validate --dry-run`
     batch_interval: float = BATCH_INTERVAL_S
     probe_interval: float = PROBE_INTERVAL_S
 
@@ -319,9 +320,11 @@ class Trainer:
             # One device: the dry run, then training, inside tf.device. Strategies distribute
             # fit themselves (and a multi-worker step needs every worker), so no dry run.
             one_device = isinstance(strategy, DeviceScope)
-            if self.options.dry_run and one_device:
+            if (self.options.dry_run or self.options.dry_run_only) and one_device:
                 with strategy.scope():
                     self.estimate = self._dry_run(data, settings, device)
+            if self.options.dry_run_only:
+                return {}
             self._emit(ev.RunStarted(
                 str(self.run_dir or ""), self.project.name, kind, settings.epochs, steps,
                 data.num_nodes if kind == "node_classification" else settings.batch_size,

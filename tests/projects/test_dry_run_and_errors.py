@@ -221,3 +221,23 @@ def test_untranslatable_failure_writes_error_txt_and_says_where(tmp_path: Path,
     report = next((tmp_path / "tiny.runs").iterdir()) / "error.txt"
     assert "an internal bug" in report.read_text() and "Traceback" in report.read_text()
     assert result.hint.startswith(UNEXPECTED) and str(report) in result.hint
+
+
+def test_validate_dry_run_on_the_command_line(tmp_path: Path, capsys) -> None:
+    from projects.cli import main
+
+    path = tiny_project(tmp_path)
+    assert main(["validate", "--dry-run", str(path)]) == 0
+    assert "one batch trains (≈ " in capsys.readouterr().out
+    from projects import files
+
+    data = np.load(tmp_path / "data.npz")
+    np.savez(tmp_path / "data.npz", x=data["x"] * 1e6, y=data["y"])
+    project = files.load(path)
+    project.set_training(TrainingSettings(epochs=2, batch_size=16, optimizer="sgd",
+                                          learning_rate=10.0))
+    files.save(project, path)
+    assert main(["validate", "--dry-run", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "error: n3: Dense (n3): After a few updates with learning rate 10" in out
+    assert "hint: Lower the learning rate" in out and not (tmp_path / "tiny.runs").exists()
