@@ -54,6 +54,9 @@ Listener = Callable[[ev.Event], None]
 BATCH_INTERVAL_S = 0.05  # at most ~20 batch events per second
 PROBE_INTERVAL_S = 0.5  # at most ~2 probes per second
 REGRESSION_LOSSES = frozenset({"mean_squared_error", "mean_absolute_error", "huber"})
+# One run (or the app's background dry run) builds and trains at a time in a process: each
+# seeds Keras's global random state, which another thread's model building would disturb.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,8 @@ class Trainer:
                                         "Choose a runs folder you can write to."))
         status = "failed"
         try:
-            final = self._train(settings)
+            with _ONE_AT_A_TIME:
+                final = self._train(settings)
             status = "stopped" if self.stopping else "completed"
             result = ev.Finished(status, final, str(self.run_dir or ""),
                                  time.perf_counter() - started)

@@ -234,3 +234,23 @@ def test_an_engine_that_raises_still_ends_the_run_in_the_window(window: MainWind
     assert isinstance(seen[-1], ev.Failed) and "No space left" in seen[-1].message
     assert window.train_action.isEnabled() and not window.stop_action.isEnabled()
     assert window.dashboard.current_status().startswith("Failed")
+
+
+def test_background_dry_run_estimates_an_epoch_and_selects_a_failing_block(
+        window: MainWindow, qtbot) -> None:
+    _open(window, "cnn_digits")
+    estimator = window.session.estimator
+
+    def measured() -> bool:
+        result = estimator.result
+        return result is not None and result.revision == window.editor.project.revision
+
+    qtbot.waitUntil(measured, timeout=60_000)
+    assert estimator.result.ok and "per epoch, ≈" in window.summary.label.text()
+    window.editor.set_param("n8", "units", 4)  # digits has 10 classes: the data cannot fit
+    qtbot.waitUntil(measured, timeout=60_000)
+    assert not estimator.result.ok and estimator.result.node_id == "n9"
+    assert "the dry run failed" in window.summary.label.text()
+    assert window.scene.selected_node_ids() == ["n9"]
+    assert not window.session.running  # no run was started, no run folder written
+    assert not (window.runs_dir_override).exists()
