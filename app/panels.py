@@ -6,7 +6,15 @@ import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.editor import Editor
 from blocks.spec import format_shape
@@ -83,10 +91,17 @@ class SummaryPanel(QWidget):
         self.label = QLabel(textFormat=Qt.TextFormat.RichText, wordWrap=True)
         self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        content = QWidget()
+        inner = QVBoxLayout(content)
+        inner.setContentsMargins(10, 8, 10, 8)
+        inner.addWidget(self.label)
+        inner.addStretch(1)
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)  # a dry run's failure and hint may need more room
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 8, 10, 8)
-        layout.addWidget(self.label)
-        layout.addStretch(1)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
         self.checking = False
         self.dry_run = None  # the estimator's DryRunResult for the current revision
         for signal in (editor.reportChanged, editor.documentReplaced, editor.documentChanged,
@@ -110,7 +125,7 @@ def estimate_html(checking: bool, result) -> str:
     if result is not None and result.ok and result.estimate:
         return f"<b>{html.escape(result.estimate)}</b>"
     if result is not None and not result.ok:
-        return (f"<span style='color:{ERROR_COLOUR}'>the dry run failed: "
+        return (f"<span style='color:{ERROR_COLOUR}'>one batch fails: "
                 f"{html.escape(result.message)}</span><br>"
                 f"<span style='color:#64748b'>{html.escape(result.hint)}</span>")
     return "<i>measuring one batch…</i>" if checking else ""

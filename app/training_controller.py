@@ -37,6 +37,11 @@ class TrainingController:
         self.session.event.connect(self._on_training_event)
         self.session.finished.connect(self._on_training_finished)
         self.session.estimator.changed.connect(self._on_dry_run_changed)
+        self._estimate_label = QLabel()
+        self._estimate_label.setStyleSheet("color: #475569; padding: 0 6px")
+        self._estimate_label.setToolTip("What one epoch will cost, measured by training one "
+                                        "batch of the data in the background")
+        self.statusBar().addPermanentWidget(self._estimate_label)
         self.runs.runsSelected.connect(self._show_runs)
         self.central_tabs.currentChanged.connect(self._on_central_tab)
         self._update_training_actions()
@@ -168,6 +173,15 @@ class TrainingController:
         estimator = self.session.estimator
         result = estimator.result
         self.summary.set_estimate(estimator.checking, result)
+        failed = result is not None and not result.ok
+        self._estimate_label.setText(
+            "One batch fails: see the summary" if failed
+            else result.estimate if result is not None else "")
+        self._estimate_label.setStyleSheet(f"color: {'#dc2626' if failed else '#475569'};"
+                                           " padding: 0 6px")
+        self._estimate_label.setToolTip(f"{result.message}\n{result.hint}" if failed else
+                                        "What one epoch will cost, measured by training "
+                                        "one batch of the data in the background")
         if result is None or result.ok:
             self._shown_dry_run_failure = None
             return

@@ -63,10 +63,10 @@ class Estimate:
     def text(self) -> str:
         """"≈ 12 s per epoch, ≈ 340 MB"."""
         seconds = self.epoch_seconds
-        duration = ("< 0.1 s" if seconds < 0.1 else f"{seconds:.1f} s" if seconds < 10
-                    else f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min")
+        duration = ("under 0.1 s" if seconds < 0.1 else f"≈ {seconds:.1f} s" if seconds < 10
+                    else f"≈ {seconds:.0f} s" if seconds < 120 else f"≈ {seconds / 60:.0f} min")
         megabytes = self.peak_bytes / 2**20
-        return f"≈ {duration} per epoch, ≈ {count_text(max(1, round(megabytes)))} MB"
+        return f"{duration} per epoch, ≈ {count_text(max(1, round(megabytes)))} MB"
 
     def as_dict(self) -> dict[str, float]:
         return {"step_seconds": round(self.step_seconds, 6),

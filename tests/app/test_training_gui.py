@@ -250,7 +250,8 @@ def test_background_dry_run_estimates_an_epoch_and_selects_a_failing_block(
     window.editor.set_param("n8", "units", 4)  # digits has 10 classes: the data cannot fit
     qtbot.waitUntil(measured, timeout=60_000)
     assert not estimator.result.ok and estimator.result.node_id == "n9"
-    assert "the dry run failed" in window.summary.label.text()
+    assert "one batch fails: " in window.summary.label.text()
+    assert "4 classes" in window.summary.label.text()
     assert window.scene.selected_node_ids() == ["n9"]
     assert not window.session.running  # no run was started, no run folder written
     assert not (window.runs_dir_override).exists()

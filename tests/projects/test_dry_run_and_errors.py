@@ -201,7 +201,7 @@ def test_dry_run_leaves_the_run_exactly_as_without_it_and_estimates(tmp_path: Pa
     estimate = trainers[0].estimate
     assert estimate is not None and trainers[1].estimate is None
     assert estimate.steps_per_epoch == 10 and estimate.peak_bytes > 0
-    assert estimate.text().startswith("≈ ") and " s per epoch, ≈ " in estimate.text()
+    assert " s per epoch, ≈ " in estimate.text()
     assert estimate.text().endswith(" MB")
 
 
@@ -228,7 +228,7 @@ def test_validate_dry_run_on_the_command_line(tmp_path: Path, capsys) -> None:
 
     path = tiny_project(tmp_path)
     assert main(["validate", "--dry-run", str(path)]) == 0
-    assert "one batch trains (≈ " in capsys.readouterr().out
+    assert " s per epoch, ≈ " in capsys.readouterr().out
     from projects import files
 
     data = np.load(tmp_path / "data.npz")
