@@ -282,6 +282,17 @@ def first_non_finite_block(compiled: CompiledProject, batch: _Batch
     return next((i for i in project.topological_order() if i in found), None)
 
 
+def non_finite_block(compiled: CompiledProject, data: Any, settings: TrainingSettings
+                     ) -> str | None:
+    """After training went NaN: the first block whose weights, or else whose output on the
+    first batch, are not finite (None when none is, or when the walk itself fails)."""
+    try:
+        return (_first_non_finite_weights(compiled)
+                or first_non_finite_block(compiled, first_batch(compiled.kind, data, settings)))
+    except Exception:  # a diagnosis only: the failure is reported either way
+        return None
+
+
 def _first_non_finite_weights(compiled: CompiledProject) -> str | None:
     for node_id in compiled.project.topological_order():
         for layer in compiled.node_layers(node_id):

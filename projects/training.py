@@ -43,8 +43,8 @@ from projects.document import (
     check_training,
     node_sort_key,
 )
-from projects.dry_run import DryRunError, Estimate, dry_run
-from projects.errors import translate, write_report
+from projects.dry_run import DryRunError, Estimate, dry_run, non_finite_block
+from projects.errors import named, translate, write_report
 from projects.event_callback import EventCallback
 from projects.probes import as_tuple
 from projects.validation import validate
@@ -349,10 +349,12 @@ class Trainer:
             keras.mixed_precision.set_global_policy(previous_policy)
         nan = callbacks[0].nan_at
         if nan is not None:
+            node_id = non_finite_block(self.compiled, data, settings)
             raise RunFailure(
-                f"The loss became {nan[1]} at step {nan[0]}; training was stopped.",
+                named(f"The loss became {nan[1]} at step {nan[0]}; training was stopped.",
+                      node_id, self.project),
                 f"Lower the learning rate (now {settings.learning_rate:g}), or check the data "
-                "for extreme values.")
+                "for extreme values.", node_id)
         if self.run_dir is not None:
             self.compiled.model.save(self.run_dir / "model.keras")
         return {k: float(v[-1]) for k, v in history.history.items() if v}

@@ -278,6 +278,8 @@ def test_planted_overflow_fails_the_run_naming_the_step(tmp_path: Path) -> None:
                                                dry_run=False), seen.append).run()
     assert isinstance(result, ev.Failed), result
     assert "infinite at step 1" in result.message or "NaN at step 1" in result.message
+    # The step's huge gradients overflowed the Dense block's weights: it is named.
+    assert result.node_id == "n2" and result.message.startswith("Dense (n2): ")
     assert "learning rate" in result.hint.lower()
     assert not any(isinstance(e, ev.EpochEnd) for e in seen)
     run = next((tmp_path / "runs").iterdir())
