@@ -218,11 +218,15 @@ def _out_of_memory(err: BaseException) -> bool:
     return isinstance(err, tf.errors.ResourceExhaustedError)
 
 
-_INTERNAL_NAME = re.compile(r"\s*(?:with name '[^']*' )?of layer ['\"][^'\"]*['\"]")
+_OF_LAYER = re.compile(r"\s*(?:with name '[^']*' )?of layer ['\"][^'\"]*['\"]")
+_LAYER = re.compile(r"\b[Ll]ayer ['\"][^'\"]*['\"]|['\"]probe(?:_\w+)?['\"]")
 
 
 def _without_internal_names(text: str) -> str:
-    return _INTERNAL_NAME.sub(" of this block", text).replace("with name 'None' ", "")
+    """Keras names layers (after blocks, or 'probe' during shape inference); the message is
+    shown beside the block's own name, so the layer's is dropped."""
+    text = _OF_LAYER.sub(" of this block", text).replace("with name 'None' ", "")
+    return _LAYER.sub("this block", text)
 
 
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -159,8 +159,9 @@ def test_dtype_mismatch() -> None:
 
 
 def test_an_error_we_cannot_translate_stays_unexpected_and_names_no_layer() -> None:
-    translated = translate(RuntimeError("layer 'n4_1' broke"))
+    translated = translate(RuntimeError("Layer 'probe' broke; so did 'probe_norm'"))
     assert not translated.known and translated.hint == UNEXPECTED
+    assert translated.message == "RuntimeError: this block broke; so did this block"
 
 
 # ---- the dry run --------------------------------------------------------------------------
