@@ -12,7 +12,9 @@ Devices and scale (:mod:`projects.devices`): one device, or a TensorFlow strateg
 folder ``<stamp>``; every other worker records its own copy in ``<stamp>_worker<N>`` and
 never writes into the chief's. Node classification and GANs train on one device only.
 Events come from :mod:`projects.event_callback`, the dashboard's probes from
-:mod:`projects.probes`.
+:mod:`projects.probes`. Before ``fit``, :mod:`projects.dry_run` trains one batch (and
+measures the step); failures are worded by :mod:`projects.errors`, and an error it cannot
+translate leaves its traceback in the run folder's ``error.txt``.
 """
 
 from __future__ import annotations
@@ -358,7 +360,6 @@ class Trainer:
         if self.run_dir is not None:
             self.compiled.model.save(self.run_dir / "model.keras")
         return {k: float(v[-1]) for k, v in history.history.items() if v}
-
 
     def _dry_run(self, data, settings: TrainingSettings, device: str) -> Estimate:
         try:
