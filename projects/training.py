@@ -326,25 +326,25 @@ class Trainer:
             # One device: the dry run, then training, inside tf.device. Strategies distribute
             # fit themselves (and a multi-worker step needs every worker), so no dry run.
             one_device = isinstance(strategy, DeviceScope)
-            if (self.options.dry_run or self.options.dry_run_only) and one_device:
-                with strategy.scope():
-                    self.estimate = self._dry_run(data, settings, device)
-            if self.options.dry_run_only:
-                return {}
-            self._emit(ev.RunStarted(
-                str(self.run_dir or ""), self.project.name, kind, settings.epochs, steps,
-                data.num_nodes if kind == "node_classification" else settings.batch_size,
-                device, settings.seed,
-                data.description, tuple(self.compiled.attention_nodes)))
-            callbacks = [EventCallback(self, settings, steps, data, kind)]
-            if self.run_dir is not None:
-                callbacks.append(keras.callbacks.CSVLogger(str(self.run_dir / "history.csv")))
-                if self.options.tensorboard:
-                    callbacks.append(keras.callbacks.TensorBoard(
-                        str(self.run_dir / "tensorboard"), write_graph=False,
-                        update_freq="epoch", profile_batch=0))
             place = strategy.scope() if one_device else nullcontext()
             with place, keras_compat.released_custom_gradients():  # no trace outlives the run
+                if (self.options.dry_run or self.options.dry_run_only) and one_device:
+                    self.estimate = self._dry_run(data, settings, device)
+                if self.options.dry_run_only:
+                    return {}
+                self._emit(ev.RunStarted(
+                    str(self.run_dir or ""), self.project.name, kind, settings.epochs, steps,
+                    data.num_nodes if kind == "node_classification" else settings.batch_size,
+                    device, settings.seed,
+                    data.description, tuple(self.compiled.attention_nodes)))
+                callbacks = [EventCallback(self, settings, steps, data, kind)]
+                if self.run_dir is not None:
+                    callbacks.append(keras.callbacks.CSVLogger(
+                        str(self.run_dir / "history.csv")))
+                    if self.options.tensorboard:
+                        callbacks.append(keras.callbacks.TensorBoard(
+                            str(self.run_dir / "tensorboard"), write_graph=False,
+                            update_freq="epoch", profile_batch=0))
                 history = self.compiled.model.fit(epochs=settings.epochs, verbose=0,
                                                   callbacks=callbacks, **fit_args)
         finally:
