@@ -157,6 +157,8 @@ def test_planted_failure_shows_the_banner_and_selects_the_block(window: MainWind
     assert "4 classes" in banner.text() if hasattr(banner, "text") else True
     assert window.scene.selected_node_ids() == ["n9"]
     assert window.dashboard.current_status().startswith("Failed")
+    [run] = window.runs.selected_runs()  # the failed run, selected: Open Folder works
+    assert window.runs.open_button.isEnabled() and (run / "error.txt").exists()
     window.dashboard.failureNodeRequested.emit("n9")  # the banner's "Show block"
     assert window.central_tabs.currentWidget() is window.view
     window.editor.set_param("n8", "units", 10)  # the app is still usable
