@@ -377,6 +377,12 @@ class Trainer:
         return {k: float(v[-1]) for k, v in history.history.items()
                 if v and k != "learning_rate"}  # ReduceLROnPlateau logs the rate too
 
+    def _dry_run(self, data, settings: TrainingSettings, device: str) -> Estimate:
+        try:
+            return dry_run(self.compiled, data, settings, device)
+        except DryRunError as err:
+            raise RunFailure(err.args[0], err.hint, err.node_id) from err.cause
+
 
 def _watchers(kind: str, settings: TrainingSettings, validates: bool,
                project: Project) -> list[Any]:
@@ -435,12 +441,6 @@ def kept_epochs(settings: TrainingSettings, history: Mapping[str, list[float]],
     if stopper is not None and settings.restore_best_weights and stopper.best_weights is not None:
         best = weights = stopper.best_epoch + 1
     return {"best_epoch": best, "stopped_epoch": stopped, "weights_epoch": weights}
-
-    def _dry_run(self, data, settings: TrainingSettings, device: str) -> Estimate:
-        try:
-            return dry_run(self.compiled, data, settings, device)
-        except DryRunError as err:
-            raise RunFailure(err.args[0], err.hint, err.node_id) from err.cause
 
 
 UNDISTRIBUTED_TASKS = {
