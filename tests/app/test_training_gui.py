@@ -238,7 +238,7 @@ def test_an_engine_that_raises_still_ends_the_run_in_the_window(window: MainWind
     assert window.dashboard.current_status().startswith("Failed")
 
 
-def test_background_dry_run_estimates_an_epoch_and_selects_a_failing_block(
+def test_background_dry_run_estimates_an_epoch_and_skips_an_invalid_model(
         window: MainWindow, qtbot) -> None:
     _open(window, "cnn_digits")
     estimator = window.session.estimator
@@ -249,11 +249,14 @@ def test_background_dry_run_estimates_an_epoch_and_selects_a_failing_block(
 
     qtbot.waitUntil(measured, timeout=60_000)
     assert estimator.result.ok and "per epoch, ≈" in window.summary.label.text()
+    measured_revision = estimator.result.revision
     window.editor.set_param("n8", "units", 4)  # digits has 10 classes: the data cannot fit
-    qtbot.waitUntil(measured, timeout=60_000)
-    assert not estimator.result.ok and estimator.result.node_id == "n9"
-    assert "one batch fails: " in window.summary.label.text()
-    assert "4 classes" in window.summary.label.text()
-    assert window.scene.selected_node_ids() == ["n9"]
+    # The checks against the data catch this before any batch runs: the model is invalid,
+    # so no dry run starts for it (the dry run's own failures are tested headless, in
+    # tests/projects/test_dry_run_and_errors.py).
+    qtbot.waitUntil(lambda: not window.editor.report.ok, timeout=60_000)
+    assert {i.node_id for i in window.editor.report.errors} & {"n8", "n9"}
+    qtbot.wait(2_500)  # longer than the estimator's debounce
+    assert estimator.result is None or estimator.result.revision == measured_revision
     assert not window.session.running  # no run was started, no run folder written
     assert not (window.runs_dir_override).exists()
