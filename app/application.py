@@ -155,6 +155,17 @@ def start_tensorflow(window):
     return loader
 
 
+def wait_for_threads(loader) -> None:
+    """Before the interpreter shuts down, every thread the app started has ended: a thread
+    still running Python while the interpreter and Qt tear down crashes the exiting process.
+    The training thread has been joined when the window closed; the TensorFlow import cannot
+    be interrupted, and a dataset preview's load (on Qt's global pool) takes a moment."""
+    from PySide6.QtCore import QThreadPool
+
+    loader.wait()
+    QThreadPool.globalInstance().waitForDone()
+
+
 def run(argv: Sequence[str]) -> int:
     from app import platform_check
 
@@ -173,7 +184,7 @@ def run(argv: Sequence[str]) -> int:
     loader = start_tensorflow(window)
     open_initial_project(window, [a for a in argv if not a.startswith("-")], crash)
     code = qt_app.exec()
-    loader.wait()  # an import cannot be interrupted; let it finish before exit
+    wait_for_threads(loader)
     if log is not None:
         log.close()  # a clean exit: nothing to offer at the next start
     return code
