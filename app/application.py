@@ -27,8 +27,17 @@ def create_application(argv: Sequence[str]):
     qt_app.setApplicationName("Deepwire")
     qt_app.setOrganizationName("Deepwire")
     qt_app.setStyle("Fusion")
+    qt_app.aboutToQuit.connect(_wait_for_previews)  # before the collector's last pass
     collector.install(qt_app)
     return qt_app
+
+
+def _wait_for_previews() -> None:
+    """No dataset preview may still run Python on Qt's pool once the event loop has ended
+    (PySide destroys the app's Python-owned objects, the preview's relay among them)."""
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone()
 
 
 def open_initial_project(window, args: Sequence[str], crash: crash_log.Crash | None = None
@@ -160,10 +169,8 @@ def wait_for_threads(loader) -> None:
     still running Python while the interpreter and Qt tear down crashes the exiting process.
     The training thread has been joined when the window closed; the TensorFlow import cannot
     be interrupted, and a dataset preview's load (on Qt's global pool) takes a moment."""
-    from PySide6.QtCore import QThreadPool
-
     loader.wait()
-    QThreadPool.globalInstance().waitForDone()
+    _wait_for_previews()
 
 
 def run(argv: Sequence[str]) -> int:
