@@ -6,6 +6,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
+
+    from app import crash_log
 
 STARTUP_EXAMPLE = "transformer_classifier.deepwire"
 
@@ -21,40 +27,110 @@ def create_application(argv: Sequence[str]):
     qt_app.setApplicationName("Deepwire")
     qt_app.setOrganizationName("Deepwire")
     qt_app.setStyle("Fusion")
+    qt_app.aboutToQuit.connect(_wait_for_previews)  # before the collector's last pass
     collector.install(qt_app)
     return qt_app
 
 
-def open_initial_project(window, args: Sequence[str]) -> None:
-    """The file named on the command line, recovered work after a crash, or the example."""
+def _wait_for_previews() -> None:
+    """No dataset preview may still run Python on Qt's pool once the event loop has ended
+    (PySide destroys the app's Python-owned objects, the preview's relay among them)."""
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone()
+
+
+def open_initial_project(window, args: Sequence[str], crash: crash_log.Crash | None = None
+                         ) -> None:
+    """The file named on the command line, recovered work after a crash, or the example.
+    A crash log left by the last session is offered first, with its unsaved work if any."""
     import resources
     from app import autosave
 
+    recoverable = autosave.find_recoverable()
+    found = recoverable[0] if recoverable else None
+    if crash is not None:
+        recovered = offer_crash_report(window, crash, None if args else found)
+    elif found is not None and not args:
+        recovered = offer_recovery(window, found)
+    else:
+        recovered = False
     if args:
         window.open_path(args[0])
-        return
-    recoverable = autosave.find_recoverable()
-    if recoverable and offer_recovery(window, recoverable[0]):
-        return
-    window.new_from_template(resources.examples_dir() / STARTUP_EXAMPLE)
+    elif not recovered:
+        window.new_from_template(resources.examples_dir() / STARTUP_EXAMPLE)
+
+
+def crash_report_box(window, crash: crash_log.Crash, found=None) -> QMessageBox:
+    """The message shown after a crash: what happened, where the log is (its text in the
+    details), and, when the crashed session left unsaved work, the offer to recover it."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from app import crash_log
+
+    box = QMessageBox(window)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Deepwire closed unexpectedly")
+    box.setText(crash_log.summary(crash))
+    lines = [f"A crash log was kept at {crash.path}. Please attach it to a bug report."]
+    if found is not None:
+        lines.append(f"\n{_unsaved_work_text(found)}\n\nRecover it?")
+    box.setInformativeText("\n".join(lines))
+    box.setDetailedText(crash.text)
+    box.addButton("Show Log", QMessageBox.ButtonRole.ActionRole).setObjectName("showLog")
+    if found is not None:
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.button(QMessageBox.StandardButton.Yes).setText("Recover")
+        box.button(QMessageBox.StandardButton.No).setText("Discard")
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+    else:
+        box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    return box
+
+
+def offer_crash_report(window, crash: crash_log.Crash, found=None) -> bool:
+    """Say that the last session crashed, offer its log (Show Log opens its folder, and the
+    box stays) and its unsaved work. True if the work was recovered."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+    from PySide6.QtWidgets import QAbstractButton, QMessageBox
+
+    box = crash_report_box(window, crash, found)
+    show_log = box.findChild(QAbstractButton, "showLog")
+    while True:
+        box.exec()
+        if box.clickedButton() is not show_log:
+            break
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(crash.path.parent)))
+    recover = box.clickedButton() is box.button(QMessageBox.StandardButton.Yes)
+    box.deleteLater()
+    return found is not None and _recover_or_forget(window, found, recover)
+
+
+def _unsaved_work_text(found) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(found.saved_at))
+    where = f" (from {found.original_path})" if found.original_path else ""
+    return f"Unsaved work on “{found.name}”{where} was kept at {when}."
 
 
 def offer_recovery(window, found) -> bool:
     """Ask whether to restore unsaved work left by a session that ended abruptly."""
     from PySide6.QtWidgets import QMessageBox
 
+    answer = QMessageBox.question(
+        window, "Recover unsaved work?",
+        f"Deepwire closed unexpectedly. {_unsaved_work_text(found)}\n\nRecover it?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.Yes)
+    return _recover_or_forget(window, found, answer == QMessageBox.StandardButton.Yes)
+
+
+def _recover_or_forget(window, found, recover: bool) -> bool:
+    """Open the autosaved work if asked to; either way it is offered only once."""
     from app import autosave
     from projects import files
 
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(found.saved_at))
-    where = f" (from {found.original_path})" if found.original_path else ""
-    answer = QMessageBox.question(
-        window, "Recover unsaved work?",
-        f"Deepwire closed unexpectedly. Unsaved work on “{found.name}”{where} was kept at "
-        f"{when}.\n\nRecover it?",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.Yes)
-    if answer != QMessageBox.StandardButton.Yes:
+    if not recover:
         autosave.forget(found)
         return False
     try:
@@ -88,6 +164,15 @@ def start_tensorflow(window):
     return loader
 
 
+def wait_for_threads(loader) -> None:
+    """Before the interpreter shuts down, every thread the app started has ended: a thread
+    still running Python while the interpreter and Qt tear down crashes the exiting process.
+    The training thread has been joined when the window closed; the TensorFlow import cannot
+    be interrupted, and a dataset preview's load (on Qt's global pool) takes a moment."""
+    loader.wait()
+    _wait_for_previews()
+
+
 def run(argv: Sequence[str]) -> int:
     from app import platform_check
 
@@ -95,13 +180,18 @@ def run(argv: Sequence[str]) -> int:
         print(problem, file=sys.stderr)
         return platform_check.EXIT_NO_WINDOW
     qt_app = create_application(argv)
+    from app import crash_log
     from app.main_window import MainWindow
 
+    crash = crash_log.find_previous()  # before this session's own log exists
+    log = crash_log.start()
     window = MainWindow()
     window.show()
     qt_app.processEvents()  # the window is on screen before anything slow happens
     loader = start_tensorflow(window)
-    open_initial_project(window, [a for a in argv if not a.startswith("-")])
+    open_initial_project(window, [a for a in argv if not a.startswith("-")], crash)
     code = qt_app.exec()
-    loader.wait()  # an import cannot be interrupted; let it finish before exit
+    wait_for_threads(loader)
+    if log is not None:
+        log.close()  # a clean exit: nothing to offer at the next start
     return code

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer
 
+from app.crash_log import process_running
 from app.editor import Editor
 from projects import files
 
@@ -76,18 +77,6 @@ class AutoSaver(QObject):
             path.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def find_recoverable(folder: Path | None = None) -> list[Recoverable]:
     """Autosaves left by Deepwire processes that are no longer running, newest first."""
     folder = folder or autosave_folder()
@@ -99,7 +88,7 @@ def find_recoverable(folder: Path | None = None) -> list[Recoverable]:
         except (OSError, ValueError, KeyError, TypeError):
             continue
         project_file = meta_path.with_suffix(".deepwire")
-        if _alive(pid) or not project_file.exists():
+        if process_running(pid) or not project_file.exists():
             continue
         original = meta.get("original_path")
         found.append(Recoverable(project_file, Path(original) if original else None,

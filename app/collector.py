@@ -11,7 +11,9 @@ hang). So the app turns automatic collection off and collects here instead:
 * the youngest generation every tick, the middle one every few ticks: cheap, short pauses;
 * a full collection when a run ends (its model, optimizer and graph become garbage then) and,
   while no run is going, now and then;
-* never a full collection during a run: the run's objects are young garbage only at its end.
+* never a full collection during a run: the run's objects are young garbage only at its end;
+* a last full collection when the app is about to quit, before Qt and the interpreter tear
+  down.
 
 TensorFlow and Keras bring millions of objects that live as long as the process; after their
 import they are frozen once (``gc.freeze``, here, on the GUI thread), so full collections
@@ -83,6 +85,15 @@ class GuiCollector(QObject):
         self.collect(2)
         gc.freeze()
 
+    @Slot()
+    def collect_before_exit(self) -> None:
+        """The app's ``aboutToQuit``: a last full collection here, while Qt and TensorFlow
+        are intact. Left for the interpreter's shutdown, the last run's model and the
+        dashboard's discarded plot items would be freed after PySide has destroyed the
+        application and TensorFlow's modules are half torn down."""
+        self._timer.stop()
+        self.collect(2)
+
     @Slot(str)
     def on_tensorflow_loaded(self, _description: str = "") -> None:
         """The loader's ``loaded`` signal, delivered on the GUI thread."""
@@ -114,6 +125,7 @@ def install(app: QCoreApplication | None = None) -> GuiCollector:
     if _installed is None:
         _installed = GuiCollector(app)
         _installed.start()
+        app.aboutToQuit.connect(_installed.collect_before_exit)
     return _installed
 
 

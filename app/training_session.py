@@ -112,15 +112,19 @@ class TrainingSession(QObject):
         if self.trainer is not None:
             self.trainer.resume()
 
-    def stop_and_wait(self, timeout_ms: int = 30_000) -> bool:
+    def stop_and_wait(self, timeout_ms: int | None = None) -> bool:
         """Stop the run and join its thread (and the background dry run's); True when the
-        threads have ended."""
-        if self.estimator is not None and not self.estimator.wait(timeout_ms / 1000):
+        threads have ended. By default it waits for the end: the trainer stops at its next
+        step, which can be the first one, after the data has loaded and the model is built
+        (seconds, more on a busy machine). A window that closed sooner would leave the
+        thread running into the exit."""
+        if self.estimator is not None and not self.estimator.wait(
+                None if timeout_ms is None else timeout_ms / 1000):
             return False
         if self.thread is None:
             return True
         self.stop()
-        ended = self.thread.wait(timeout_ms)
+        ended = self.thread.wait() if timeout_ms is None else self.thread.wait(timeout_ms)
         if ended:
             self._cleanup()
         return ended
