@@ -265,7 +265,7 @@ class DryRunEstimator(QObject):
             self._debounce.start()  # edited meanwhile: this one is stale
         self.changed.emit()
 
-    def wait(self, timeout: float = 60.0) -> bool:
+    def wait(self, timeout: float | None = 60.0) -> bool:
         """Join the dry run's thread (for closing and tests); True when none is left."""
         if self._thread is not None:
             self._thread.join(timeout)
