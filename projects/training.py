@@ -103,6 +103,7 @@ class Trainer:
         self._events_file: Any = None
         self._step = 0
         self._froze = False
+        self._test_metrics: dict[str, float] = {}
 
     # ---- control (any thread)
 
@@ -156,7 +157,7 @@ class Trainer:
             final = self._train(settings)
             status = "stopped" if self.stopping else "completed"
             result = ev.Finished(status, final, str(self.run_dir or ""),
-                                 time.perf_counter() - started)
+                                 time.perf_counter() - started, self._test_metrics)
         except RunFailure as err:
             result = ev.Failed(str(err), err.hint, self._step, err.node_id)
         except Exception as err:  # any other error still ends the run with an event
@@ -226,6 +227,8 @@ class Trainer:
             "dataset": self.project.dataset,
             "dataset_description": getattr(self, "_dataset_description", ""),
             "final_metrics": result.final_metrics if isinstance(result, ev.Finished) else {},
+            "test_metrics": result.test_metrics if isinstance(result, ev.Finished) else {},
+            "project_path": str(self.project_path) if self.project_path else None,
             "failure": asdict(result) if isinstance(result, ev.Failed) else None,
             "steps": self._step,
             "seconds": round(seconds, 3),
@@ -242,7 +245,7 @@ class Trainer:
         import keras
         import tensorflow as tf
 
-        from projects.datasets import DatasetError, check_fits, load_dataset
+        from projects.datasets import DatasetError, check_fits
 
         kind = self.project.task.get("kind", "supervised")
         if self.options.strategy not in (None, "", "none") and kind in UNDISTRIBUTED_TASKS:
@@ -264,13 +267,7 @@ class Trainer:
                              first.node_id, first.param)
         base_dir = self.project_path.parent if self.project_path else None
         try:
-            spec = dict(self.project.dataset)
-            losses = {n.params["loss"] for n in self.project.nodes.values() if n.block == "output"}
-            if losses and losses <= REGRESSION_LOSSES:
-                spec.setdefault("targets", "numbers")
-            data = load_dataset(spec, seed=settings.seed,
-                                validation_split=settings.validation_split, base_dir=base_dir,
-                                task_kind=kind)
+            data = load_run_data(self.project, settings, base_dir)
             self._dataset_description = data.description
             inputs, classes, graphs = _fit_expectations(self.project, report)
             check_fits(data, inputs, classes, graph_nodes=graphs,
@@ -313,6 +310,8 @@ class Trainer:
                 data.num_nodes if kind == "node_classification" else settings.batch_size,
                 device, settings.seed,
                 data.description, tuple(self.compiled.attention_nodes)))
+            for warning in data.warnings:
+                self._emit(ev.RunWarning(warning))
             callbacks = [EventCallback(self, settings, steps, data, kind)]
             if self.run_dir is not None:
                 callbacks.append(keras.callbacks.CSVLogger(str(self.run_dir / "history.csv")))
@@ -325,6 +324,10 @@ class Trainer:
             with place, keras_compat.released_custom_gradients():  # no trace outlives the run
                 history = self.compiled.model.fit(epochs=settings.epochs, verbose=0,
                                                   callbacks=callbacks, **fit_args)
+                if callbacks[0].nan_at is None:
+                    # The final weights, once, on the part that training never saw.
+                    self._test_metrics = evaluate_split(self.compiled.model, kind, data,
+                                                        "test", settings.batch_size)
         finally:
             keras.mixed_precision.set_global_policy(previous_policy)
         nan = callbacks[0].nan_at
@@ -344,6 +347,65 @@ UNDISTRIBUTED_TASKS = {
     "adversarial": "A GAN (adversarial task) cannot use a distribution strategy: Keras cannot "
     "yet distribute its two-optimizer training step.",
 }
+
+
+def load_run_data(project: Project, settings: TrainingSettings, base_dir: Path | None) -> Any:
+    """The run's Dataset: the project's dataset, split by the run's seed and fractions."""
+    from projects.datasets import load_dataset
+
+    spec = dict(project.dataset)
+    losses = {n.params["loss"] for n in project.nodes.values() if n.block == "output"}
+    if losses and losses <= REGRESSION_LOSSES:
+        spec.setdefault("targets", "numbers")
+    return load_dataset(spec, seed=settings.seed, validation_split=settings.validation_split,
+                        base_dir=base_dir, task_kind=project.task.get("kind", "supervised"),
+                        test_split=settings.test_split)
+
+
+def evaluate_split(model: Any, kind: str, data: Any, split: str, batch_size: int
+                   ) -> dict[str, float]:
+    """Keras's ``evaluate`` of ``model`` on the ``"validation"`` or ``"test"`` part of
+    ``data`` (a graph's mask of that name); empty when the data has no such part."""
+    import tensorflow as tf
+
+    if kind == "adversarial":
+        return {}
+    if kind == "node_classification":
+        mask = data.val_mask if split == "validation" else data.test_mask
+        if not mask.any():
+            return {}
+        x, y = _graph_tensors(data)
+        pipeline = tf.data.Dataset.from_tensors((x, y, mask_weights(mask)))
+    else:
+        x, y = (data.x_val, data.y_val) if split == "validation" else (data.x_test, data.y_test)
+        if x is None or not len(as_tuple(x)[0]):
+            return {}
+        x = as_tuple(x)
+        pipeline = tf.data.Dataset.from_tensor_slices((x if len(x) > 1 else x[0], y)).batch(
+            batch_size).with_options(_sharded_by_data())
+    metrics = model.evaluate(pipeline, verbose=0, return_dict=True)
+    return {k: float(v) for k, v in metrics.items()}
+
+
+def mask_weights(mask: np.ndarray) -> np.ndarray:
+    """Sample weights that make Keras's losses the mean over the mask's nodes.
+
+    Keras divides a weighted loss by all N nodes of the batch, not by the weights' sum, so
+    0/1 weights would shrink a loss by count/N; weights of N/count on the mask give the
+    masked mean. Weighted metrics (accuracy) divide by the weights' sum either way.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    count = int(mask.sum())
+    return (mask * (len(mask) / count if count else 0.0)).astype("float32")
+
+
+def _graph_tensors(data) -> tuple[tuple[Any, Any], np.ndarray]:
+    """The model's inputs for the whole graph (features, adjacency) and the labels, with
+    0 for unlabelled nodes (their weight is always 0)."""
+    import tensorflow as tf
+
+    x = (tf.constant(data.features, tf.float32), _sparse_adjacency(data))
+    return x, np.where(data.labels >= 0, data.labels, 0).astype("int32")
 
 
 def default_runs_dir(project: Project, project_path: Path | None) -> Path:
@@ -405,10 +467,8 @@ def _fit_pipelines(kind: str, data, settings: TrainingSettings, compiled: Compil
     import tensorflow as tf
 
     if kind == "node_classification":
-        adjacency = _sparse_adjacency(data)
-        x = (tf.constant(data.features, tf.float32), adjacency)
-        y = np.where(data.labels >= 0, data.labels, 0).astype("int32")  # masked out anyway
-        train = data.train_mask.astype("float32")
+        x, y = _graph_tensors(data)
+        train = mask_weights(data.train_mask)
         # Full batch: one step per epoch from an endless one-element dataset, so Keras keeps
         # its iterator across epochs instead of rebuilding it for every (tiny) epoch.
         whole = tf.data.Dataset.from_tensors((x, y, train)).repeat()
@@ -416,7 +476,7 @@ def _fit_pipelines(kind: str, data, settings: TrainingSettings, compiled: Compil
                "graph_inputs": x}
         if data.val_mask.any():
             fit["validation_data"] = tf.data.Dataset.from_tensors(
-                (x, y, data.val_mask.astype("float32"))).repeat()
+                (x, y, mask_weights(data.val_mask))).repeat()
             fit["validation_steps"] = 1
         return fit
     batch = settings.batch_size
