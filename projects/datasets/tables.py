@@ -307,7 +307,7 @@ def table_labels(table: Table, column: int, context: Context,
 
 def split_part(table: Table, row: int, column: int) -> str | None:
     """The part ("train", "val", "test") a split cell names, None for an empty cell."""
-    cell = table.texts(column)[row]
+    cell = str(table.texts(column)[row])
     if cell.lower() not in SPLIT_NAMES:
         raise table.error(f"{table.where(row, column)}: {cell!r} is not a split; use "
                           "train, validation, test or leave the cell empty")
