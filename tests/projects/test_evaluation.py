@@ -61,7 +61,7 @@ def test_the_test_part_is_disjoint_and_leaves_validation_as_it_was(tmp_path: Pat
     assert val == _ids(before.x_val) and before.x_test is None
     assert data.num_test == 10 and "70 train / 20 validation / 10 test samples" in (
         data.description)
-    with pytest.raises(DatasetError, match="test_split 0.5 leave no training samples"):
+    with pytest.raises(DatasetError, match=r"test_split 0\.5 leave no training samples"):
         load_dataset(spec, validation_split=0.5, base_dir=tmp_path, test_split=0.5)
     with pytest.raises(DatasetError, match="test_split must be a number in"):
         load_dataset(spec, base_dir=tmp_path, test_split=1.0)
