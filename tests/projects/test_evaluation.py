@@ -83,6 +83,22 @@ def test_a_csv_split_column_fixes_the_parts(tmp_path: Path) -> None:
                      base_dir=tmp_path)
 
 
+def test_keras_datasets_keep_their_own_test_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keras's official test part is the test part (the download is replaced: no internet
+    here); the seed draws validation from the train part."""
+    rng = np.random.default_rng(0)
+    x_train = rng.integers(0, 200, (50, 28, 28), dtype=np.uint8)
+    x_test = np.full((10, 28, 28), 255, dtype=np.uint8)  # white: told apart at once
+    y_train, y_test = rng.integers(0, 10, 50), np.arange(10)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data",
+                        lambda: ((x_train, y_train), (x_test, y_test)))
+    data = load_dataset({"name": "mnist"}, validation_split=0.2, test_split=0.5)
+    assert data.x_test.shape == (10, 28, 28, 1) and (data.x_test == 1.0).all()
+    assert data.y_test.tolist() == list(range(10))
+    assert (data.num_train, data.num_val) == (40, 10)
+    assert (data.x_train < 1.0).all() and (data.x_val < 1.0).all()
+
+
 def _tabular_project(folder: Path, epochs: int = 3) -> Path:
     project = Project("table")
     source = project.add_node("input", {"shape": [3]})
