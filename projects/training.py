@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -415,7 +415,7 @@ def evaluate_run(run_dir: str | Path, split: str = "test") -> dict[str, float]:
         raise RunFailure(f"{folder} was trained before runs held back a test part, so its "
                          "data has none that training did not see.",
                          "Use --split validation, or train the project again.")
-    known = {name for name in TrainingSettings.__dataclass_fields__}
+    known = {f.name for f in fields(TrainingSettings)}
     settings = TrainingSettings(**{k: v for k, v in recorded.items() if k in known})
     where = info.get("project_path")
     base_dir = Path(where).parent if where else folder.parent.parent

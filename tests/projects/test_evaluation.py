@@ -265,6 +265,9 @@ def _masked(logits: np.ndarray, labels: np.ndarray, mask: np.ndarray) -> tuple[f
 def test_graph_losses_and_accuracies_are_means_over_their_masks(graph_runs) -> None:
     data = graph_runs["data"]
     assert (data.labels < 0).sum() == 12 and data.num_test == 24
+    train, val, test = data.train_mask, data.val_mask, data.test_mask
+    assert not (train & val).any() and not (train & test).any() and not (val & test).any()
+    assert (data.labels[train | val | test] >= 0).all()
     one, _, _ = graph_runs["runs"][1]
     two, two_result, _ = graph_runs["runs"][2]
     # The saved model predicts with plain predict (all nodes in one batch).
