@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand
 
 from projects.document import Link, Node, Project, TrainingSettings
+from projects.fixes import Edit, Fix, apply_edits, apply_fix
 
 MERGE_PARAM = 1001  # consecutive edits of one parameter of one block merge into one command
 
@@ -166,3 +167,18 @@ class SetSettingCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.setter(self.project, self.old)
+
+
+class FixCommand(QUndoCommand):
+    """A one-click fix: its document edits as one undo step (projects.fixes)."""
+
+    def __init__(self, project: Project, fix: Fix) -> None:
+        super().__init__(fix.title)
+        self.project, self.fix = project, fix
+        self.undo_edits: tuple[Edit, ...] = ()
+
+    def redo(self) -> None:
+        self.undo_edits = apply_fix(self.project, self.fix)
+
+    def undo(self) -> None:
+        apply_edits(self.project, self.undo_edits)

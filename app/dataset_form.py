@@ -123,6 +123,7 @@ class DatasetForm(QWidget):
         layout.addLayout(preview_head)
         self.preview = DatasetPreview()
         self.preview.stateChanged.connect(self._on_preview_state)
+        self.preview.described.connect(editor.set_data_description)
         layout.addWidget(self.preview)
         self._preview_timer = QTimer(self, singleShot=True, interval=150)
         self._preview_timer.timeout.connect(self.load_preview)

@@ -18,12 +18,14 @@ from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from PySide6.QtGui import QFontDatabase, QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from projects.datasets.description import request_key
 from projects.text import count_text
 
 if TYPE_CHECKING:  # numpy and the loaders are imported by the loading thread, not at startup
     import numpy as np
 
     from projects.datasets import Dataset
+    from projects.datasets.description import DatasetDescription
 
 # ----------------------------------------------------------------------------- preview data
 
@@ -42,6 +44,7 @@ class PreviewData:
     captions: tuple[str, ...] = ()  # one per image
     rows: tuple[str, ...] = ()  # a few samples as text
     graph: str = ""
+    data: DatasetDescription | None = None  # what validation checks the model against
 
 
 def make_preview(data: Dataset) -> PreviewData:
@@ -136,10 +139,16 @@ class _Relay(QObject):
 
 def _load_preview(request: int, spec: dict[str, Any], options: dict[str, Any],
                   relay: _Relay) -> None:
+    from dataclasses import replace
+
     from projects.datasets import DatasetError, load_dataset
+    from projects.datasets.description import cache_key, describe_loaded, remember
 
     try:
-        result: PreviewData | LoadFailure = make_preview(load_dataset(spec, **options))
+        data = load_dataset(spec, **options)
+        description = describe_loaded(data)
+        remember(cache_key(spec, options["task_kind"], options["base_dir"]), description)
+        result: PreviewData | LoadFailure = replace(make_preview(data), data=description)
     except DatasetError as err:
         result = LoadFailure(str(err), err.field)
     except Exception as err:  # a loader bug must show up in the preview, not kill the thread
@@ -156,6 +165,7 @@ class DatasetPreview(QWidget):
     """
 
     stateChanged = Signal(str)
+    described = Signal(str, object)  # request_key, DatasetDescription: the data is known
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -164,6 +174,7 @@ class DatasetPreview(QWidget):
         self.error_field: str | None = None
         self._request = 0
         self._key: tuple | None = None
+        self._described_key = ""  # the request_key of the load on its way
         self._relay = _Relay()  # no parent: a load still running may outlive this widget
         self._relay.finished.connect(self._on_finished)
         layout = QVBoxLayout(self)
@@ -209,6 +220,7 @@ class DatasetPreview(QWidget):
             return
         self._set_state("loading")
         self._show(None, "Loading…")
+        self._described_key = request_key(spec, task_kind)
         request, relay = self._request, self._relay
         QThreadPool.globalInstance().start(
             lambda: _load_preview(request, dict(spec), options, relay))
@@ -238,6 +250,8 @@ class DatasetPreview(QWidget):
             self.error, self.error_field = "", None
             self._show(result)
             self._set_state("ready")
+            if result.data is not None:
+                self.described.emit(self._described_key, result.data)
 
     def _set_state(self, state: str) -> None:
         self.state = state

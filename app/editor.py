@@ -17,6 +17,7 @@ import blocks
 from app.commands import (
     AddLinkCommand,
     AddNodesCommand,
+    FixCommand,
     MoveNodesCommand,
     RemoveLinkCommand,
     RemoveNodesCommand,
@@ -25,6 +26,7 @@ from app.commands import (
     SetTitleCommand,
 )
 from projects import clipboard, files
+from projects.datasets.description import DatasetDescription, request_key
 from projects.document import (
     DocumentEvent,
     Link,
@@ -32,6 +34,7 @@ from projects.document import (
     Project,
     TrainingSettings,
 )
+from projects.fixes import Fix, apply_fix
 from projects.layout import layered_positions
 from projects.validation import Report
 
@@ -55,6 +58,8 @@ class Editor(QObject):
         self.report: Report | None = None  # None until TensorFlow is ready
         self.tensorflow_ready = False
         self._inference: Any = None
+        # descriptions of the data by request_key, as the dataset preview reports them
+        self._data: dict[str, DatasetDescription] = {}
         self._unsubscribe = self.project.subscribe(self._on_document_event)
         self._validate_timer = QTimer(self, singleShot=True, interval=0)
         self._validate_timer.timeout.connect(self.validate_now)
@@ -89,8 +94,27 @@ class Editor(QObject):
             return
         from projects.validation import validate
 
-        self.report = validate(self.project, self._inference)
+        self.report = validate(self.project, self._inference, check_data=True,
+                               data=self.data_description)
         self.reportChanged.emit()
+
+    @property
+    def data_description(self) -> DatasetDescription | None:
+        """The description of the project's dataset as now set, once it is known."""
+        project = self.project
+        return self._data.get(request_key(project.dataset,
+                                          project.task.get("kind", "supervised")))
+
+    def set_data_description(self, key: str, description: DatasetDescription) -> None:
+        """The data behind ``key`` (a request_key) is known: check the model against it.
+        Called on the GUI thread when the dataset preview has loaded it."""
+        if self._data.get(key) == description:
+            return
+        if len(self._data) >= 8:
+            self._data.pop(next(iter(self._data)))
+        self._data[key] = description
+        if description is self.data_description:
+            self.validate_now()
 
     def _on_document_event(self, event: DocumentEvent) -> None:
         self.documentChanged.emit(event)
@@ -204,6 +228,12 @@ class Editor(QObject):
         self.project.check_setting(what, value)
         if value != getattr(self.project, what):
             self._push(SetSettingCommand(self.project, what, value))
+
+    def apply_fix(self, fix: Fix) -> None:
+        """Apply a problem's fix as one undo step; raises DocumentError (and changes
+        nothing) when the document no longer allows it."""
+        apply_fix(self.project.copy(), fix)  # refused here, before it reaches the stack
+        self._push(FixCommand(self.project, fix))
 
     def copy(self, node_ids: list[str]) -> str:
         return clipboard.copy_fragment(self.project, node_ids)

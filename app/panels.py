@@ -6,7 +6,15 @@ import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.editor import Editor
 from blocks.spec import format_shape
@@ -14,6 +22,7 @@ from projects.document import TASK_TITLES
 from projects.text import count_text
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
+ISSUE_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_COLOUR = "#dc2626"
 WARNING_COLOUR = "#d97706"
 
@@ -31,7 +40,9 @@ def _dot(colour: str) -> QIcon:
 
 
 class ProblemsPanel(QListWidget):
-    """Errors first, then warnings; clicking one asks to select and centre its block."""
+    """Errors first, then warnings; clicking one asks to select and centre its block.
+    A problem with an obvious repair says so on a second line: double-click it (or use
+    its context menu) to apply the fix, as one undo step."""
 
     nodeRequested = Signal(str)
 
@@ -45,7 +56,9 @@ class ProblemsPanel(QListWidget):
         editor.documentReplaced.connect(self.refresh)
         editor.stateChanged.connect(self.refresh)
         self.itemClicked.connect(self._on_clicked)
-        self.itemActivated.connect(self._on_clicked)
+        self.itemActivated.connect(self._on_activated)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu)
         self.refresh()
 
     def refresh(self) -> None:
@@ -58,9 +71,15 @@ class ProblemsPanel(QListWidget):
             return
         issues = sorted(report.issues, key=lambda i: i.severity != "error")
         for issue in issues:
-            item = QListWidgetItem(self._icons[issue.severity], issue.message)
+            text = issue.message
+            tip = f"{issue.severity.title()}: {issue.message}"
+            if issue.fix is not None:
+                text += f"\n→ Fix: {issue.fix.title} (double-click)"
+                tip += f"\nDouble-click to fix: {issue.fix.title}"
+            item = QListWidgetItem(self._icons[issue.severity], text)
             item.setData(NODE_ROLE, issue.node_id)
-            item.setToolTip(f"{issue.severity.title()}: {issue.message}")
+            item.setData(ISSUE_ROLE, issue)
+            item.setToolTip(tip)
             self.addItem(item)
         if not issues:
             item = QListWidgetItem("No problems: the model is valid.")
@@ -71,6 +90,39 @@ class ProblemsPanel(QListWidget):
         node_id = item.data(NODE_ROLE)
         if node_id and node_id in self.editor.project.nodes:
             self.nodeRequested.emit(node_id)
+
+    def _on_activated(self, item: QListWidgetItem) -> None:
+        issue = item.data(ISSUE_ROLE)
+        if issue is not None and issue.fix is not None:
+            self.apply_fix(issue.fix)
+        else:
+            self._on_clicked(item)
+
+    def context_menu(self, item: QListWidgetItem) -> QMenu:
+        """What a right-click on a problem offers: its fix, and showing its block."""
+        menu = QMenu(self)
+        issue = item.data(ISSUE_ROLE)
+        if issue is not None and issue.fix is not None:
+            fix = issue.fix
+            menu.addAction(f"Fix: {fix.title}", lambda: self.apply_fix(fix))
+        node_id = item.data(NODE_ROLE)
+        if node_id and node_id in self.editor.project.nodes:
+            menu.addAction("Show the block", lambda: self.nodeRequested.emit(node_id))
+        return menu
+
+    def _on_context_menu(self, position) -> None:
+        item = self.itemAt(position)
+        if item is not None and item.data(ISSUE_ROLE) is not None:
+            self.context_menu(item).popup(self.viewport().mapToGlobal(position))
+
+    def apply_fix(self, fix) -> None:
+        """Apply ``fix`` as one undo step; say why if the model changed under it."""
+        from projects.document import DocumentError
+
+        try:
+            self.editor.apply_fix(fix)
+        except DocumentError as err:
+            QMessageBox.warning(self, "Cannot fix", f"{fix.title}: {err}")
 
 
 class SummaryPanel(QWidget):

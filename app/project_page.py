@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, QTimer
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 from app.dataset_form import DatasetForm
 from app.editor import Editor
 from app.fields import (
+    CheckField,
     ChoiceField,
     Field,
     LineField,
@@ -24,6 +26,7 @@ from app.fields import (
     whole_or_text,
 )
 from projects.document import (
+    MONITORS,
     OPTIMIZERS,
     TASK_KINDS,
     TASK_TITLES,
@@ -39,6 +42,8 @@ TRAINING_FIELDS: dict[str, tuple[str, str, type, int | None]] = {
     "batch_size": ("Batch size", "Samples per training step.", int, 1),
     "learning_rate": ("Learning rate", "Step size of the optimizer; 0.001 suits Adam.",
                       float, None),
+    "weight_decay": ("Weight decay", "Shrinks every weight a little at each step; empty "
+                     "keeps the optimizer's own (AdamW 0.004, the others none).", float, None),
     "seed": ("Seed", "Fixes the shuffle, the split and the first weights, so a run can be "
              "repeated.", int, 1),
     "validation_split": ("Validation split", "Fraction of the samples held out to measure "
@@ -47,6 +52,26 @@ TRAINING_FIELDS: dict[str, tuple[str, str, type, int | None]] = {
                    "training never sees (a dataset's own test part is used instead).",
                    float, None),
 }
+MONITOR_TITLES = {"val_loss": "Validation loss", "val_accuracy": "Validation accuracy",
+                  "loss": "Training loss", "accuracy": "Training accuracy"}
+# The stopping rows, in order: name -> (label, help, bool, int or float)
+STOPPING_FIELDS: dict[str, tuple[str, str, type]] = {
+    "early_stopping": ("Early stopping", "Stop when the watched figure has not improved for "
+                       "a number of epochs.", bool),
+    "early_stopping_patience": ("Patience", "Epochs without improvement before stopping.",
+                                int),
+    "restore_best_weights": ("Best weights", "Keep the weights of the best epoch, not the "
+                             "last one.", bool),
+    "reduce_lr_on_plateau": ("Plateau", "Lower the learning rate when the watched figure "
+                             "has not improved for a number of epochs.", bool),
+    "reduce_lr_patience": ("Plateau patience", "Epochs without improvement before the "
+                           "learning rate is lowered.", int),
+    "reduce_lr_factor": ("Plateau factor", "What the learning rate is multiplied by each "
+                         "time (0.1 divides it by ten).", float),
+}
+CHECK_TEXTS = {"early_stopping": "Stop when it stops improving",
+               "restore_best_weights": "Keep the best epoch's weights",
+               "reduce_lr_on_plateau": "Lower the learning rate on a plateau"}
 
 
 # ----------------------------------------------------------------------------- project page
@@ -86,8 +111,9 @@ class ProjectPage(QWidget):
     def __init__(self, editor: Editor) -> None:
         super().__init__()
         self.editor = editor
-        width = label_width_for(["Name", "Task", "Dataset", "Optimizer",
+        width = label_width_for(["Name", "Task", "Dataset", "Optimizer", "Watch",
                               *(label for label, *_ in TRAINING_FIELDS.values()),
+                              *(label for label, *_ in STOPPING_FIELDS.values()),
                               "Labelled per class", "Average degree"])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 4, 14, 14)
@@ -114,8 +140,11 @@ class ProjectPage(QWidget):
         self.training: dict[str, Field] = {}
         for name, (label, help_, kind, step) in TRAINING_FIELDS.items():
             read = whole_or_text if kind is int else number_or_text
-            field = LineField(read, number_text, lambda v, n=name: self._set_training(n, v),
-                              help_, help_, step=step)
+            show, placeholder = number_text, ""
+            if name == "weight_decay":  # empty: the optimizer's own
+                read, show, placeholder = _number_or_empty, _empty_or_number, "optimizer's own"
+            field = LineField(read, show, lambda v, n=name: self._set_training(n, v),
+                              help_, help_, step=step, placeholder=placeholder)
             self.training[name] = field
             add_row(form, label, field, help_)
             if name == "learning_rate":
@@ -124,6 +153,22 @@ class ProjectPage(QWidget):
                                         "Adam is a good default.", "The optimizer")
                 self.training["optimizer"] = optimizer
                 add_row(form, "Optimizer", optimizer)
+        monitor = ChoiceField([(MONITOR_TITLES[m], m) for m in MONITORS],
+                              lambda v: self._set_training("monitor", v),
+                              "What early stopping and the plateau watch.",
+                              "The figure that decides when to stop")
+        self.training["monitor"] = monitor
+        add_row(form, "Watch", monitor)
+        for name, (label, help_, kind) in STOPPING_FIELDS.items():
+            apply = partial(self._set_training, name)
+            if kind is bool:
+                field = CheckField(apply, "", help_, CHECK_TEXTS[name])
+            else:
+                read = whole_or_text if kind is int else number_or_text
+                field = LineField(read, number_text, apply, help_, help_,
+                                  step=1 if kind is int else None)
+            self.training[name] = field
+            add_row(form, label, field, help_)
         layout.addLayout(form)
 
         layout.addWidget(section("Notes"))
@@ -164,6 +209,13 @@ class ProjectPage(QWidget):
         if what in ("", "training"):
             for name, field in self.training.items():
                 field.show_value(getattr(project.training, name), force)
+            # the patience and factor rows matter only while their switch is on
+            for switch, rows in (("early_stopping", ("early_stopping_patience",
+                                                     "restore_best_weights")),
+                                 ("reduce_lr_on_plateau", ("reduce_lr_patience",
+                                                           "reduce_lr_factor"))):
+                for row in rows:
+                    self.training[row].setEnabled(getattr(project.training, switch))
         if what in ("", "notes"):  # not on other edits: typing may be under way
             self.notes.show_notes(project.notes)
         if what in ("", "task", "dataset", "training"):  # the preview depends on all three
@@ -172,3 +224,11 @@ class ProjectPage(QWidget):
     def on_document_changed(self, event: DocumentEvent) -> None:
         if isinstance(event, SettingsChanged):
             self.refresh(event.what)
+
+
+def _number_or_empty(text: str) -> float | str | None:
+    return None if not text.strip() else number_or_text(text)
+
+
+def _empty_or_number(value: float | None) -> str:
+    return "" if value is None else number_text(value)

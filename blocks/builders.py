@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from blocks.spec import BuildFn, Params, Port
+from blocks.spec import BuildFn, MigrateFn, Param, Params, Port
 
 ACTIVATIONS: tuple[str, ...] = (
     "linear", "relu", "gelu", "sigmoid", "tanh", "softmax", "leaky_relu", "elu", "selu", "swish",
@@ -50,3 +50,55 @@ def numbered_inputs(params: Params) -> tuple[Port, ...]:
 def activation(name: str) -> str | None:
     """Keras spells 'no activation' as None; the inspector shows it as 'linear'."""
     return None if name == "linear" else name
+
+
+# ----------------------------------------------------------------------------- regularisers
+
+# Blocks with weights take these parameters (version 2 of each added them, at 0).
+L1 = Param("l1", "float", 0.0, "L1 penalty on the weights, added to the loss as "
+           "l1·Σ|w|; 0 means none.", minimum=0.0, maximum=1.0, title="L1 penalty")
+L2 = Param("l2", "float", 0.0, "L2 penalty on the weights, added to the loss as "
+           "l2·Σw² (Kipf & Welling's GCN uses 5e-4); 0 means none.",
+           minimum=0.0, maximum=1.0, title="L2 penalty")
+REGULARIZE_BIAS = Param("regularize_bias", "bool", False, "Apply the same L1 and L2 "
+                        "penalties to the biases (rarely helps).", title="Penalise biases")
+REGULARIZATION = (L1, L2)
+REGULARIZATION_WITH_BIAS = (L1, L2, REGULARIZE_BIAS)
+
+
+def regularizer(params: Params) -> Any:
+    """Keras's ``L1L2`` for the block's ``l1`` and ``l2``, or None when both are 0 (so a
+    block without a penalty builds exactly the layer it built before)."""
+    l1, l2 = float(params["l1"]), float(params["l2"])
+    if not (l1 or l2):
+        return None
+    import keras
+
+    return keras.regularizers.L1L2(l1=l1, l2=l2)
+
+
+def bias_regularizer(params: Params) -> Any:
+    """The kernel's penalty for the biases too, when ``regularize_bias`` asks for it."""
+    return regularizer(params) if params["regularize_bias"] else None
+
+
+def regularizers(params: Params, kernel: str = "kernel_regularizer",
+                 bias: str | None = "bias_regularizer") -> dict[str, Any]:
+    """Keyword arguments that hand a block's penalties to its layer, under the layer's
+    own argument names (``bias=None`` for layers without biases)."""
+    found = {kernel: regularizer(params)}
+    if bias is not None:
+        found[bias] = bias_regularizer(params)
+    return found
+
+
+def add_regularization(with_bias: bool) -> MigrateFn:
+    """Migration of a block whose version 2 added the penalties: version 1 had none."""
+    added = REGULARIZATION_WITH_BIAS if with_bias else REGULARIZATION
+
+    def migrate(version: int, params: dict[str, Any]) -> dict[str, Any]:
+        if version == 1:
+            return {**params, **{p.name: p.default for p in added}}
+        return dict(params)
+
+    return migrate

@@ -34,14 +34,29 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     project = _load(args.file)
     if project is None:
         return EXIT_UNREADABLE
-    report = validate(project)
+    from projects.datasets import DatasetError
+
+    data, unreadable = None, ""
+    if not args.no_data:
+        from projects.data_checks import project_data
+
+        try:
+            data = project_data(project, Path(args.file).resolve().parent)
+        except DatasetError as err:
+            unreadable = f"warning: the data was not checked, it could not be loaded: {err}"
+    report = validate(project, check_data=not args.no_data, data=data)
     for issue in report.issues:
         print(issue)
+        if issue.fix is not None:
+            print(f"  fix: {issue.fix.title}")
+    if unreadable:  # the model may well be valid: say so, and why the data was not checked
+        print(unreadable)
+    warnings = len(report.warnings) + bool(unreadable)
     if report.ok:
         print(f"{args.file}: valid ({len(project.nodes)} blocks, "
-              f"{count_text(report.total_params)} parameters, {len(report.warnings)} warnings)")
+              f"{count_text(report.total_params)} parameters, {warnings} warnings)")
         return EXIT_OK
-    print(f"{args.file}: {len(report.errors)} errors, {len(report.warnings)} warnings")
+    print(f"{args.file}: {len(report.errors)} errors, {warnings} warnings")
     return EXIT_INVALID
 
 
@@ -167,12 +182,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     printer = ProgressPrinter(sys.stdout)
     options = RunOptions(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        seed=args.seed, device=args.device, strategy=args.strategy,
+        seed=args.seed, training=_training_flags(args), device=args.device,
+        strategy=args.strategy,
         mixed_precision=args.mixed_precision,
         runs_dir=Path(args.runs_dir) if args.runs_dir else None,
         tensorboard=not args.no_tensorboard,
     )
     trainer = Trainer(project, args.file, options, printer)
+    printer.trainer = trainer  # to say which epoch's weights an early stop kept
 
     def interrupt(signum, frame) -> None:
         if trainer.stopping:
@@ -215,6 +232,7 @@ class ProgressPrinter:
         self.stream = stream
         self.live = stream.isatty()
         self.epochs = 0
+        self.trainer: Any = None
 
     def __call__(self, event) -> None:
         from projects import events as ev
@@ -248,6 +266,10 @@ class ProgressPrinter:
             if event.hint:
                 print(f"  hint: {event.hint}", file=out)
         elif isinstance(event, ev.Finished):
+            kept = self.trainer.kept if self.trainer is not None else {}
+            if kept.get("stopped_epoch"):
+                print(f"  early stopping at epoch {kept['stopped_epoch']}: the model keeps "
+                      f"the weights of epoch {kept['weights_epoch']}", file=out)
             final = "  ".join(f"{k} {v:.4f}" for k, v in event.final_metrics.items())
             print(f"{event.status} in {_duration(event.seconds)}: {final}", file=out)
             if event.test_metrics:
@@ -256,6 +278,21 @@ class ProgressPrinter:
                 print(f"run folder: {event.run_dir}", file=out)
         if not isinstance(event, ev.BatchEnd):
             out.flush()  # lines show as they happen, also through a pipe or into a log file
+
+
+def _training_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The training settings that --weight-decay, --early-stopping, --monitor and
+    --reduce-lr-on-plateau override (patiences turn the callbacks on)."""
+    chosen: dict[str, Any] = {}
+    if args.weight_decay is not None:
+        chosen["weight_decay"] = args.weight_decay
+    if args.early_stopping is not None:
+        chosen.update(early_stopping=True, early_stopping_patience=args.early_stopping)
+    if args.reduce_lr_on_plateau is not None:
+        chosen.update(reduce_lr_on_plateau=True, reduce_lr_patience=args.reduce_lr_on_plateau)
+    if args.monitor is not None:
+        chosen["monitor"] = args.monitor
+    return chosen
 
 
 def _duration(seconds: float) -> str:
@@ -293,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_validate = sub.add_parser("validate", help="check a project: exit 0 valid, 1 invalid, "
                                 "2 unreadable")
     p_validate.add_argument("file")
+    p_validate.add_argument("--no-data", action="store_true",
+                            help="check the model alone, without the dataset")
     p_validate.set_defaults(func=_cmd_validate)
 
     p_summary = sub.add_parser("summary", help="blocks in order with output shapes and "
@@ -308,12 +347,25 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--keras", metavar="OUT.keras", help="saved Keras model")
     p_export.set_defaults(func=_cmd_export)
 
+    from projects.document import MONITORS
+
     p_train = sub.add_parser("train", help="train a project headless; Ctrl-C stops cleanly")
     p_train.add_argument("file")
     p_train.add_argument("--epochs", type=int)
     p_train.add_argument("--batch-size", type=int)
     p_train.add_argument("--learning-rate", type=float)
     p_train.add_argument("--seed", type=int)
+    p_train.add_argument("--weight-decay", type=float, help="the optimizer's weight decay "
+                         "(default: the project's; AdamW's own is 0.004)")
+    p_train.add_argument("--early-stopping", type=int, metavar="PATIENCE",
+                         help="stop after PATIENCE epochs without a better --monitor figure, "
+                         "keeping the best epoch's weights")
+    p_train.add_argument("--reduce-lr-on-plateau", type=int, metavar="PATIENCE",
+                         help="lower the learning rate after PATIENCE epochs without a "
+                         "better --monitor figure")
+    p_train.add_argument("--monitor", choices=MONITORS,
+                         help="what early stopping and reduce-on-plateau watch "
+                         "(default: the project's, val_loss unless set)")
     p_train.add_argument("--device", help="cpu, gpu or gpu:N (default: a GPU if TensorFlow "
                          "sees one)")
     p_train.add_argument("--strategy", choices=("none", "mirrored", "multiworker"),

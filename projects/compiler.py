@@ -194,11 +194,14 @@ def make_optimizer(training: TrainingSettings, beta_1: float | None = None) -> A
     import keras
 
     rate = training.learning_rate
+    # Keras's own weight_decay; None keeps each optimizer's default (AdamW's 0.004)
+    kwargs = {} if training.weight_decay is None else {"weight_decay": training.weight_decay}
     if training.optimizer == "sgd":
-        return keras.optimizers.SGD(rate, momentum=0.9)
+        return keras.optimizers.SGD(rate, momentum=0.9, **kwargs)
     if training.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(rate)
-    kwargs = {} if beta_1 is None else {"beta_1": beta_1}
+        return keras.optimizers.RMSprop(rate, **kwargs)
+    if beta_1 is not None:
+        kwargs["beta_1"] = beta_1
     if training.optimizer == "adamw":
         return keras.optimizers.AdamW(rate, **kwargs)
     return keras.optimizers.Adam(rate, **kwargs)

@@ -71,6 +71,14 @@ class Link:
 
 @dataclass(frozen=True)
 class TrainingSettings:
+    """How a project trains. Files written before a setting existed read as its default,
+    which is how training went before it.
+
+    ``weight_decay`` None keeps the optimizer's own default (0.004 for AdamW, none for the
+    others), so projects saved before the setting train as they did. ``monitor`` is the
+    figure that early stopping and reduce-on-plateau watch.
+    """
+
     epochs: int = 10
     batch_size: int = 32
     learning_rate: float = 1e-3
@@ -78,9 +86,19 @@ class TrainingSettings:
     seed: int = 0
     validation_split: float = 0.2
     test_split: float = 0.1  # held back from training; a dataset's own test part wins
+    weight_decay: float | None = None
+    early_stopping: bool = False
+    early_stopping_patience: int = 10
+    restore_best_weights: bool = True
+    monitor: str = "val_loss"
+    reduce_lr_on_plateau: bool = False
+    reduce_lr_patience: int = 5
+    reduce_lr_factor: float = 0.1
 
 
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd", "rmsprop")
+# What early stopping and reduce-on-plateau may watch: Keras's names in the fit logs.
+MONITORS: tuple[str, ...] = ("val_loss", "val_accuracy", "loss", "accuracy")
 
 
 # ----------------------------------------------------------------------------- errors
@@ -524,6 +542,8 @@ def check_training(training: TrainingSettings) -> None:
         ("epochs", training.epochs, 1, 100_000),
         ("batch_size", training.batch_size, 1, 1_000_000),
         ("seed", training.seed, 0, 2**31 - 1),
+        ("early_stopping_patience", training.early_stopping_patience, 0, 100_000),
+        ("reduce_lr_patience", training.reduce_lr_patience, 0, 100_000),
     ]
     for name, value, low, high in checks:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -542,3 +562,26 @@ def check_training(training: TrainingSettings) -> None:
         raise _setting_error("training.optimizer", f"must be one of "
                              f"{', '.join(OPTIMIZERS)}. Received: "
                              f"optimizer={training.optimizer!r}")
+    _check_stopping(training)
+
+
+def _check_stopping(training: TrainingSettings) -> None:
+    """The regularisation and stopping settings (weight decay, early stopping,
+    reduce-on-plateau)."""
+    decay = training.weight_decay
+    if decay is not None and (isinstance(decay, bool) or not isinstance(decay, int | float)
+                              or not 0 <= decay <= 1):
+        raise _setting_error("training.weight_decay", f"must be empty (the optimizer's "
+                             f"default) or a number in [0, 1]. Received: weight_decay={decay!r}")
+    for name in ("early_stopping", "restore_best_weights", "reduce_lr_on_plateau"):
+        value = getattr(training, name)
+        if not isinstance(value, bool):
+            raise _setting_error(f"training.{name}", f"must be true or false. "
+                                 f"Received: {name}={reprlib.repr(value)}")
+    if training.monitor not in MONITORS:
+        raise _setting_error("training.monitor", f"must be one of {', '.join(MONITORS)}. "
+                             f"Received: monitor={reprlib.repr(training.monitor)}")
+    factor = training.reduce_lr_factor
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or not 0 < factor < 1:
+        raise _setting_error("training.reduce_lr_factor", f"must be a number in (0, 1). "
+                             f"Received: reduce_lr_factor={factor!r}")

@@ -97,20 +97,10 @@ def to_dict(project: Project) -> dict[str, Any]:
         "links": links,
         "task": project.task,
         "dataset": project.dataset,
-        "training": _training_dict(project.training),
+        "training": {f.name: getattr(project.training, f.name) for f in fields(TrainingSettings)},
         "notes": project.notes,
         "metadata": project.metadata,
     }
-
-
-# Settings added within format 1: a file without one gets its default, so it is written
-# only when set otherwise, and files written before it resave byte for byte.
-_WRITTEN_WHEN_SET = frozenset({"test_split"})
-
-
-def _training_dict(training: TrainingSettings) -> dict[str, Any]:
-    return {f.name: getattr(training, f.name) for f in fields(TrainingSettings)
-            if f.name not in _WRITTEN_WHEN_SET or getattr(training, f.name) != f.default}
 
 
 def dumps(project: Project) -> str:

@@ -23,9 +23,9 @@ import math
 import platform
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,8 @@ class RunOptions:
     batch_size: int | None = None
     learning_rate: float | None = None
     seed: int | None = None
+    # any other training settings to override, by name ({"early_stopping": True, …})
+    training: Mapping[str, Any] = field(default_factory=dict)
     device: str | None = None  # "cpu", "gpu", "gpu:N"; None picks a GPU when there is one
     strategy: str | None = None  # None, "mirrored" or "multiworker"
     mixed_precision: bool = False
@@ -97,6 +99,9 @@ class Trainer:
         self.run_dir: Path | None = None
         self.compiled: CompiledProject | None = None
         self.last_event: ev.Event | None = None
+        # which epochs run.json names (see kept_epochs); set when training ends
+        self.kept: dict[str, int | None] = {"best_epoch": None, "stopped_epoch": None,
+                                            "weights_epoch": None}
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()  # set = not paused
@@ -136,6 +141,11 @@ class Trainer:
             learning_rate=o.learning_rate if o.learning_rate is not None else t.learning_rate,
             seed=o.seed if o.seed is not None else t.seed,
         )
+        unknown = sorted(set(o.training) - set(asdict(t)))
+        if unknown:
+            raise DocumentError(f"Unknown training setting {unknown[0]!r}",
+                                setting=f"training.{unknown[0]}")
+        settings = replace(settings, **o.training)
         check_training(settings)
         return settings
 
@@ -229,6 +239,7 @@ class Trainer:
             "final_metrics": result.final_metrics if isinstance(result, ev.Finished) else {},
             "test_metrics": result.test_metrics if isinstance(result, ev.Finished) else {},
             "project_path": str(self.project_path) if self.project_path else None,
+            **self.kept,
             "failure": asdict(result) if isinstance(result, ev.Failed) else None,
             "steps": self._step,
             "seconds": round(seconds, 3),
@@ -305,6 +316,7 @@ class Trainer:
             fit_args = _fit_arguments(kind, data, settings, self.compiled)
             steps = fit_args.pop("steps_per_epoch_hint")
             self._graph_inputs = fit_args.pop("graph_inputs", None)
+            watchers = _watchers(kind, settings, "validation_data" in fit_args, self.project)
             self._emit(ev.RunStarted(
                 str(self.run_dir or ""), self.project.name, kind, settings.epochs, steps,
                 data.num_nodes if kind == "node_classification" else settings.batch_size,
@@ -312,7 +324,8 @@ class Trainer:
                 data.description, tuple(self.compiled.attention_nodes)))
             for warning in data.warnings:
                 self._emit(ev.RunWarning(warning))
-            callbacks = [EventCallback(self, settings, steps, data, kind)]
+            # The events first: an epoch's learning rate is the one it trained with.
+            callbacks = [EventCallback(self, settings, steps, data, kind), *watchers]
             if self.run_dir is not None:
                 callbacks.append(keras.callbacks.CSVLogger(str(self.run_dir / "history.csv")))
                 if self.options.tensorboard:
@@ -336,9 +349,70 @@ class Trainer:
                 f"The loss became {nan[1]} at step {nan[0]}; training was stopped.",
                 f"Lower the learning rate (now {settings.learning_rate:g}), or check the data "
                 "for extreme values.")
+        self.kept = kept_epochs(settings, history.history, watchers)
         if self.run_dir is not None:
             self.compiled.model.save(self.run_dir / "model.keras")
-        return {k: float(v[-1]) for k, v in history.history.items() if v}
+        return {k: float(v[-1]) for k, v in history.history.items()
+                if v and k != "learning_rate"}  # ReduceLROnPlateau logs the rate too
+
+
+def _watchers(kind: str, settings: TrainingSettings, validates: bool,
+               project: Project) -> list[Any]:
+    """Keras's EarlyStopping and ReduceLROnPlateau as the settings ask, after checking
+    that the figure they watch exists in this run (Keras would only warn, every epoch,
+    and never act)."""
+    import keras
+
+    if not (settings.early_stopping or settings.reduce_lr_on_plateau):
+        return []
+    wanted = "Early stopping" if settings.early_stopping else "Reduce-on-plateau"
+    monitor = settings.monitor
+    if kind == "adversarial":
+        raise RunFailure(f"{wanted} needs a loss that falls as the model improves; a GAN's "
+                         "two losses do not.", "Turn off early stopping and reduce-on-plateau "
+                         "for this project.")
+    if monitor.startswith("val_") and not validates:
+        raise RunFailure(f"{wanted} watches {monitor}, but this run has no validation data.",
+                         "Set a validation split above 0 (or label validation nodes), or "
+                         "watch the training loss.")
+    if monitor.endswith("accuracy"):
+        losses = [n.params["loss"] for n in project.nodes.values() if n.block == "output"]
+        if len(losses) != 1 or losses[0] in REGRESSION_LOSSES:
+            raise RunFailure(f"{wanted} watches {monitor}, but only a model with one "
+                             "classification output measures accuracy.",
+                             "Watch the loss instead.")
+    found: list[Any] = []
+    if settings.early_stopping:
+        found.append(keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=settings.early_stopping_patience,
+            restore_best_weights=settings.restore_best_weights))
+    if settings.reduce_lr_on_plateau:
+        found.append(keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor, factor=settings.reduce_lr_factor,
+            patience=settings.reduce_lr_patience))
+    return found
+
+
+def kept_epochs(settings: TrainingSettings, history: Mapping[str, list[float]],
+                watchers: list[Any]) -> dict[str, int | None]:
+    """What run.json says about the epochs (counted from 1): ``best_epoch``, the best by
+    the monitored figure (None when the run does not log it); ``stopped_epoch``, where
+    early stopping ended the run (None when it ran on); ``weights_epoch``, the epoch whose
+    weights the saved model holds (the best one when early stopping restored it)."""
+    import keras
+
+    epochs_run = max((len(values) for values in history.values()), default=0)
+    values = [float(v) for v in history.get(settings.monitor, [])]
+    best = None
+    if values:
+        pick = np.argmax if settings.monitor.endswith("accuracy") else np.argmin
+        best = int(pick(values)) + 1  # the first of equals, as Keras keeps it
+    stopper = next((w for w in watchers if isinstance(w, keras.callbacks.EarlyStopping)), None)
+    stopped = stopper.stopped_epoch + 1 if stopper is not None and stopper.stopped_epoch else None
+    weights = epochs_run or None
+    if stopper is not None and settings.restore_best_weights and stopper.best_weights is not None:
+        best = weights = stopper.best_epoch + 1
+    return {"best_epoch": best, "stopped_epoch": stopped, "weights_epoch": weights}
 
 
 UNDISTRIBUTED_TASKS = {

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import networkx as nx
 
 from blocks.spec import format_shape
 from projects.document import Node, Project
+from projects.fixes import Fix
 from projects.shapes import NodeShapes, ShapeInference
+
+if TYPE_CHECKING:
+    from projects.datasets.description import DatasetDescription
 
 Severity = Literal["error", "warning"]
 LARGE_BLOCK_PARAMS = 10_000_000
@@ -34,6 +38,7 @@ class Issue:
     message: str
     node_id: str | None = None
     param: str | None = None
+    fix: Fix | None = field(default=None, compare=False)  # the obvious repair, if any
 
     def __str__(self) -> str:
         where = f"{self.node_id}: " if self.node_id else ""
@@ -67,8 +72,14 @@ class Report:
         return sum(s.params for s in self.shapes.values())
 
 
-def validate(project: Project, inference: ShapeInference | None = None) -> Report:
-    """Check ``project``; pass the document's ShapeInference to reuse its cache."""
+def validate(project: Project, inference: ShapeInference | None = None, *,
+             check_data: bool = False, data: DatasetDescription | None = None) -> Report:
+    """Check ``project``; pass the document's ShapeInference to reuse its cache.
+
+    With ``check_data`` it also checks that a dataset is chosen and serves the task and,
+    once ``data`` (the chosen dataset's description) is known, the blocks against it
+    (projects.data_checks).
+    """
     inference = inference or ShapeInference()
     shapes = inference.infer(project)
     report = Report(shapes=shapes)
@@ -96,6 +107,10 @@ def validate(project: Project, inference: ShapeInference | None = None) -> Repor
 
     _check_reachability(project, nodes, issues)
     _check_task(project, nodes, shapes, issues)
+    if check_data:
+        from projects.data_checks import check_data as check_against_data
+
+        issues.extend(check_against_data(project, shapes, data))
     return report
 
 

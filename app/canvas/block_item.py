@@ -23,7 +23,14 @@ from PySide6.QtGui import (
     QTextOption,
     QTransform,
 )
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneContextMenuEvent,
+    QGraphicsSceneMouseEvent,
+    QMenu,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from app.canvas.style import (
     FOOTER_BASELINES,
@@ -229,7 +236,8 @@ class PortItem(Hoverable):
 
 
 class BadgeItem(QGraphicsItem):
-    """The top-right error (red circle, "!") or warning (amber triangle) of a block."""
+    """The top-right error (red circle, "!") or warning (amber triangle) of a block.
+    When a problem has an obvious repair, a click or right-click on the badge offers it."""
 
     SIZE = 18.0
 
@@ -237,6 +245,7 @@ class BadgeItem(QGraphicsItem):
         super().__init__(parent)
         self.severity: str | None = None
         self._issues: tuple[Issue, ...] = ()
+        self._menu: QMenu | None = None
         self.setZValue(3)
         self.setVisible(False)
         half = self.SIZE / 2
@@ -246,9 +255,10 @@ class BadgeItem(QGraphicsItem):
 
     def set_issues(self, issues: Sequence[Issue]) -> None:
         key = tuple(issues)
-        if key == self._issues:
+        same = key == self._issues
+        self._issues = key  # the same problems may come with freshly planned fixes
+        if same:
             return
-        self._issues = key
         if not issues:
             self.severity = None
             self.setVisible(False)
@@ -257,9 +267,46 @@ class BadgeItem(QGraphicsItem):
         errors = [i for i in issues if i.severity == "error"]
         self.severity = "error" if errors else "warning"
         ordered = errors + [i for i in issues if i.severity != "error"]
-        self.setToolTip("\n".join(f"{i.severity.capitalize()}: {i.message}" for i in ordered))
+        tips = [f"{i.severity.capitalize()}: {i.message}" for i in ordered]
+        if any(i.fix is not None for i in issues):
+            tips.append("Click to fix.")
+        self.setToolTip("\n".join(tips))
+        self.setCursor(Qt.CursorShape.PointingHandCursor if any(i.fix for i in issues)
+                       else Qt.CursorShape.ArrowCursor)
         self.setVisible(True)
         self.update()
+
+    def fix_menu(self) -> QMenu | None:
+        """The fixes of this block's problems as a menu, or None when there are none."""
+        fixes = [i.fix for i in self._issues if i.fix is not None]
+        scene = self.scene()
+        if not fixes or scene is None:
+            return None
+        menu = QMenu()
+        for fix in fixes:
+            menu.addAction(f"Fix: {fix.title}", lambda f=fix: _apply_fix(scene, f))
+        return menu
+
+    def _offer_fixes(self, screen_pos) -> bool:
+        menu = self.fix_menu()
+        if menu is None:
+            return False
+        self._menu = menu  # kept until the next one: a popup must outlive this call
+        menu.popup(screen_pos)
+        return True
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._offer_fixes(
+                event.screenPos()):
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
+        if self._offer_fixes(event.screenPos()):
+            event.accept()
+            return
+        super().contextMenuEvent(event)
 
     def boundingRect(self) -> QRectF:
         half = self.SIZE / 2 + 2
@@ -281,6 +328,15 @@ class BadgeItem(QGraphicsItem):
         painter.setPen(s.white)
         painter.setFont(s.badge)
         painter.drawText(mark, Qt.AlignmentFlag.AlignCenter, "!")
+
+
+def _apply_fix(scene: Any, fix: Any) -> None:
+    from projects.document import DocumentError
+
+    try:
+        scene.editor.apply_fix(fix)
+    except DocumentError:
+        scene.editor.validate_now()  # the model changed under the fix: show what is true now
 
 
 # ----------------------------------------------------------------------------- blocks

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from blocks.builders import REGULARIZATION_WITH_BIAS, add_regularization, regularizers
 from blocks.registry import register
 from blocks.spec import BlockSpec, Param, Params, Port
 
@@ -12,7 +13,7 @@ from blocks.spec import BlockSpec, Param, Params, Port
 def _build_simple_attention(params: Params, inputs: Mapping[str, Any], name: str) -> dict:
     from blocks.layers import SimpleAttention
 
-    layer = SimpleAttention(params["units"], name=name)
+    layer = SimpleAttention(params["units"], **regularizers(params), name=name)
     if "query" in inputs:
         context, weights = layer(inputs["query"], inputs["values"])
     else:
@@ -25,7 +26,7 @@ def _build_multi_head_attention(params: Params, inputs: Mapping[str, Any], name:
 
     layer = MultiHeadAttention(
         params["d_model"], params["num_heads"], dropout=params["dropout"],
-        causal=params["causal"], name=name)
+        causal=params["causal"], **regularizers(params), name=name)
     # The weights come out of the same call: a second call of a Keras attention layer
     # with return_attention_scores cannot join the functional graph.
     out, weights = layer(*_value_key_query(inputs), return_attention_scores=True)
@@ -59,7 +60,10 @@ register(BlockSpec(
         Port("weights", doc="Attention over the steps (B, T), summing to 1"),
     ),
     params=(Param("units", "int", 32, "Size of the hidden scoring layer.",
-                  minimum=1, maximum=65536),),
+                  minimum=1, maximum=65536),
+            *REGULARIZATION_WITH_BIAS),
+    version=2,
+    migrate=add_regularization(with_bias=True),
     probe=_probe_weights_port,
     tags=frozenset({"attention"}),
 ))
@@ -91,7 +95,10 @@ register(BlockSpec(
               minimum=0.0, maximum=0.99),
         Param("causal", "bool", False, "Let each step attend only to earlier steps "
               "(for generating sequences)."),
+        *REGULARIZATION_WITH_BIAS,
     ),
+    version=2,
+    migrate=add_regularization(with_bias=True),
     probe=_probe_weights_port,
     tags=frozenset({"attention"}),
 ))

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from blocks.builders import ACTIVATIONS, IN, OUT, PADDINGS, activation, single
+from blocks.builders import (
+    ACTIVATIONS,
+    IN,
+    OUT,
+    PADDINGS,
+    REGULARIZATION_WITH_BIAS,
+    activation,
+    add_regularization,
+    regularizers,
+    single,
+)
 from blocks.registry import register
 from blocks.spec import BlockSpec, Param
 
@@ -21,7 +31,7 @@ def _conv(block_id: str, title: str, class_name: str, doc: str) -> BlockSpec:
         doc=doc,
         build=single(lambda p, name: _layer(class_name)(
             p["filters"], p["kernel_size"], strides=p["strides"], padding=p["padding"],
-            activation=activation(p["activation"]), name=name)),
+            activation=activation(p["activation"]), **regularizers(p), name=name)),
         inputs=IN,
         outputs=OUT,
         params=(
@@ -34,7 +44,10 @@ def _conv(block_id: str, title: str, class_name: str, doc: str) -> BlockSpec:
                   "'valid' uses only full windows.", choices=PADDINGS),
             Param("activation", "choice", "relu", "Non-linearity applied to the output.",
                   choices=ACTIVATIONS),
+            *REGULARIZATION_WITH_BIAS,
         ),
+        version=2,
+        migrate=add_regularization(with_bias=True),
     )
 
 

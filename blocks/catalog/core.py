@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from blocks.builders import ACTIVATIONS, IN, OUT, activation, single
+from blocks.builders import (
+    ACTIVATIONS,
+    IN,
+    OUT,
+    REGULARIZATION_WITH_BIAS,
+    activation,
+    add_regularization,
+    regularizers,
+    single,
+)
 from blocks.registry import register
 from blocks.spec import BlockSpec, Param
 
@@ -19,7 +28,8 @@ register(BlockSpec(
     category="Core",
     doc="Fully connected layer: every output unit sees every input feature.",
     build=single(lambda p, name: _layers().Dense(
-        p["units"], activation=activation(p["activation"]), use_bias=p["use_bias"], name=name)),
+        p["units"], activation=activation(p["activation"]), use_bias=p["use_bias"],
+        **regularizers(p), name=name)),
     inputs=IN,
     outputs=OUT,
     params=(
@@ -27,7 +37,10 @@ register(BlockSpec(
         Param("activation", "choice", "relu", "Non-linearity applied to the output.",
               choices=ACTIVATIONS),
         Param("use_bias", "bool", True, "Add a learned bias to each output unit."),
+        *REGULARIZATION_WITH_BIAS,
     ),
+    version=2,
+    migrate=add_regularization(with_bias=True),
 ))
 
 register(BlockSpec(

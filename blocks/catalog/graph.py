@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from blocks.builders import ACTIVATIONS, activation
+from blocks.builders import (
+    ACTIVATIONS,
+    REGULARIZATION_WITH_BIAS,
+    activation,
+    add_regularization,
+    regularizers,
+)
 from blocks.registry import register
 from blocks.spec import BlockSpec, Param, Params, Port
 
@@ -25,7 +31,7 @@ def _build_graph_convolution(params: Params, inputs: Mapping[str, Any], name: st
 
     layer = GraphConvolution(
         params["units"], activation=activation(params["activation"]),
-        use_bias=params["use_bias"], normalize=False, name=name)
+        use_bias=params["use_bias"], normalize=False, **regularizers(params), name=name)
     return {"out": layer(inputs["features"], inputs["adjacency"])}
 
 
@@ -60,5 +66,8 @@ register(BlockSpec(
         Param("activation", "choice", "relu", "Non-linearity applied to the output.",
               choices=ACTIVATIONS),
         Param("use_bias", "bool", True, "Add a learned bias to each output feature."),
+        *REGULARIZATION_WITH_BIAS,
     ),
+    version=2,
+    migrate=add_regularization(with_bias=True),
 ))

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from blocks.builders import IN, OUT, single
+from blocks.builders import (
+    IN,
+    OUT,
+    REGULARIZATION,
+    REGULARIZATION_WITH_BIAS,
+    add_regularization,
+    regularizer,
+    regularizers,
+    single,
+)
 from blocks.registry import register
 from blocks.spec import BlockSpec, Param
 
@@ -27,7 +36,7 @@ def _recurrent(block_id: str, title: str, class_name: str, doc: str) -> BlockSpe
         doc=doc,
         build=single(lambda p, name: getattr(_layers(), class_name)(
             p["units"], return_sequences=p["return_sequences"], dropout=p["dropout"],
-            name=name)),
+            **regularizers(p), recurrent_regularizer=regularizer(p), name=name)),
         inputs=IN,
         outputs=OUT,
         params=(
@@ -36,7 +45,10 @@ def _recurrent(block_id: str, title: str, class_name: str, doc: str) -> BlockSpe
                   "instead of only the last (B, units)."),
             Param("dropout", "float", 0.0, "Fraction of inputs dropped while training.",
                   minimum=0.0, maximum=0.99),
+            *REGULARIZATION_WITH_BIAS,
         ),
+        version=2,
+        migrate=add_regularization(with_bias=True),
     )
 
 
@@ -46,7 +58,8 @@ register(BlockSpec(
     category="Sequence",
     doc="Maps integer token ids to learned vectors: (B, T) to (B, T, output_dim).",
     build=single(lambda p, name: _layers().Embedding(
-        p["input_dim"], p["output_dim"], mask_zero=p["mask_zero"], name=name)),
+        p["input_dim"], p["output_dim"], mask_zero=p["mask_zero"],
+        **regularizers(p, "embeddings_regularizer", bias=None), name=name)),
     inputs=IN,
     outputs=OUT,
     params=(
@@ -56,7 +69,10 @@ register(BlockSpec(
               minimum=1, maximum=65536),
         Param("mask_zero", "bool", False, "Treat id 0 as padding: later attention and "
               "recurrent blocks ignore those steps."),
+        *REGULARIZATION,
     ),
+    version=2,
+    migrate=add_regularization(with_bias=False),
 ))
 
 register(BlockSpec(
@@ -65,11 +81,14 @@ register(BlockSpec(
     category="Sequence",
     doc="Adds a learned vector for each position, so attention knows the order of steps.",
     build=single(lambda p, name: _deepwire_layers().PositionEmbedding(
-        p["max_length"], name=name)),
+        p["max_length"], **regularizers(p, "regularizer", bias=None), name=name)),
     inputs=IN,
     outputs=OUT,
     params=(Param("max_length", "int", 128, "Longest sequence the block accepts.",
-                  minimum=1, maximum=1_000_000),),
+                  minimum=1, maximum=1_000_000),
+            *REGULARIZATION),
+    version=2,
+    migrate=add_regularization(with_bias=False),
 ))
 
 register(BlockSpec(

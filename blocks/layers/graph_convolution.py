@@ -149,6 +149,7 @@ class GraphConvolution(keras.layers.Layer):
         kernel_initializer: Initializer for ``W``.
         bias_initializer: Initializer for ``b``.
         kernel_regularizer: Optional regularizer for ``W``.
+        bias_regularizer: Optional regularizer for ``b``.
         **kwargs: Base layer keyword arguments, such as ``name`` and ``dtype``.
 
     Call arguments:
@@ -170,6 +171,7 @@ class GraphConvolution(keras.layers.Layer):
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         kernel_regularizer=None,
+        bias_regularizer=None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -180,6 +182,7 @@ class GraphConvolution(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
 
     def build(self, inputs_shape, adjacency_shape):
         if len(inputs_shape) != 2 or inputs_shape[-1] is None:
@@ -199,7 +202,8 @@ class GraphConvolution(keras.layers.Layer):
             regularizer=self.kernel_regularizer,
         )
         self.bias = (
-            self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer)
+            self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer,
+                            regularizer=self.bias_regularizer)
             if self.use_bias
             else None
         )
@@ -237,6 +241,7 @@ class GraphConvolution(keras.layers.Layer):
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
             "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
         }
 
 

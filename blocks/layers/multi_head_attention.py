@@ -27,6 +27,8 @@ class MultiHeadAttention(keras.layers.Layer):
             ``<= i`` (decoder self-attention).
         kernel_initializer: Initializer for the projection kernels.
         bias_initializer: Initializer for the projection biases.
+        kernel_regularizer: Optional regularizer for the projection kernels.
+        bias_regularizer: Optional regularizer for the projection biases.
         **kwargs: Base layer keyword arguments, such as ``name`` and ``dtype``.
 
     Call arguments:
@@ -56,6 +58,8 @@ class MultiHeadAttention(keras.layers.Layer):
         causal: bool = False,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -71,6 +75,8 @@ class MultiHeadAttention(keras.layers.Layer):
         self.causal = bool(causal)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
         self.attention = keras.layers.MultiHeadAttention(
             num_heads=self.num_heads,
             key_dim=self.d_model // self.num_heads,
@@ -79,6 +85,8 @@ class MultiHeadAttention(keras.layers.Layer):
             output_shape=self.d_model,
             kernel_initializer=self.kernel_initializer,
             bias_initializer=self.bias_initializer,
+            kernel_regularizer=self.kernel_regularizer,
+            bias_regularizer=self.bias_regularizer,
             dtype=self.dtype_policy,
             name="attention",
         )
@@ -149,4 +157,6 @@ class MultiHeadAttention(keras.layers.Layer):
             "causal": self.causal,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
         }

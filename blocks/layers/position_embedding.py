@@ -18,6 +18,7 @@ class PositionEmbedding(keras.layers.Layer):
     Args:
         max_length: Longest sequence the layer accepts (the number of rows of ``E``).
         initializer: Initializer for the embedding matrix ``E``.
+        regularizer: Optional regularizer for ``E``.
         **kwargs: Base layer keyword arguments, such as ``name`` and ``dtype``.
 
     Call arguments:
@@ -28,10 +29,12 @@ class PositionEmbedding(keras.layers.Layer):
         The input's padding mask, if any, is passed through.
     """
 
-    def __init__(self, max_length: int, initializer="glorot_uniform", **kwargs) -> None:
+    def __init__(self, max_length: int, initializer="glorot_uniform", regularizer=None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.max_length = positive_int("max_length", max_length)
         self.initializer = keras.initializers.get(initializer)
+        self.regularizer = keras.regularizers.get(regularizer)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -40,6 +43,7 @@ class PositionEmbedding(keras.layers.Layer):
             name="embeddings",
             shape=(self.max_length, input_shape[-1]),
             initializer=self.initializer,
+            regularizer=self.regularizer,
         )
 
     def call(self, inputs):
@@ -55,6 +59,7 @@ class PositionEmbedding(keras.layers.Layer):
             **super().get_config(),
             "max_length": self.max_length,
             "initializer": keras.initializers.serialize(self.initializer),
+            "regularizer": keras.regularizers.serialize(self.regularizer),
         }
 
 

@@ -20,6 +20,9 @@ class SimpleAttention(keras.layers.Layer):
 
     Args:
         units: Size of the hidden scoring space (the width of ``W1``, ``W2`` and ``v``).
+        kernel_regularizer: Optional regularizer for ``W1``, ``W2`` and ``v``.
+        bias_regularizer: Optional regularizer for ``b``, and for the learned query
+            (which stands for ``W2·query + b``).
         **kwargs: Base layer keyword arguments, such as ``name`` and ``dtype``.
 
     Call arguments:
@@ -39,9 +42,12 @@ class SimpleAttention(keras.layers.Layer):
         context. The outputs carry no mask.
     """
 
-    def __init__(self, units: int, **kwargs) -> None:
+    def __init__(self, units: int, kernel_regularizer=None, bias_regularizer=None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.units = positive_int("units", units)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
         self._softmax = keras.layers.Softmax(axis=-1, dtype=self.dtype_policy)
         self._learns_query: bool | None = None
 
@@ -53,13 +59,15 @@ class SimpleAttention(keras.layers.Layer):
         _check_rank("values", values_shape, 3)
         feature_dim = _static_last_dim("values", values_shape)
         self.values_kernel = self.add_weight(
-            name="values_kernel", shape=(feature_dim, self.units), initializer="glorot_uniform"
+            name="values_kernel", shape=(feature_dim, self.units), initializer="glorot_uniform",
+            regularizer=self.kernel_regularizer,
         )
         if self._learns_query:
             # The learned query lives directly in the scoring space: it stands for
             # W2·query + b, which would only add redundant parameters here.
             self.query = self.add_weight(
-                name="query", shape=(self.units,), initializer="random_normal"
+                name="query", shape=(self.units,), initializer="random_normal",
+                regularizer=self.bias_regularizer,
             )
         else:
             _check_rank("query", query_shape, 2)
@@ -67,10 +75,13 @@ class SimpleAttention(keras.layers.Layer):
                 name="query_kernel",
                 shape=(_static_last_dim("query", query_shape), self.units),
                 initializer="glorot_uniform",
+                regularizer=self.kernel_regularizer,
             )
-            self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
+            self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros",
+                                        regularizer=self.bias_regularizer)
         self.score_vector = self.add_weight(
-            name="score_vector", shape=(self.units,), initializer="glorot_uniform"
+            name="score_vector", shape=(self.units,), initializer="glorot_uniform",
+            regularizer=self.kernel_regularizer,
         )
 
     def call(self, query, values=None, mask=None, values_mask=None):
@@ -106,7 +117,12 @@ class SimpleAttention(keras.layers.Layer):
         return None
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+        }
 
 
 def _static_last_dim(name: str, shape) -> int:

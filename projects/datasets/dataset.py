@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from projects.datasets.registry import DATASET_KINDS, DatasetError
+from projects.datasets.registry import DATASET_KINDS
 from projects.text import count_text
 
 
@@ -165,7 +165,8 @@ def check_fits(dataset: Dataset, input_shapes: Mapping[str, Sequence[int | None]
                output_classes: Mapping[str, int] | None = None, *,
                graph_nodes: Mapping[str, int | None] | None = None,
                labels: Mapping[str, str] | None = None) -> None:
-    """Raise DatasetError when the data does not fit the model's Input and Output blocks.
+    """Raise DatasetError when the data does not fit the model's Input and Output blocks,
+    by the rules validation shows (projects.datasets.description).
 
     Args:
         dataset: What :func:`load_dataset` returned.
@@ -177,41 +178,11 @@ def check_fits(dataset: Dataset, input_shapes: Mapping[str, Sequence[int | None]
         labels: Node id -> the block's label. Given, the keys above are node ids and the
             error's ``node_id`` names the block; without it the keys are labels.
     """
+    from projects.datasets.description import describe_loaded, fit_misfits, raise_first
+
     def name(key: str) -> str:
         return labels.get(key, key) if labels is not None else key
 
-    def error(message: str, key: str | None = None) -> DatasetError:
-        return DatasetError(message, node_id=key if labels is not None else None)
-
-    shapes = dataset.input_shapes()
-    blocks_ = list(input_shapes.items())
-    if len(blocks_) != len(shapes):
-        names = ", ".join(f"'{name(key)}'" for key, _ in blocks_) or "none"
-        noun = "input" if len(shapes) == 1 else "inputs"
-        raise error(f"The model has {len(blocks_)} Input blocks ({names}) but "
-                    f"{dataset.name} provides {len(shapes)} {noun} of shape "
-                    f"{' + '.join(str(s) for s in shapes)}",
-                    blocks_[0][0] if blocks_ else None)
-    for (key, wanted), have in zip(blocks_, shapes, strict=True):
-        wanted = tuple(wanted)
-        fits = len(wanted) == len(have) and all(
-            w is None or w == h for w, h in zip(wanted, have, strict=True))
-        if not fits:
-            what = "node features" if dataset.kind == "graph" else "samples"
-            raise error(f"Input block '{name(key)}' takes {what} of shape {wanted} but "
-                        f"{dataset.name} has {have}", key)
-    for key, nodes in (graph_nodes or {}).items():
-        if dataset.kind != "graph":
-            raise error(f"Graph block '{name(key)}' needs a graph dataset, but "
-                        f"{dataset.name} is not a graph", key)
-        if nodes is not None and nodes != dataset.num_nodes:
-            raise error(f"Graph block '{name(key)}' is set to {count_text(nodes)} nodes but "
-                        f"{dataset.name} has {count_text(dataset.num_nodes)}", key)
-    top = dataset.max_label()
-    if top is None:
-        return
-    for key, classes in (output_classes or {}).items():
-        capacity = 2 if classes == 1 else classes
-        if top >= capacity:
-            raise error(f"labels run up to {top} but the Output block '{name(key)}' has "
-                        f"{classes} {'class' if classes == 1 else 'classes'}", key)
+    misfits = fit_misfits(describe_loaded(dataset), input_shapes, output_classes, graph_nodes,
+                          name)
+    raise_first(misfits, blame_blocks=labels is not None)

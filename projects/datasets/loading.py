@@ -50,14 +50,28 @@ def load_dataset(spec: Mapping[str, Any], *, seed: int = 0, validation_split: fl
     Raises:
         DatasetError: naming the file, row and column of the first problem found.
     """
+    context = request(spec, seed=seed, validation_split=validation_split, base_dir=base_dir,
+                      task_kind=task_kind, test_split=test_split)
+    raw = context.dataset.loader(context)
+    return raw.graph if raw.graph is not None else _finish(raw, context)
+
+
+def request(spec: Mapping[str, Any], *, seed: int = 0, validation_split: float = 0.2,
+            base_dir: Path | None = None, task_kind: str | None = None,
+            test_split: float = 0.0) -> Context:
+    """Check what a project asks of a dataset, before anything loads; the loader's Context.
+
+    Raises:
+        DatasetError: when no dataset is chosen, it is unknown, or does not serve the task.
+    """
     if not isinstance(spec, Mapping) or not spec.get("name"):
         raise DatasetError("The project has no dataset yet: choose one of "
-                           f"{', '.join(registry.names())}", field="name")
+                           f"{_titles(registry.all_specs())}", field="name")
     name = spec["name"]
     dataset = registry.get(name)
     if dataset is None:
         raise DatasetError(f"Unknown dataset {name!r}; Deepwire knows "
-                           f"{', '.join(registry.names())}", field="name")
+                           f"{_titles(registry.all_specs())}", field="name")
     split = spec.get("validation_split", validation_split)
     if isinstance(split, bool) or not isinstance(split, int | float) or not 0 <= split < 1:
         raise DatasetError(f"validation_split must be a number in [0, 1). "
@@ -82,10 +96,13 @@ def load_dataset(spec: Mapping[str, Any], *, seed: int = 0, validation_split: fl
     if dataset.kind == "unlabelled" and task_kind not in (None, "adversarial"):
         raise DatasetError(f"{name} has no labels; it is data for GAN (adversarial) projects",
                            field="name")
-    context = Context(dataset, spec, int(seed), float(split), base_dir, task_kind,
-                      float(test_split))
-    raw = dataset.loader(context)
-    return raw.graph if raw.graph is not None else _finish(raw, context)
+    return Context(dataset, spec, int(seed), float(split), base_dir, task_kind,
+                   float(test_split))
+
+
+def _titles(specs: list[DatasetSpec]) -> str:
+    """Datasets as the menu names them."""
+    return ", ".join(f"'{s.title}'" for s in specs)
 
 
 @dataclass

@@ -56,7 +56,8 @@ class DatasetSpec:
     out means the param's default. For datasets read from the person's files, ``picker``
     groups the specs the GUI offers behind one "choose a file" entry (``picker_title``),
     ``path_key`` is the param the chosen path goes into, and ``suffixes`` pick the spec
-    of a group from the chosen file's suffix.
+    of a group from the chosen file's suffix. ``describer`` tells, for generated data, what
+    the loader would make without making it (:mod:`projects.datasets.description`).
     """
 
     name: str
@@ -70,6 +71,9 @@ class DatasetSpec:
     picker_title: str = ""
     path_key: str = "path"
     suffixes: tuple[str, ...] = ()
+    # describer(context) -> Facts: shapes and classes read off the fields, for generated
+    # data whose description needs no load (see projects.datasets.description)
+    describer: Loader | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in DATASET_KINDS:

@@ -33,7 +33,7 @@ _MASK_ARGUMENT = re.compile(r"^(.+_)?mask$")
 # Compile arguments Keras resolves itself (``"auto"`` becomes True or False).
 _RESOLVED_COMPILE_ARGUMENTS = frozenset({"jit_compile"})
 _KERAS_NAMESPACES = ("keras.layers", "keras.losses", "keras.metrics", "keras.optimizers",
-                     "keras")
+                     "keras.regularizers", "keras")
 
 
 def export_python(project: Project) -> str:
@@ -440,13 +440,31 @@ def _changed_arguments(cls: type, config: dict[str, Any], always: set[str],
                                and not (k == "name" and skip_name))]
         # The name reads best last, as Keras's own examples write it.
         chosen.sort(key=lambda k: k == "name")
-        code = {k: _literal(config[k], pretty) for k in chosen}
-        rebuilt = cls(**{k: ast.literal_eval(_flat(v)) for k, v in code.items()}).get_config()
+        code = {k: _argument_code(config[k], pretty) for k in chosen}
+        rebuilt = cls(**{k: config[k] if _is_regularizer(config[k])
+                         else ast.literal_eval(_flat(v)) for k, v in code.items()}).get_config()
     except Exception:  # any refusal just means: write from_config instead
         return None
-    if skip_name:
+    if skip_name and "name" in config:  # regularisers have no name
         rebuilt["name"] = config["name"]
     return code if rebuilt == config else None
+
+
+def _argument_code(value: Any, pretty: bool) -> _Doc:
+    """A constructor argument as code: a regulariser as the call that makes it
+    (``keras.regularizers.L1L2(l2=0.0005)``, checked by its own config), the rest as
+    literals."""
+    if _is_regularizer(value):
+        import keras
+
+        return _constructor_call(keras.regularizers.deserialize(value))
+    return _literal(value, pretty)
+
+
+def _is_regularizer(value: Any) -> bool:
+    """A Keras regulariser as a layer's config holds it (serialised)."""
+    return (isinstance(value, dict) and value.get("module") == "keras.regularizers"
+            and value.get("registered_name") is None and "class_name" in value)
 
 
 def _is_layer(cls: type) -> bool:

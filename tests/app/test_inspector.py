@@ -275,11 +275,44 @@ def test_training_settings_apply_and_undo(qtbot, inspector, editor) -> None:
     assert editor.project.training.optimizer == "sgd"
 
 
+def test_weight_decay_may_be_left_to_the_optimizer(qtbot, inspector, editor) -> None:
+    field = inspector.project_page.training["weight_decay"]
+    assert field.input.text() == "" and field.input.placeholderText() == "optimizer's own"
+    type_into(qtbot, field, "5e-4")
+    assert editor.project.training.weight_decay == 5e-4
+    QTest.keyClick(field.input, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(field.input, Qt.Key.Key_Backspace)
+    assert editor.project.training.weight_decay is None and not field.invalid
+
+
+def test_stopping_settings_apply_and_their_rows_follow_the_switches(qtbot, inspector,
+                                                                     editor) -> None:
+    fields = inspector.project_page.training
+    assert not fields["early_stopping_patience"].isEnabled()
+    assert not fields["reduce_lr_factor"].isEnabled()
+    qtbot.mouseClick(fields["early_stopping"].input, Qt.MouseButton.LeftButton)
+    assert editor.project.training.early_stopping
+    assert fields["early_stopping_patience"].isEnabled()
+    type_into(qtbot, fields["early_stopping_patience"], "4")
+    pick(qtbot, fields["monitor"].input, "Validation accuracy")
+    qtbot.mouseClick(fields["reduce_lr_on_plateau"].input, Qt.MouseButton.LeftButton)
+    type_into(qtbot, fields["reduce_lr_factor"], "1")
+    assert "training reduce_lr_factor must be a number in (0, 1)" in fields[
+        "reduce_lr_factor"].error_text
+    type_into(qtbot, fields["reduce_lr_factor"], "0.5")
+    training = editor.project.training
+    assert (training.early_stopping_patience, training.monitor, training.reduce_lr_on_plateau,
+            training.reduce_lr_factor) == (4, "val_accuracy", True, 0.5)
+    editor.undo_stack.undo()
+    assert fields["reduce_lr_factor"].input.text() == "0.1"
+
+
 @pytest.mark.parametrize(("name", "text", "message"), [
     ("epochs", "0", "training epochs must be a whole number from 1 to 100000"),
     ("batch_size", "many", "Received: batch_size='many'"),
     ("learning_rate", "0", "training learning_rate must be a number in (0, 10]"),
     ("validation_split", "1", "training validation_split must be in [0, 1)"),
+    ("weight_decay", "2", "training weight_decay must be empty (the optimizer's default)"),
 ])
 def test_invalid_training_values_are_refused(qtbot, inspector, editor, name, text,
                                              message) -> None:

@@ -63,6 +63,13 @@ def validation(settings: Settings) -> Iterator[Row]:
             edits.append(time.perf_counter() - start)
         edit = statistics.median(edits)
         case = f"{size} blocks"
+        # the checks against the data (what the app adds once the preview has loaded it)
+        from projects.data_checks import check_data, project_data
+
+        project.set_dataset({"name": "digits"})
+        data, shapes = project_data(project), inference.infer(project)
+        checks = _median_time(lambda p=project, s=shapes, d=data: check_data(p, s, d), repeats)
+        yield Row("validation", f"{case}, data checks", checks, None, "s", None, "info", None)
         if size == 500:
             yield limit_row("validation", f"{case}, cold", cold, "s", below=COLD_LIMIT_S)
             yield limit_row("validation", f"{case}, after one edit", edit, "s",

@@ -76,11 +76,12 @@ def _random_adjacency(rng: np.random.Generator) -> tf.SparseTensor:
     return tf.sparse.from_dense(dense)
 
 
-def _build(block_id: str):
-    """A functional model around one block, and a batch to feed it."""
+def _build(block_id: str, extra: dict | None = None):
+    """A functional model around one block (with ``extra`` parameters), and a batch to
+    feed it."""
     spec = blocks.get(block_id)
     overrides, ports, int_ports = SAMPLES[block_id]
-    params = spec.resolve(overrides)
+    params = spec.resolve({**overrides, **(extra or {})})
     rng = np.random.default_rng(0)
     inputs, feed = {}, []
     for port, shape in ports.items():
@@ -135,3 +136,64 @@ def test_block_builds_runs_and_round_trips(block_id: str, tmp_path: Path) -> Non
     again = _dense(loaded(feed, training=False))
     for before, after in zip(results, again, strict=True):
         np.testing.assert_allclose(before, after, rtol=1e-6, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- penalties
+
+PENALISED = sorted(s.id for s in blocks.all_specs() if any(p.name == "l2" for p in s.params))
+# Scale and shift of a normalisation are left alone, as weight decay usually leaves them.
+UNPENALISED_WEIGHTS = {"batch_normalization", "layer_normalization"}
+BIAS_NAMES = {"bias", "query"}  # SimpleAttention's learned query stands for W2·q + b
+
+
+def test_every_block_with_weights_takes_penalties() -> None:
+    weighted = {block_id for block_id in SAMPLES if _build(block_id)[0].trainable_weights}
+    assert set(PENALISED) == weighted - UNPENALISED_WEIGHTS
+
+
+def _randomise(model) -> None:
+    """Random weights everywhere, biases included (they start at zero)."""
+    rng = np.random.default_rng(3)
+    model.set_weights([rng.normal(size=w.shape).astype("float32") for w in model.get_weights()])
+
+
+def _penalty(weights, l1: float, l2: float) -> float:
+    return float(sum(l1 * np.abs(w).sum() + l2 * np.square(w).sum()
+                     for w in (np.asarray(v, "float64") for v in weights)))
+
+
+@pytest.mark.parametrize("block_id", PENALISED)
+def test_penalties_join_the_model_losses(block_id: str, tmp_path: Path) -> None:
+    plain, _, _ = _build(block_id)
+    assert plain.losses == []
+    has_bias = "regularize_bias" in {p.name for p in blocks.get(block_id).params}
+
+    model, _, _ = _build(block_id, {"l2": 5e-4})
+    assert model.count_params() == plain.count_params()
+    assert [tuple(o.shape) for o in model.outputs] == [tuple(o.shape) for o in plain.outputs]
+    _randomise(model)
+    kernels = [w for w in model.trainable_weights if w.name not in BIAS_NAMES]
+    assert len(kernels) < len(model.trainable_weights) or not has_bias
+    total = float(sum(np.asarray(loss) for loss in model.losses))
+    assert total == pytest.approx(_penalty(kernels, 0.0, 5e-4), rel=1e-5)
+
+    both = {"l1": 0.01, "l2": 0.02, **({"regularize_bias": True} if has_bias else {})}
+    model, _, _ = _build(block_id, both)
+    _randomise(model)
+    expected = _penalty(model.trainable_weights, 0.01, 0.02)
+    assert float(sum(np.asarray(loss) for loss in model.losses)) == pytest.approx(
+        expected, rel=1e-5)
+    path = tmp_path / f"{block_id}.keras"  # the penalties are saved with the model
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert float(sum(np.asarray(loss) for loss in loaded.losses)) == pytest.approx(
+        expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("block_id", PENALISED)
+def test_version_1_of_a_penalised_block_migrates_without_penalties(block_id: str) -> None:
+    spec = blocks.get(block_id)
+    assert spec.version == 2
+    old = {k: v for k, v in spec.defaults().items()
+           if k not in ("l1", "l2", "regularize_bias")}
+    assert spec.resolve(spec.upgrade(1, old)) == spec.defaults()

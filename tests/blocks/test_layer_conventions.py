@@ -48,12 +48,16 @@ class LayerCase:
 
 CASES = [
     LayerCase(
-        "simple_attention_query", lambda: SimpleAttention(5), [random(3, 4), random(3, 6, 2)]
+        "simple_attention_query",
+        lambda: SimpleAttention(5, kernel_regularizer="l2",
+                                bias_regularizer=keras.regularizers.L1L2(l1=0.01)),
+        [random(3, 4), random(3, 6, 2)],
     ),
     LayerCase("simple_attention_pooling", lambda: SimpleAttention(5), [random(3, 6, 2)]),
     LayerCase(
         "multi_head_attention_self",
-        lambda: MultiHeadAttention(8, 2, dropout=0.1, causal=True, kernel_initializer="he_normal"),
+        lambda: MultiHeadAttention(8, 2, dropout=0.1, causal=True, kernel_initializer="he_normal",
+                                   kernel_regularizer="l1", bias_regularizer="l2"),
         [random(2, 5, 8)],
     ),
     LayerCase(
@@ -69,14 +73,15 @@ CASES = [
     ),
     LayerCase(
         "graph_convolution_sparse",
-        lambda: GraphConvolution(3, normalize=False, bias_initializer="ones"),
+        lambda: GraphConvolution(3, normalize=False, bias_initializer="ones",
+                                 bias_regularizer="l2"),
         [random(5, 4), tf.sparse.from_dense(ADJACENCY)],
     ),
     LayerCase("graph_normalization_dense", GraphNormalization, [ADJACENCY]),
     LayerCase("graph_normalization_sparse", GraphNormalization, [tf.sparse.from_dense(ADJACENCY)]),
     LayerCase(
         "position_embedding",
-        lambda: PositionEmbedding(7, initializer="random_normal"),
+        lambda: PositionEmbedding(7, initializer="random_normal", regularizer="l2"),
         [random(2, 5, 3)],
     ),
     LayerCase(

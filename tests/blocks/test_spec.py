@@ -84,7 +84,8 @@ def test_shape_text_round_trips() -> None:
 
 def test_resolve_fills_defaults_and_rejects_unknown_names() -> None:
     spec = blocks.get("dense")
-    assert spec.resolve({"units": 8}) == {"units": 8, "activation": "relu", "use_bias": True}
+    assert spec.resolve({"units": 8}) == {"units": 8, "activation": "relu", "use_bias": True,
+                                          "l1": 0.0, "l2": 0.0, "regularize_bias": False}
     with pytest.raises(ParamError, match="has no parameter 'unit'"):
         spec.resolve({"unit": 8})
 

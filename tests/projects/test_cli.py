@@ -36,6 +36,16 @@ def deepwire(*args: str, timeout: float = TIMEOUT_S, cwd: Path | None = None
     return done
 
 
+def this_cli(*args: str) -> subprocess.CompletedProcess:
+    """The command line of the code under test (the installed script may be another
+    checkout's)."""
+    code = "import sys; from projects.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=TIMEOUT_S, cwd=Path(__file__).resolve().parents[2])
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    return done
+
+
 # ----------------------------------------------------------------------------- validate
 
 
@@ -89,13 +99,43 @@ def test_invalid_project_exits_1_with_one_line_per_problem(tmp_path: Path) -> No
     files.save(project, path)
     errors = validate(project).errors
     assert len(errors) == 2
-    done = deepwire("validate", str(path))
+    done = this_cli("validate", "--no-data", str(path))
     assert done.returncode == 1
     lines = [line for line in done.stdout.splitlines() if line.startswith("error:")]
     assert len(lines) == len(errors)
     assert lines == [str(issue) for issue in errors]
     assert "Lonely (n3)" in lines[0] and "Output (n4)" in lines[1]
     assert done.stdout.splitlines()[-1] == f"{path}: 2 errors, 3 warnings"
+
+
+def test_validate_checks_the_data_unless_told_not_to(tmp_path: Path) -> None:
+    """Input -> Multi-Head Attention -> Dense -> Output on marker sequences: valid as a
+    model, but it predicts per step where the data has one label per sample."""
+    project = Project("per step")
+    project.set_dataset({"name": "marker_sequences", "samples": 64})
+    ids = []
+    for block, params in (("input", {"shape": [20, 4]}),
+                          ("multi_head_attention", {"num_heads": 2, "d_model": 8}),
+                          ("dense", {"units": 4, "activation": "softmax"}), ("output", {})):
+        node = project.add_node(block, params)
+        if ids:
+            project.add_link(ids[-1], "out", node.id, "query" if len(ids) == 1 else "in")
+        ids.append(node.id)
+    path = tmp_path / "per_step.deepwire"
+    files.save(project, path)
+    runs = {flag: this_cli("validate", *flag, str(path)) for flag in ((), ("--no-data",))}
+    with_data, without = runs[()], runs[("--no-data",)]
+    assert with_data.returncode == 1, with_data.stdout
+    assert ("error: n4: Output (n4) receives one prediction per step, (None, 20, 4), but the "
+            "dataset 'Marker sequences' has one label per sample") in with_data.stdout
+    assert "  fix: Insert GlobalAveragePooling1D before 'Dense (n3)'" in with_data.stdout
+    assert without.returncode == 0, without.stdout
+    assert "Marker sequences" not in without.stdout
+    project.set_dataset({})
+    files.save(project, path)
+    done = this_cli("validate", str(path))
+    assert "error: No dataset is chosen" in done.stdout
+    assert "  fix: Choose the dataset 'Marker sequences'" in done.stdout
 
 
 # ----------------------------------------------------------------------------- summary, export
@@ -176,6 +216,8 @@ def test_train_prints_epochs_and_the_run_folder_and_flags_override(tmp_path: Pat
     runs = tmp_path / "runs"
     done = deepwire("train", str(path), "--epochs", "3", "--batch-size", "20",
                     "--learning-rate", "0.01", "--seed", "7", "--device", "cpu",
+                    "--weight-decay", "0.0001", "--early-stopping", "5",
+                    "--reduce-lr-on-plateau", "4", "--monitor", "val_accuracy",
                     "--runs-dir", str(runs), "--no-tensorboard")
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     epochs = [line for line in done.stdout.splitlines() if line.startswith("  epoch ")]
@@ -188,10 +230,30 @@ def test_train_prints_epochs_and_the_run_folder_and_flags_override(tmp_path: Pat
     info = json.loads((run / "run.json").read_text())
     assert info["status"] == "completed" and info["seed"] == 7
     assert info["training"] == {"epochs": 3, "batch_size": 20, "learning_rate": 0.01,
-                                "optimizer": "adam", "seed": 7, "validation_split": 0.2}
+                                "optimizer": "adam", "seed": 7, "validation_split": 0.2,
+                                "weight_decay": 0.0001, "early_stopping": True,
+                                "early_stopping_patience": 5, "restore_best_weights": True,
+                                "monitor": "val_accuracy", "reduce_lr_on_plateau": True,
+                                "reduce_lr_patience": 4, "reduce_lr_factor": 0.1}
+    assert info["stopped_epoch"] is None and 1 <= info["weights_epoch"] <= 3
     assert info["device"].startswith("CPU:0") and info["steps"] == 24
     assert (run / "model.keras").is_file() and not (run / "tensorboard").exists()
     assert files.load(path).training.epochs == 2  # the project file itself is unchanged
+
+
+def test_train_says_where_early_stopping_stopped(tmp_path: Path) -> None:
+    path = tiny_project(tmp_path / "p", samples=40)
+    runs = tmp_path / "runs"
+    # "loss" cannot fall forever at this rate: the run stops once it rises for 1 epoch
+    done = deepwire("train", str(path), "--epochs", "60", "--learning-rate", "3",
+                    "--early-stopping", "1", "--monitor", "loss", "--device", "cpu",
+                    "--runs-dir", str(runs), "--no-tensorboard")
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    info = json.loads((only_run_folder(runs) / "run.json").read_text())
+    assert info["stopped_epoch"] is not None and info["stopped_epoch"] < 60
+    assert (f"  early stopping at epoch {info['stopped_epoch']}: the model keeps the "
+            f"weights of epoch {info['weights_epoch']}") in done.stdout.splitlines()
+    assert info["weights_epoch"] == info["best_epoch"] == info["stopped_epoch"] - 1
 
 
 def test_bad_settings_fail_with_exit_1(tmp_path: Path) -> None:

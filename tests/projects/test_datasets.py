@@ -276,7 +276,8 @@ def test_the_task_kind_must_suit_the_dataset() -> None:
 
 @pytest.mark.parametrize(("spec", "message"), [
     ({}, "The project has no dataset yet"),
-    ({"name": "imagenet"}, "Unknown dataset 'imagenet'; Deepwire knows digits, karate"),
+    ({"name": "imagenet"}, "Unknown dataset 'imagenet'; Deepwire knows 'Digits: 8×8 handwriting', "
+                             "'Karate club: graph'"),
     ({"name": "marker_sequences", "samples": 0}, "samples must be a whole number from 1"),
     ({"name": "key_tokens", "vocab": 5}, "vocab must be a whole number from 6"),
     ({"name": "digits", "scale": "big"}, "scale must be one of unit, tanh, none"),
@@ -492,7 +493,7 @@ def test_npz_arrays_with_one_or_two_inputs(tmp_path: Path) -> None:
         [np.flatnonzero((extra == row).all(axis=1))[0] % 4 for row in both.x_val[1]]))
     check_fits(both, {"Image (n1)": (4, 4, 1), "Extra (n2)": (None,)}, {"Class (n7)": 4})
     with pytest.raises(DatasetError, match=r"The model has 1 Input blocks \('Image \(n1\)'\) "
-                                           r"but npz provides 2 inputs"):
+                                           r"but the dataset 'NumPy archive' provides 2 inputs"):
         check_fits(both, {"Image (n1)": (4, 4, 1)})
 
 
@@ -558,7 +559,8 @@ def test_image_folder_with_one_sub_folder_per_class(tmp_path: Path) -> None:
                        base_dir=tmp_path)
     assert rgb.input_shapes() == [(6, 5, 3)]
     with pytest.raises(DatasetError, match=r"Input block 'Photo \(n1\)' takes samples of "
-                                           r"shape \(5, 6, 1\) but image_folder has \(6, 5, 1\)"):
+                                           r"shape \(5, 6, 1\) but the dataset 'Image folder' "
+                                           r"has \(6, 5, 1\)"):
         check_fits(data, {"Photo (n1)": (5, 6, 1)})
 
 
@@ -700,7 +702,8 @@ def test_check_fits_names_the_block_and_both_shapes() -> None:
     with pytest.raises(DatasetError) as caught:
         check_fits(data, {"Digit image (n1)": (64,)})
     assert str(caught.value) == (
-        "Input block 'Digit image (n1)' takes samples of shape (64,) but digits has (8, 8, 1)")
+        "Input block 'Digit image (n1)' takes samples of shape (64,) but the dataset "
+        "'Digits: 8×8 handwriting' has (8, 8, 1)")
     with pytest.raises(DatasetError) as caught:
         check_fits(data, {"Digit image (n1)": (8, 8, 1)}, {"Digit (n9)": 4})
     assert str(caught.value) == "labels run up to 9 but the Output block 'Digit (n9)' has 4 classes"
@@ -729,10 +732,11 @@ def test_check_fits_for_graphs_and_binary_outputs(tmp_path: Path) -> None:
     check_fits(karate, {"Member features (n1)": (34,)}, {"Club (n5)": 1},
                graph_nodes={"Friendships (n2)": 34})
     with pytest.raises(DatasetError, match=r"Input block 'Member features \(n1\)' takes node "
-                                           r"features of shape \(16,\) but karate has \(34,\)"):
+                                           r"features of shape \(16,\) but the dataset "
+                                           r"'Karate club: graph' has \(34,\)"):
         check_fits(karate, {"Member features (n1)": (16,)})
     with pytest.raises(DatasetError, match=r"Graph block 'Friendships \(n2\)' is set to 100 "
-                                           "nodes but karate has 34"):
+                                           "nodes but the dataset 'Karate club: graph' has 34"):
         check_fits(karate, {"Member features (n1)": (34,)},
                    graph_nodes={"Friendships (n2)": 100})
     data = _csv(tmp_path, "a,label\n1,0\n2,2\n", label_column="label")

@@ -78,7 +78,8 @@ def test_add_node_emits_node_added_with_resolved_params() -> None:
     assert recorder.take() == [NodeAdded(node)]
     assert project.revision == 1
     assert node.id == "n1"
-    assert dict(node.params) == {"units": 7, "activation": "relu", "use_bias": True}
+    assert dict(node.params) == {"units": 7, "activation": "relu", "use_bias": True,
+                                 "l1": 0.0, "l2": 0.0, "regularize_bias": False}
     assert node.position == (10.12, -5.0)
     assert node.title is None  # a blank title is no title, as with set_title
     assert node.label == "Dense (n1)"

@@ -145,7 +145,39 @@ def gan_project() -> Project:
     return project
 
 
+def penalised_project() -> Project:
+    """Penalties on every kind of weighted block a sequence model uses, and weight decay."""
+    project = Project(name="Penalised", training=TrainingSettings(optimizer="adamw",
+                                                                  weight_decay=1e-4))
+    l2, both = {"l2": 5e-4}, {"l1": 1e-5, "l2": 1e-3, "regularize_bias": True}
+    project.add_node("input", {"shape": [12], "dtype": "int32"})  # n1
+    project.add_node("embedding", {"input_dim": 50, "output_dim": 16, **l2})  # n2
+    project.add_node("position_embedding", {"max_length": 12, "l1": 1e-4})  # n3
+    project.add_node("multi_head_attention", {"d_model": 16, "num_heads": 2, **both})  # n4
+    project.add_node("conv1d", {"filters": 8, **l2})  # n5
+    project.add_node("gru", {"units": 6, "return_sequences": True, **both})  # n6
+    project.add_node("simple_attention", {"units": 5, **both})  # n7
+    project.add_node("dense", {"units": 3, "activation": "softmax", **l2})  # n8
+    project.add_node("output")  # n9
+    _chain(project, "n1", "n2", "n3")
+    project.add_link("n3", "out", "n4", "query")
+    _chain(project, "n4", "n5", "n6")
+    project.add_link("n6", "out", "n7", "values")
+    project.add_link("n7", "context", "n8", "in")
+    _chain(project, "n8", "n9")
+    return project
+
+
+def penalised_gcn_project() -> Project:
+    """Kipf & Welling's GCN: L2 5e-4 on the first layer only."""
+    project = gcn_project()
+    project.set_params("n3", {"l2": 5e-4})
+    return project
+
+
 SUPERVISED: dict[str, Callable[[], Project]] = {
+    "penalised": penalised_project,
+    "penalised_gcn": penalised_gcn_project,
     "dense": dense_project,
     "transformer": transformer_project,
     "attention_query": attention_query_project,
@@ -225,6 +257,20 @@ def test_script_compiles_as_the_project_does(make):
     expected = compile_project(project).model.get_compile_config()
     assert without_optimizer_names(model.get_compile_config()) == without_optimizer_names(
         expected)
+
+
+@pytest.mark.parametrize("make", [penalised_project, penalised_gcn_project])
+def test_script_writes_the_penalties_as_keras_regularizers(make):
+    project = make()
+    source = export_python(project)
+    assert "keras.regularizers.L1L2(l2=0.0005)" in source
+    assert ".from_config(" not in source
+    exported = run_script(source)["build_model"]()
+    original = build(project).model
+    exported.set_weights(original.get_weights())
+    assert exported.losses and len(exported.losses) == len(original.losses)
+    np.testing.assert_allclose(sum(np.asarray(x) for x in exported.losses),
+                               sum(np.asarray(x) for x in original.losses), rtol=1e-6)
 
 
 def test_gan_script_rebuilds_generator_and_discriminator():

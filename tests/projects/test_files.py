@@ -32,8 +32,11 @@ from projects import files
 from projects.document import Link, Project, TrainingSettings
 
 DATA = Path(__file__).parent / "data"
-GOLDEN = DATA / "golden_v1.deepwire"
+GOLDEN = DATA / "golden_v1.deepwire"  # as the first Deepwire wrote it
+CURRENT = DATA / "golden.deepwire"  # the same project as this Deepwire writes it
+KARATE_V1 = DATA / "gcn_karate_v1.deepwire"  # resources/examples/gcn_karate as first released
 TEST_BLOCK = "test_scaled_dense"
+NO_PENALTY = {"l1": 0.0, "l2": 0.0, "regularize_bias": False}  # a weighted block's defaults
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -228,7 +231,7 @@ def test_untitled_nodes_have_no_title_key() -> None:
 
 
 def test_loads_accepts_text_bytes_and_a_utf8_bom() -> None:
-    text = GOLDEN.read_text(encoding="utf-8")
+    text = CURRENT.read_text(encoding="utf-8")
     for data in (text, text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8")):
         assert files.dumps(files.loads(data)) == text
 
@@ -250,11 +253,11 @@ def test_golden_file_loads_as_expected() -> None:
                for n in project.nodes.values()}
     assert summary == {
         "n1": ("input", {"shape": (64,), "dtype": "float32"}, (0.0, 0.0), "Pixels"),
-        "n2": ("dense", {"units": 128, "activation": "relu", "use_bias": True},
+        "n2": ("dense", {"units": 128, "activation": "relu", "use_bias": True, **NO_PENALTY},
                (220.5, -40.25), "Hidden"),
         "n3": ("dropout", {"rate": 0.2}, (440.0, 0.0), None),
-        "n4": ("dense", {"units": 10, "activation": "softmax", "use_bias": True},
-               (660.0, 0.0), "Classes"),
+        "n4": ("dense", {"units": 10, "activation": "softmax", "use_bias": True,
+                         **NO_PENALTY}, (660.0, 0.0), "Classes"),
         "n5": ("output", {"loss": "sparse_categorical_crossentropy", "from_logits": False},
                (880.0, 0.0), None),
     }
@@ -264,17 +267,49 @@ def test_golden_file_loads_as_expected() -> None:
     assert project.node("n2").label == "Hidden (n2)"
 
 
-def test_golden_file_resaves_byte_for_byte(tmp_path: Path) -> None:
-    golden = GOLDEN.read_bytes()
-    assert files.dumps(files.load(GOLDEN)).encode("utf-8") == golden
+def test_current_golden_file_resaves_byte_for_byte(tmp_path: Path) -> None:
+    golden = CURRENT.read_bytes()
+    assert files.dumps(files.load(CURRENT)).encode("utf-8") == golden
     copy_path = tmp_path / "golden.deepwire"
-    shutil.copyfile(GOLDEN, copy_path)
+    shutil.copyfile(CURRENT, copy_path)
     files.save(files.load(copy_path), copy_path)
     assert copy_path.read_bytes() == golden
 
 
+def test_golden_v1_file_saves_as_the_current_file(tmp_path: Path) -> None:
+    copy_path = tmp_path / "golden.deepwire"
+    shutil.copyfile(GOLDEN, copy_path)
+    files.save(files.load(copy_path), copy_path)
+    assert copy_path.read_bytes() == CURRENT.read_bytes()
+
+
 def test_golden_file_is_what_the_document_api_writes() -> None:
-    assert files.dumps(golden_project()).encode("utf-8") == GOLDEN.read_bytes()
+    assert files.dumps(golden_project()).encode("utf-8") == CURRENT.read_bytes()
+
+
+def test_a_file_from_before_regularisation_opens_unchanged() -> None:
+    """The first karate example: its blocks and settings read as they were, and the
+    settings added since appear, at their defaults, only where the file writes every
+    value (the training settings and the upgraded blocks' parameters)."""
+    old = json.loads(KARATE_V1.read_text(encoding="utf-8"))
+    project = files.load(KARATE_V1)
+    new = json.loads(files.dumps(project))
+    added_training = {"weight_decay": None, "early_stopping": False,
+                      "early_stopping_patience": 10, "restore_best_weights": True,
+                      "monitor": "val_loss", "reduce_lr_on_plateau": False,
+                      "reduce_lr_patience": 5, "reduce_lr_factor": 0.1,
+                      "test_split": 0.1}
+    assert new["training"] == {**old["training"], **added_training}
+    for before, after in zip(old["nodes"], new["nodes"], strict=True):
+        if before["block"] == "graph_convolution":
+            assert after["block_version"] == 2
+            assert after["params"] == {**before["params"], "l1": 0.0, "l2": 0.0,
+                                       "regularize_bias": False}
+        else:
+            assert after == before
+    rest = {key for key in old if key not in ("nodes", "training")}
+    assert {key: new[key] for key in rest} == {key: old[key] for key in rest}
+    assert files.dumps(files.loads(files.dumps(project))) == files.dumps(project)
 
 
 # ----------------------------------------------------------------------------- migrations
@@ -354,7 +389,7 @@ def test_newer_block_version_is_refused_naming_the_block(scaled_dense) -> None:
 
 def test_newer_version_of_a_catalog_block_is_refused() -> None:
     document = golden_dict()
-    document["nodes"][1]["block_version"] = 2
+    document["nodes"][1]["block_version"] = blocks.get("dense").version + 1
     message = problem_at(refused(document), "nodes[1] (n2).block_version")
     assert "'dense'" in message
     assert "newer" in message
@@ -370,7 +405,7 @@ def test_bad_block_versions_are_refused(version) -> None:
 def test_missing_block_version_means_current() -> None:
     document = golden_dict()
     del document["nodes"][2]["block_version"]
-    assert files.dumps(files.loads(json.dumps(document))) == GOLDEN.read_text(encoding="utf-8")
+    assert files.dumps(files.loads(json.dumps(document))) == CURRENT.read_text(encoding="utf-8")
 
 
 def test_newer_format_version_is_refused() -> None:
@@ -533,7 +568,8 @@ def test_missing_optional_keys_take_defaults() -> None:
         del document["nodes"][1][key]
     document["training"] = {"epochs": 3}
     project = files.loads(json.dumps(document))
-    assert project.node("n2").params == {"units": 64, "activation": "relu", "use_bias": True}
+    assert project.node("n2").params == {"units": 64, "activation": "relu", "use_bias": True,
+                                         **NO_PENALTY}
     assert project.node("n2").position == (0.0, 0.0)
     assert project.node("n2").title is None
     assert project.training == TrainingSettings(epochs=3)
@@ -722,7 +758,7 @@ def test_save_creates_a_new_file_with_the_usual_permissions(tmp_path: Path) -> N
         files.save(golden_project(), path)
     finally:
         os.umask(old_umask)
-    assert path.read_bytes() == GOLDEN.read_bytes()
+    assert path.read_bytes() == CURRENT.read_bytes()
     assert stat.S_IMODE(path.stat().st_mode) == 0o640  # 0o666 minus the umask, not 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.deepwire"]
 
@@ -734,14 +770,14 @@ def test_save_keeps_the_previous_permission_bits(tmp_path: Path, mode: int) -> N
     path.chmod(mode)
     files.save(golden_project(), path)
     assert stat.S_IMODE(path.stat().st_mode) == mode
-    assert path.read_bytes() == GOLDEN.read_bytes()
+    assert path.read_bytes() == CURRENT.read_bytes()
 
 
 def test_save_accepts_str_paths_and_overwrites(tmp_path: Path) -> None:
     path = tmp_path / "p.deepwire"
     files.save(rich_project(), str(path))
     files.save(golden_project(), str(path))
-    assert path.read_bytes() == GOLDEN.read_bytes()
+    assert path.read_bytes() == CURRENT.read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == ["p.deepwire"]
 
 
@@ -754,7 +790,7 @@ def test_save_through_a_symlink_updates_the_target(tmp_path: Path) -> None:
     link.symlink_to(target)
     files.save(golden_project(), link)
     assert link.is_symlink()
-    assert target.read_bytes() == GOLDEN.read_bytes()
+    assert target.read_bytes() == CURRENT.read_bytes()
     assert sorted(p.name for p in real.iterdir()) == ["project.deepwire"]
 
 

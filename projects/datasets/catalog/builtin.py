@@ -22,6 +22,7 @@ from projects.datasets.registry import (
 if TYPE_CHECKING:
     import numpy as np
 
+    from projects.datasets.description import Facts
     from projects.datasets.loading import Context, Raw
 
 _NETWORKX_SBM_MAX_NODES = 2_000  # above this the numpy sampler is used (networkx is O(N) Python)
@@ -54,7 +55,14 @@ def _digits(context: Context) -> Raw:
 register(DatasetSpec(
     "digits", "Digits: 8×8 handwriting", "arrays", "built in",
     "1,797 handwritten digits from scikit-learn, 8×8 grey images in 10 classes.",
-    _digits, (SCALE,)))
+    _digits, (SCALE,), describer=lambda context: _facts(((8, 8, 1),), 10)))
+
+
+def _facts(input_shapes: tuple[tuple[int, ...], ...], num_classes: int | None = None,
+           num_nodes: int | None = None) -> Facts:
+    from projects.datasets.description import Facts
+
+    return Facts(input_shapes, num_classes, num_nodes)
 
 
 # ----------------------------------------------------------------------------- karate
@@ -92,7 +100,8 @@ def _karate(context: Context) -> Raw:
 register(DatasetSpec(
     "karate", "Karate club: graph", "graph", "built in",
     "Zachary's karate club: 34 members, 78 friendships, which of two clubs each joined.",
-    _karate, (labelled_per_class(1, maximum=16),)))
+    _karate, (labelled_per_class(1, maximum=16),),
+    describer=lambda context: _facts(((34,),), 2, 34)))
 
 
 # ----------------------------------------------------------------------------- marker sequences
@@ -111,9 +120,8 @@ def _marker_sequences(context: Context) -> Raw:
     from projects.datasets.loading import Raw
 
     count = context.integer("samples")
-    length = context.integer("length")
-    classes = context.integer("classes")
-    features = context.integer("features", low=2 if classes == 2 else 3)
+    facts = _marker_facts(context)
+    (length, features), classes = facts.input_shapes[0], facts.num_classes
     rng = context.data_rng()
     x = rng.normal(size=(count, length, features)).astype(np.float32)
     x[:, :, 0] = 0.0
@@ -124,6 +132,12 @@ def _marker_sequences(context: Context) -> Raw:
     return Raw(x, y, classes, [str(i) for i in range(classes)],
                sample_labels=[str(t + 1) for t in range(length)],
                key_positions=marked[:, None].astype(np.int64))
+
+
+def _marker_facts(context: Context) -> Facts:
+    classes = context.integer("classes")
+    shape = (context.integer("length"), context.integer("features", low=2 if classes == 2 else 3))
+    return _facts((shape,), classes)
 
 
 def marker_label(marked_steps: np.ndarray, classes: int) -> np.ndarray:
@@ -142,7 +156,7 @@ register(DatasetSpec(
     "marker_sequences", "Marker sequences", "arrays", "built in",
     "Noise sequences with one marked step whose features decide the label: a task for "
     "attention.",
-    _marker_sequences, (
+    _marker_sequences, describer=_marker_facts, params=(
         samples(2000),
         _int("length", "Length", 20, "Steps per sequence.", 2, 100_000),
         _int("features", "Features", 4, "Features per step; feature 0 marks the step that "
@@ -168,8 +182,8 @@ def _key_tokens(context: Context) -> Raw:
     from projects.datasets.loading import Raw
 
     count = context.integer("samples")
-    length = context.integer("length")
-    classes = context.integer("classes")
+    facts = _key_facts(context)
+    (length,), classes = facts.input_shapes[0], facts.num_classes
     vocab = context.integer("vocab", low=classes + 2)
     rng = context.data_rng()
     x = rng.integers(classes + 1, vocab, size=(count, length)).astype(np.int32)
@@ -188,6 +202,12 @@ def _key_tokens(context: Context) -> Raw:
                key_positions=positions.astype(np.int64))
 
 
+def _key_facts(context: Context) -> Facts:
+    classes = context.integer("classes")
+    context.integer("vocab", low=classes + 2)
+    return _facts(((context.integer("length"),),), classes)
+
+
 def key_label(first_key: np.ndarray, second_key: np.ndarray) -> np.ndarray:
     """The key_tokens label of (earlier key id, later key id): the earlier key's id - 1.
 
@@ -203,7 +223,7 @@ def key_label(first_key: np.ndarray, second_key: np.ndarray) -> np.ndarray:
 register(DatasetSpec(
     "key_tokens", "Key tokens", "arrays", "built in",
     "Token sequences with two key tokens among fillers; which key comes first is the label.",
-    _key_tokens, (
+    _key_tokens, describer=_key_facts, params=(
         samples(2000),
         _int("length", "Length", 16, "Tokens per sequence.", 2, 100_000),
         _int("vocab", "Vocabulary", 32, "Number of distinct token ids (0 is padding).", 4,
@@ -228,9 +248,9 @@ def _sbm_graph(context: Context) -> Raw:
     )
     from projects.datasets.loading import Raw
 
-    num_nodes = context.integer("num_nodes")
-    num_classes = context.integer("num_classes", high=min(num_nodes, 10_000))
-    num_features = context.integer("features")
+    facts = _sbm_facts(context)
+    num_nodes, num_classes = facts.num_nodes, facts.num_classes
+    (num_features,) = facts.input_shapes[0]
     sizes = [num_nodes // num_classes + (i < num_nodes % num_classes)
              for i in range(num_classes)]
     if "p_in" in context.spec or "p_out" in context.spec:
@@ -266,10 +286,16 @@ def _sbm_graph(context: Context) -> Raw:
                                    [str(i) for i in range(num_classes)]))
 
 
+def _sbm_facts(context: Context) -> Facts:
+    num_nodes = context.integer("num_nodes")
+    num_classes = context.integer("num_classes", high=min(num_nodes, 10_000))
+    return _facts(((context.integer("features"),),), num_classes, num_nodes)
+
+
 register(DatasetSpec(
     "sbm_graph", "Block-model graph", "graph", "built in",
     "A stochastic block model: communities are classes, features are noisy class means.",
-    _sbm_graph, (
+    _sbm_graph, describer=_sbm_facts, params=(
         _int("num_nodes", "Nodes", 1000, "Nodes in the graph.", 2, 100_000_000),
         _int("num_classes", "Classes", 4, "Communities, one label each.", 2, 10_000),
         _int("features", "Features", 16, "Features per node.", 1, 100_000),
@@ -303,7 +329,7 @@ def _gaussian_mixture_2d(context: Context) -> Raw:
 register(DatasetSpec(
     "gaussian_mixture_2d", "Gaussian ring 2-D (GAN)", "unlabelled", "built in",
     "Points from gaussians evenly spaced on a ring: the classic GAN toy.",
-    _gaussian_mixture_2d, (
+    _gaussian_mixture_2d, describer=lambda context: _facts(((2,),)), params=(
         samples(4000),
         _int("components", "Components", 8, "Gaussians on the ring.", 1, 10_000),
         _float("std", "Spread", 0.05, "Standard deviation of each gaussian.", 0.0, 1.0),
