@@ -7,11 +7,13 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
+    QFrame,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -126,7 +128,8 @@ class ProblemsPanel(QListWidget):
 
 
 class SummaryPanel(QWidget):
-    """Total parameters, inputs and outputs with their shapes, the task and validity."""
+    """Total parameters, inputs and outputs with their shapes, the task and validity, and
+    what one epoch will cost, as the background dry run measured it."""
 
     def __init__(self, editor: Editor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -134,20 +137,47 @@ class SummaryPanel(QWidget):
         self.label = QLabel(textFormat=Qt.TextFormat.RichText, wordWrap=True)
         self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        content = QWidget()
+        inner = QVBoxLayout(content)
+        inner.setContentsMargins(10, 8, 10, 8)
+        inner.addWidget(self.label)
+        inner.addStretch(1)
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)  # a dry run's failure and hint may need more room
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 8, 10, 8)
-        layout.addWidget(self.label)
-        layout.addStretch(1)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+        self.checking = False
+        self.dry_run = None  # the estimator's DryRunResult for the current revision
         for signal in (editor.reportChanged, editor.documentReplaced, editor.documentChanged,
                        editor.stateChanged):
             signal.connect(self.refresh)
         self.refresh()
 
+    def set_estimate(self, checking: bool, result) -> None:
+        self.checking, self.dry_run = checking, result
+        self.refresh()
+
     def refresh(self, *_args) -> None:
-        self.label.setText(summary_html(self.editor))
+        result = self.dry_run
+        if result is not None and result.revision != self.editor.project.revision:
+            result = None  # edited since: the estimate is for a model no longer shown
+        self.label.setText(summary_html(self.editor, estimate_html(self.checking, result)))
 
 
-def summary_html(editor: Editor) -> str:
+def estimate_html(checking: bool, result) -> str:
+    """The summary's "Training" row: the dry run's estimate, its failure, or nothing yet."""
+    if result is not None and result.ok and result.estimate:
+        return f"<b>{html.escape(result.estimate)}</b>"
+    if result is not None and not result.ok:
+        return (f"<span style='color:{ERROR_COLOUR}'>one batch fails: "
+                f"{html.escape(result.message)}</span><br>"
+                f"<span style='color:#64748b'>{html.escape(result.hint)}</span>")
+    return "<i>measuring one batch…</i>" if checking else ""
+
+
+def summary_html(editor: Editor, estimate: str = "") -> str:
     project, report = editor.project, editor.report
     esc = html.escape
     nodes = project.nodes
@@ -186,6 +216,8 @@ def summary_html(editor: Editor) -> str:
     rows.append(("Inputs", port_lines(("input", "latent_noise", "graph_input"), None)))
     rows.append(("Outputs", port_lines(("output", "generator_output", "discriminator_output"),
                                        "result")))
+    if estimate:
+        rows.append(("Training", estimate))
     cells = "".join(f"<tr><td style='color:#64748b;padding-right:10px' valign='top'>{k}</td>"
                     f"<td>{v}</td></tr>" for k, v in rows)
     return f"<table cellspacing='0' cellpadding='2'>{cells}</table>"

@@ -91,10 +91,31 @@ class RunsPanel(QWidget):
     def selected_runs(self) -> list[Path]:
         return [Path(i.data(0, RUN_ROLE)) for i in self.tree.selectedItems()]
 
+    def select_run(self, folder: Path | None = None) -> None:
+        """Select ``folder`` (default: the newest run) without asking for its curves, so a
+        run that has just ended keeps the dashboard as it is while Open Folder works, for
+        a failed run too (its folder holds error.txt)."""
+        items = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        item = next((i for i in items if folder is None or Path(i.data(0, RUN_ROLE)) == folder),
+                    None)
+        if item is None:
+            return
+        self.tree.blockSignals(True)
+        self.tree.clearSelection()
+        item.setSelected(True)
+        self.tree.setCurrentItem(item)
+        self.tree.blockSignals(False)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        chosen = self.selected_runs()
+        one = len(chosen) == 1
+        self.open_button.setEnabled(one)
+        self.logs_button.setEnabled(one and (chosen[0] / "tensorboard").is_dir())
+
     def _on_selection(self) -> None:
         chosen = self.selected_runs()
-        self.open_button.setEnabled(len(chosen) == 1)
-        self.logs_button.setEnabled(len(chosen) == 1)
+        self._update_buttons()
         if chosen:
             self.runsSelected.emit(chosen[:2])
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from app.runs_panel import RunsPanel
-from app.training_session import TrainingSession
+from app.training_session import DryRunEstimator, TrainingSession
 
 DASHBOARD_REFRESH_MS = 250  # the dashboard redraws at most ~4 times a second
 
@@ -19,6 +19,9 @@ class TrainingController:
 
     def _init_training(self) -> None:
         self.session = TrainingSession(self)
+        self.session.estimator = DryRunEstimator(self.editor, lambda: self.session.running,
+                                                 self)
+        self._shown_dry_run_failure: tuple | None = None
         self._pending_events: list = []
         self._flush_timer = QTimer(self, singleShot=True, interval=DASHBOARD_REFRESH_MS)
         self._flush_timer.timeout.connect(self._flush_training_events)
@@ -33,6 +36,12 @@ class TrainingController:
         editor.documentChanged.connect(self._mark_run_differs)
         self.session.event.connect(self._on_training_event)
         self.session.finished.connect(self._on_training_finished)
+        self.session.estimator.changed.connect(self._on_dry_run_changed)
+        self._estimate_label = QLabel()
+        self._estimate_label.setStyleSheet("color: #475569; padding: 0 6px")
+        self._estimate_label.setToolTip("What one epoch will cost, measured by training one "
+                                        "batch of the data in the background")
+        self.statusBar().addPermanentWidget(self._estimate_label)
         self.runs.runsSelected.connect(self._show_runs)
         self.central_tabs.currentChanged.connect(self._on_central_tab)
         self._update_training_actions()
@@ -152,10 +161,37 @@ class TrainingController:
         self._flush_training_events()
         self._update_training_actions()
         self.runs.refresh()
+        self.runs.select_run()  # the run that has just ended: Open Folder works at once
         if isinstance(result, ev.Failed):
             self.statusBar().showMessage(f"Training failed: {result.message}", 8000)
         else:
             self.statusBar().showMessage(f"Training {result.status}", 5000)
+
+    def _on_dry_run_changed(self) -> None:
+        """The summary shows the background dry run's estimate or failure; a new failure
+        selects its block and shows in the status bar."""
+        estimator = self.session.estimator
+        result = estimator.result
+        self.summary.set_estimate(estimator.checking, result)
+        failed = result is not None and not result.ok
+        self._estimate_label.setText(
+            "One batch fails: see the summary" if failed
+            else result.estimate if result is not None else "")
+        self._estimate_label.setStyleSheet(f"color: {'#dc2626' if failed else '#475569'};"
+                                           " padding: 0 6px")
+        self._estimate_label.setToolTip(f"{result.message}\n{result.hint}" if failed else
+                                        "What one epoch will cost, measured by training "
+                                        "one batch of the data in the background")
+        if result is None or result.ok:
+            self._shown_dry_run_failure = None
+            return
+        failure = (result.message, result.node_id)
+        if failure == self._shown_dry_run_failure:
+            return
+        self._shown_dry_run_failure = failure
+        self.statusBar().showMessage(f"The dry run failed: {result.message}", 10000)
+        if result.node_id in self.editor.project.nodes:
+            self.scene.select_nodes([result.node_id])
 
     def _mark_run_differs(self, _event=None) -> None:
         if self.session.running and self.editor.project.revision != self._run_revision:

@@ -8,9 +8,12 @@ collected there (app/collector.py): the GUI thread collects a run's objects when
 
 from __future__ import annotations
 
+import queue
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
 from app import collector
 from projects.document import Project
@@ -62,6 +65,7 @@ class TrainingSession(QObject):
         self.thread: QThread | None = None
         self.trainer = None
         self._worker: _Worker | None = None
+        self.estimator: DryRunEstimator | None = None  # joined with the run on closing
 
     @property
     def running(self) -> bool:
@@ -109,7 +113,10 @@ class TrainingSession(QObject):
             self.trainer.resume()
 
     def stop_and_wait(self, timeout_ms: int = 30_000) -> bool:
-        """Stop the run and join its thread; True when the thread has ended."""
+        """Stop the run and join its thread (and the background dry run's); True when the
+        threads have ended."""
+        if self.estimator is not None and not self.estimator.wait(timeout_ms / 1000):
+            return False
         if self.thread is None:
             return True
         self.stop()
@@ -138,3 +145,127 @@ class TrainingSession(QObject):
             gui_collector = collector.installed()
             if gui_collector is not None:
                 gui_collector.run_ended()
+
+
+@dataclass(frozen=True)
+class DryRunResult:
+    """What the background dry run found for one revision of the project: plain data only,
+    so it can cross from the worker thread."""
+
+    revision: int
+    estimate: str = ""  # "≈ N s per epoch, ≈ M MB" when it passed
+    message: str = ""  # the failure, in plain words, when it failed
+    hint: str = ""
+    node_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.message
+
+
+def _dry_run_job(project: Project, path: Path | None, revision: int,
+                 results: queue.SimpleQueue) -> None:
+    """Runs on a plain Python thread: no Qt object is created, touched or referenced here;
+    the result goes into a queue that the GUI thread reads."""
+    from projects import events as ev
+    from projects.training import RunOptions, Trainer
+
+    trainer = Trainer(project, path, RunOptions(record=False, dry_run_only=True))
+    try:
+        result = trainer.run()
+    except Exception as err:  # the trainer reports its failures; this is the last guard
+        result = ev.Failed(f"{type(err).__name__}: {err}")
+    if isinstance(result, ev.Failed):
+        results.put(DryRunResult(revision, "", result.message, result.hint, result.node_id))
+    else:
+        text = trainer.estimate.text() if trainer.estimate is not None else ""
+        results.put(DryRunResult(revision, text))
+
+
+class DryRunEstimator(QObject):
+    """Runs the dry run (projects/dry_run.py) in the background once the model is valid and
+    has a dataset, debounced after edits, so the summary shows what an epoch will cost and
+    a failure is known before Train is pressed.
+
+    The work runs on a plain Python thread that never sees a Qt object; a GUI-thread timer
+    takes its plain result from a queue. ``changed`` fires (on the GUI thread) when the
+    state changes: ``checking``, ``result`` (a DryRunResult) or neither (no estimate).
+    """
+
+    changed = Signal()
+    DEBOUNCE_MS = 1500
+    POLL_MS = 100
+
+    def __init__(self, editor, busy=lambda: False, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.editor = editor
+        self.busy = busy  # True while a real run trains: no dry run then
+        self.result: DryRunResult | None = None
+        self.checking = False
+        self._results: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._debounce = QTimer(self, singleShot=True, interval=self.DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._start)
+        self._poll = QTimer(self, interval=self.POLL_MS)
+        self._poll.timeout.connect(self._take_result)
+        for signal in (editor.reportChanged, editor.documentReplaced):
+            signal.connect(self.schedule)
+
+    def schedule(self, *_args) -> None:
+        """Dry-run the project once edits have paused."""
+        if self.result is not None and self.result.revision != self.editor.project.revision:
+            self.result = None
+            self.changed.emit()
+        self._debounce.start()
+
+    def _ready(self) -> bool:
+        report, project = self.editor.report, self.editor.project
+        return (report is not None and report.ok and bool(project.dataset.get("name"))
+                and not self.busy())
+
+    def _start(self) -> None:
+        if self._thread is not None:  # one at a time: try again when it is done
+            self._debounce.start()
+            return
+        project = self.editor.project
+        if self.result is not None and self.result.revision == project.revision:
+            return
+        if not self._ready():
+            return
+        self.checking = True
+        gui_collector = collector.installed()
+        if gui_collector is not None:
+            gui_collector.run_started()
+        self._thread = threading.Thread(
+            target=_dry_run_job, name="deepwire-dry-run", daemon=True,
+            args=(project.copy(), self.editor.path, project.revision, self._results))
+        self._thread.start()
+        self._poll.start()
+        self.changed.emit()
+
+    def _take_result(self) -> None:
+        try:
+            result = self._results.get_nowait()
+        except queue.Empty:
+            return
+        self._poll.stop()
+        self._thread.join()
+        self._thread = None
+        self.checking = False
+        gui_collector = collector.installed()
+        if gui_collector is not None:
+            gui_collector.run_ended()  # the dry run's model is garbage now: collect it here
+        if result.revision == self.editor.project.revision:
+            self.result = result
+        else:
+            self._debounce.start()  # edited meanwhile: this one is stale
+        self.changed.emit()
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Join the dry run's thread (for closing and tests); True when none is left."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                return False
+            self._take_result()
+        return True

@@ -52,12 +52,31 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if unreadable:  # the model may well be valid: say so, and why the data was not checked
         print(unreadable)
     warnings = len(report.warnings) + bool(unreadable)
+    if report.ok and args.dry_run:
+        return _dry_run(project, args.file)
     if report.ok:
         print(f"{args.file}: valid ({len(project.nodes)} blocks, "
               f"{count_text(report.total_params)} parameters, {warnings} warnings)")
         return EXIT_OK
     print(f"{args.file}: {len(report.errors)} errors, {warnings} warnings")
     return EXIT_INVALID
+
+
+def _dry_run(project, path: str) -> int:
+    """One batch of the real data forward and backward (projects/dry_run.py)."""
+    from projects import events as ev
+    from projects.training import RunOptions, Trainer
+
+    trainer = Trainer(project, path, RunOptions(record=False, dry_run_only=True))
+    result = trainer.run()
+    if isinstance(result, ev.Failed):
+        block = f"{result.node_id}: " if result.node_id else ""
+        print(f"error: {block}{result.message}\n  hint: {result.hint}")
+        print(f"{path}: the dry run failed")
+        return EXIT_INVALID
+    estimate = trainer.estimate.text() if trainer.estimate else "no estimate"
+    print(f"{path}: valid, and one batch trains ({estimate})")
+    return EXIT_OK
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
@@ -332,6 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_validate.add_argument("file")
     p_validate.add_argument("--no-data", action="store_true",
                             help="check the model alone, without the dataset")
+    p_validate.add_argument("--dry-run", action="store_true",
+                            help="also train one batch of the real data forward and backward")
     p_validate.set_defaults(func=_cmd_validate)
 
     p_summary = sub.add_parser("summary", help="blocks in order with output shapes and "

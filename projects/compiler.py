@@ -15,8 +15,9 @@ import networkx as nx
 
 from blocks.builders import SINK_KEY
 from projects.document import Project, TrainingSettings
+from projects.errors import plain_message
 from projects.keras_compat import layers_between
-from projects.shapes import keras_message, param_at_fault
+from projects.shapes import param_at_fault
 from projects.validation import Issue, Report, validate
 
 CLASSIFICATION_METRICS = {
@@ -130,7 +131,7 @@ def build(project: Project, report: Report | None = None) -> CompiledProject:
             if layer is not None:  # None too when Keras's layer history is out of reach
                 probes[node_id] = node.spec.probe(layer, inputs, outputs)
         except Exception as err:
-            raise CompileError([Issue("error", f"{node.label}: {keras_message(err)}",
+            raise CompileError([Issue("error", f"{node.label}: {plain_message(err)}",
                                       node_id, param_at_fault(err))]) from err
         for port, tensor in outputs.items():
             tensors[(node_id, port)] = tensor

@@ -112,6 +112,7 @@ class Failed:
     hint: str = ""
     step: int = 0
     node_id: str | None = None
+    param: str | None = None  # the block's parameter at fault, when one is
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,9 @@ class ShapeInference:
             with keras_compat.unallocated_weights():  # only the weights' shapes are wanted
                 outputs = spec.build(params, placeholders, "probe")
         except Exception as err:  # Keras reports bad shapes as ValueError, TypeError, ...
-            return NodeShapes(error=keras_message(err), error_param=param_at_fault(err))
+            from projects.errors import plain_message  # imports this module
+
+            return NodeShapes(error=plain_message(err), error_param=param_at_fault(err))
         layers = layers_between(outputs.values(), placeholders.values())
         total = sum(_count(w.shape) for layer in layers for w in layer.weights)
         trainable = sum(_count(w.shape) for layer in layers for w in layer.trainable_weights)

@@ -12,7 +12,9 @@ Devices and scale (:mod:`projects.devices`): one device, or a TensorFlow strateg
 folder ``<stamp>``; every other worker records its own copy in ``<stamp>_worker<N>`` and
 never writes into the chief's. Node classification and GANs train on one device only.
 Events come from :mod:`projects.event_callback`, the dashboard's probes from
-:mod:`projects.probes`.
+:mod:`projects.probes`. Before ``fit``, :mod:`projects.dry_run` trains one batch (and
+measures the step); failures are worded by :mod:`projects.errors`, and an error it cannot
+translate leaves its traceback in the run folder's ``error.txt``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from projects.document import (
     check_training,
     node_sort_key,
 )
+from projects.dry_run import DryRunError, Estimate, dry_run, non_finite_block
+from projects.errors import named, translate, write_report
 from projects.event_callback import EventCallback
 from projects.probes import as_tuple
 from projects.validation import validate
@@ -52,6 +56,9 @@ Listener = Callable[[ev.Event], None]
 BATCH_INTERVAL_S = 0.05  # at most ~20 batch events per second
 PROBE_INTERVAL_S = 0.5  # at most ~2 probes per second
 REGRESSION_LOSSES = frozenset({"mean_squared_error", "mean_absolute_error", "huber"})
+# One run (or the app's background dry run) builds and trains at a time in a process: each
+# seeds Keras's global random state, which another thread's model building would disturb.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,8 @@ class RunOptions:
     record: bool = True  # write the run folder
     tensorboard: bool = True
     probes: bool = True
+    dry_run: bool = True  # one batch forward and backward before training (projects/dry_run)
+    dry_run_only: bool = False  # stop after the dry run: `deepwire validate --dry-run`
     batch_interval: float = BATCH_INTERVAL_S
     probe_interval: float = PROBE_INTERVAL_S
 
@@ -109,6 +118,7 @@ class Trainer:
         self._step = 0
         self._froze = False
         self._test_metrics: dict[str, float] = {}
+        self.estimate: Estimate | None = None  # the dry run's, once it has passed
 
     # ---- control (any thread)
 
@@ -164,14 +174,18 @@ class Trainer:
                                         "Choose a runs folder you can write to."))
         status = "failed"
         try:
-            final = self._train(settings)
+            with _ONE_AT_A_TIME:
+                final = self._train(settings)
             status = "stopped" if self.stopping else "completed"
             result = ev.Finished(status, final, str(self.run_dir or ""),
                                  time.perf_counter() - started, self._test_metrics)
         except RunFailure as err:
-            result = ev.Failed(str(err), err.hint, self._step, err.node_id)
+            if err.__cause__ is not None:
+                write_report(err.__cause__, self.run_dir)
+            result = ev.Failed(str(err), err.hint, self._step, err.node_id, err.param)
         except Exception as err:  # any other error still ends the run with an event
-            result = _failure_from_exception(err, self._step, self.settings().batch_size)
+            result = _failure_from_exception(err, self._step, self.settings().batch_size,
+                                             self.project, write_report(err, self.run_dir))
         finally:
             if self._froze:  # the run's objects may go now (see _train)
                 gc.unfreeze()
@@ -241,6 +255,7 @@ class Trainer:
             "project_path": str(self.project_path) if self.project_path else None,
             **self.kept,
             "failure": asdict(result) if isinstance(result, ev.Failed) else None,
+            "dry_run": self.estimate.as_dict() if self.estimate else None,
             "steps": self._step,
             "seconds": round(seconds, 3),
             "versions": {"deepwire": _deepwire_version(), "tensorflow": tf.__version__,
@@ -316,25 +331,33 @@ class Trainer:
             fit_args = _fit_arguments(kind, data, settings, self.compiled)
             steps = fit_args.pop("steps_per_epoch_hint")
             self._graph_inputs = fit_args.pop("graph_inputs", None)
+            # Refused settings fail before the dry run spends time.
             watchers = _watchers(kind, settings, "validation_data" in fit_args, self.project)
-            self._emit(ev.RunStarted(
-                str(self.run_dir or ""), self.project.name, kind, settings.epochs, steps,
-                data.num_nodes if kind == "node_classification" else settings.batch_size,
-                device, settings.seed,
-                data.description, tuple(self.compiled.attention_nodes)))
-            for warning in data.warnings:
-                self._emit(ev.RunWarning(warning))
-            # The events first: an epoch's learning rate is the one it trained with.
-            callbacks = [EventCallback(self, settings, steps, data, kind), *watchers]
-            if self.run_dir is not None:
-                callbacks.append(keras.callbacks.CSVLogger(str(self.run_dir / "history.csv")))
-                if self.options.tensorboard:
-                    callbacks.append(keras.callbacks.TensorBoard(
-                        str(self.run_dir / "tensorboard"), write_graph=False,
-                        update_freq="epoch", profile_batch=0))
-            # One device: train inside tf.device too. Strategies distribute fit themselves.
-            place = strategy.scope() if isinstance(strategy, DeviceScope) else nullcontext()
+            # One device: the dry run, then training, inside tf.device. Strategies distribute
+            # fit themselves (and a multi-worker step needs every worker), so no dry run.
+            one_device = isinstance(strategy, DeviceScope)
+            place = strategy.scope() if one_device else nullcontext()
             with place, keras_compat.released_custom_gradients():  # no trace outlives the run
+                if (self.options.dry_run or self.options.dry_run_only) and one_device:
+                    self.estimate = self._dry_run(data, settings, device)
+                if self.options.dry_run_only:
+                    return {}
+                self._emit(ev.RunStarted(
+                    str(self.run_dir or ""), self.project.name, kind, settings.epochs, steps,
+                    data.num_nodes if kind == "node_classification" else settings.batch_size,
+                    device, settings.seed,
+                    data.description, tuple(self.compiled.attention_nodes)))
+                for warning in data.warnings:
+                    self._emit(ev.RunWarning(warning))
+                # The events first: an epoch's learning rate is the one it trained with.
+                callbacks = [EventCallback(self, settings, steps, data, kind), *watchers]
+                if self.run_dir is not None:
+                    callbacks.append(keras.callbacks.CSVLogger(
+                        str(self.run_dir / "history.csv")))
+                    if self.options.tensorboard:
+                        callbacks.append(keras.callbacks.TensorBoard(
+                            str(self.run_dir / "tensorboard"), write_graph=False,
+                            update_freq="epoch", profile_batch=0))
                 history = self.compiled.model.fit(epochs=settings.epochs, verbose=0,
                                                   callbacks=callbacks, **fit_args)
                 if callbacks[0].nan_at is None:
@@ -345,15 +368,23 @@ class Trainer:
             keras.mixed_precision.set_global_policy(previous_policy)
         nan = callbacks[0].nan_at
         if nan is not None:
+            node_id = non_finite_block(self.compiled, data, settings)
             raise RunFailure(
-                f"The loss became {nan[1]} at step {nan[0]}; training was stopped.",
+                named(f"The loss became {nan[1]} at step {nan[0]}; training was stopped.",
+                      node_id, self.project),
                 f"Lower the learning rate (now {settings.learning_rate:g}), or check the data "
-                "for extreme values.")
+                "for extreme values.", node_id)
         self.kept = kept_epochs(settings, history.history, watchers)
         if self.run_dir is not None:
             self.compiled.model.save(self.run_dir / "model.keras")
         return {k: float(v[-1]) for k, v in history.history.items()
                 if v and k != "learning_rate"}  # ReduceLROnPlateau logs the rate too
+
+    def _dry_run(self, data, settings: TrainingSettings, device: str) -> Estimate:
+        try:
+            return dry_run(self.compiled, data, settings, device)
+        except DryRunError as err:
+            raise RunFailure(err.args[0], err.hint, err.node_id) from err.cause
 
 
 def _watchers(kind: str, settings: TrainingSettings, validates: bool,
@@ -631,14 +662,20 @@ def _sparse_adjacency(data) -> Any:
                            (data.num_nodes, data.num_nodes))
 
 
-def _failure_from_exception(err: Exception, step: int, batch_size: int) -> ev.Failed:
-    import tensorflow as tf
-
-    if isinstance(err, (tf.errors.ResourceExhaustedError, MemoryError)):
+def _failure_from_exception(err: Exception, step: int, batch_size: int,
+                            project: Project | None = None, report: Path | None = None
+                            ) -> ev.Failed:
+    """A failure in plain words (projects/errors.py); an error it cannot translate is a
+    bug, and its hint says where the full report is."""
+    translated = translate(err, project)
+    if translated.message == "Out of memory.":
         return ev.Failed("Out of memory while training.",
-                         f"Use a smaller batch size (now {batch_size}) or a smaller model.", step)
-    message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return ev.Failed(f"{type(err).__name__}: {message}",
-                     "This is unexpected; the run folder has the details.", step)
+                         f"Use a smaller batch size (now {batch_size}) or a smaller model.",
+                         step, translated.node_id)
+    hint = translated.hint
+    if not translated.known:
+        hint = (f"{hint}; the full report is in {report}." if report is not None
+                else f"{hint}; please report it with the steps that led here.")
+    return ev.Failed(translated.message, hint, step, translated.node_id)
 
 

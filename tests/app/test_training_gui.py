@@ -157,6 +157,8 @@ def test_planted_failure_shows_the_banner_and_selects_the_block(window: MainWind
     assert "4 classes" in banner.text() if hasattr(banner, "text") else True
     assert window.scene.selected_node_ids() == ["n9"]
     assert window.dashboard.current_status().startswith("Failed")
+    [run] = window.runs.selected_runs()  # the failed run, selected: Open Folder works
+    assert window.runs.open_button.isEnabled() and (run / "error.txt").exists()
     window.dashboard.failureNodeRequested.emit("n9")  # the banner's "Show block"
     assert window.central_tabs.currentWidget() is window.view
     window.editor.set_param("n8", "units", 10)  # the app is still usable
@@ -234,3 +236,24 @@ def test_an_engine_that_raises_still_ends_the_run_in_the_window(window: MainWind
     assert isinstance(seen[-1], ev.Failed) and "No space left" in seen[-1].message
     assert window.train_action.isEnabled() and not window.stop_action.isEnabled()
     assert window.dashboard.current_status().startswith("Failed")
+
+
+def test_background_dry_run_estimates_an_epoch_and_selects_a_failing_block(
+        window: MainWindow, qtbot) -> None:
+    _open(window, "cnn_digits")
+    estimator = window.session.estimator
+
+    def measured() -> bool:
+        result = estimator.result
+        return result is not None and result.revision == window.editor.project.revision
+
+    qtbot.waitUntil(measured, timeout=60_000)
+    assert estimator.result.ok and "per epoch, ≈" in window.summary.label.text()
+    window.editor.set_param("n8", "units", 4)  # digits has 10 classes: the data cannot fit
+    qtbot.waitUntil(measured, timeout=60_000)
+    assert not estimator.result.ok and estimator.result.node_id == "n9"
+    assert "one batch fails: " in window.summary.label.text()
+    assert "4 classes" in window.summary.label.text()
+    assert window.scene.selected_node_ids() == ["n9"]
+    assert not window.session.running  # no run was started, no run folder written
+    assert not (window.runs_dir_override).exists()

@@ -269,13 +269,17 @@ def _regression_project(folder: Path, targets: np.ndarray) -> Project:
 
 
 def test_planted_overflow_fails_the_run_naming_the_step(tmp_path: Path) -> None:
-    # Targets near float32's limit make the squared error overflow at the first step.
+    # Targets near float32's limit make the squared error overflow at the first step. The
+    # dry run would catch it before training (tests/projects/test_dry_run_and_errors.py);
+    # without it, training itself stops.
     project = _regression_project(tmp_path, np.full(64, 3e38))
     seen: list[ev.Event] = []
-    result = Trainer(project, None, RunOptions(runs_dir=tmp_path / "runs", tensorboard=False),
-                     seen.append).run()
+    result = Trainer(project, None, RunOptions(runs_dir=tmp_path / "runs", tensorboard=False,
+                                               dry_run=False), seen.append).run()
     assert isinstance(result, ev.Failed), result
     assert "infinite at step 1" in result.message or "NaN at step 1" in result.message
+    # The step's huge gradients overflowed the Dense block's weights: it is named.
+    assert result.node_id == "n2" and result.message.startswith("Dense (n2): ")
     assert "learning rate" in result.hint.lower()
     assert not any(isinstance(e, ev.EpochEnd) for e in seen)
     run = next((tmp_path / "runs").iterdir())
