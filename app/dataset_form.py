@@ -240,6 +240,7 @@ class DatasetForm(QWidget):
         return {"task_kind": project.task.get("kind", "supervised"),
                 "seed": project.training.seed,
                 "validation_split": project.training.validation_split,
+                "test_split": project.training.test_split,
                 "base_dir": self.editor.path.parent if self.editor.path else None}
 
     def _on_preview_state(self, state: str) -> None:

@@ -204,10 +204,11 @@ class DatasetPreview(QWidget):
     # ---- requests
 
     def load(self, spec: Mapping[str, Any], *, task_kind: str, seed: int,
-             validation_split: float, base_dir: Path | None, force: bool = False) -> None:
+             validation_split: float, base_dir: Path | None, test_split: float = 0.0,
+             force: bool = False) -> None:
         """Load ``spec`` in the background unless the same load is already shown."""
         options = {"seed": seed, "validation_split": validation_split, "base_dir": base_dir,
-                   "task_kind": task_kind}
+                   "task_kind": task_kind, "test_split": test_split}
         key = _load_key(spec, options)
         if key == self._key and not force:
             return
@@ -225,11 +226,12 @@ class DatasetPreview(QWidget):
             lambda: _load_preview(request, dict(spec), options, relay))
 
     def expect(self, spec: Mapping[str, Any], *, task_kind: str, seed: int,
-               validation_split: float, base_dir: Path | None) -> None:
+               validation_split: float, base_dir: Path | None,
+               test_split: float = 0.0) -> None:
         """Say at once that another dataset is coming (its load starts a moment later), so
         the preview of the project shown before never stands under this one's settings."""
         options = {"seed": seed, "validation_split": validation_split, "base_dir": base_dir,
-                   "task_kind": task_kind}
+                   "task_kind": task_kind, "test_split": test_split}
         if _load_key(spec, options) != self._key:
             self._key = None
             self._request += 1  # whatever was on its way is no longer wanted

@@ -48,6 +48,9 @@ TRAINING_FIELDS: dict[str, tuple[str, str, type, int | None]] = {
              "repeated.", int, 1),
     "validation_split": ("Validation split", "Fraction of the samples held out to measure "
                          "how well the model generalises (0 keeps them all).", float, None),
+    "test_split": ("Test split", "Fraction of the samples held back for the test, which "
+                   "training never sees (a dataset's own test part is used instead).",
+                   float, None),
 }
 MONITOR_TITLES = {"val_loss": "Validation loss", "val_accuracy": "Validation accuracy",
                   "loss": "Training loss", "accuracy": "Training accuracy"}

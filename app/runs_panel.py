@@ -23,10 +23,13 @@ RUN_ROLE = Qt.ItemDataRole.UserRole
 STATUS_COLOURS = {"completed": "#16a34a", "stopped": "#d97706", "failed": "#dc2626"}
 
 
-def _metrics_text(metrics: dict[str, float]) -> str:
+def _metrics_text(metrics: dict[str, float], test: dict[str, float] | None = None) -> str:
+    """The test figure first (the one to trust), then two of the final metrics."""
     keys = [k for k in ("val_accuracy", "accuracy", "val_loss", "loss", "g_loss", "d_loss")
             if k in metrics][:2]
-    return "  ".join(f"{k} {metrics[k]:.3f}" for k in keys)
+    first = [f"test_{k} {test[k]:.3f}" for k in ("accuracy", "loss", "mae")
+             if k in (test or {})][:1]
+    return "  ".join(first + [f"{k} {metrics[k]:.3f}" for k in keys])
 
 
 class RunsPanel(QWidget):
@@ -69,7 +72,8 @@ class RunsPanel(QWidget):
         self.tree.clear()
         runs = list_runs(self.runs_dir) if self.runs_dir else []
         for run in runs:
-            item = QTreeWidgetItem([run.name, run.status, _metrics_text(run.final_metrics)])
+            result = _metrics_text(run.final_metrics, run.test_metrics)
+            item = QTreeWidgetItem([run.name, run.status, result])
             item.setData(0, RUN_ROLE, str(run.folder))
             item.setForeground(1, Qt.GlobalColor.black)
             colour = STATUS_COLOURS.get(run.status)

@@ -13,7 +13,7 @@ import blocks
 from blocks.describe import describe_param, describe_ports
 from projects.text import count_text
 
-COMMANDS = ("blocks", "datasets", "validate", "summary", "export", "train")
+COMMANDS = ("blocks", "datasets", "validate", "summary", "export", "train", "evaluate")
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 
@@ -226,6 +226,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from projects.training import RunFailure, evaluate_run
+
+    try:
+        metrics = evaluate_run(args.run_dir, args.split)
+    except RunFailure as err:
+        print(f"error: {err}", file=sys.stderr)
+        if err.hint:
+            print(f"  hint: {err.hint}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"{args.split}: {_metrics_line(metrics)}")
+    return EXIT_OK
+
+
+def _metrics_line(metrics: dict[str, float]) -> str:
+    return "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+
+
 class ProgressPrinter:
     """Prints training events: a live progress bar on a terminal, epoch lines always."""
 
@@ -273,6 +291,8 @@ class ProgressPrinter:
                       f"the weights of epoch {kept['weights_epoch']}", file=out)
             final = "  ".join(f"{k} {v:.4f}" for k, v in event.final_metrics.items())
             print(f"{event.status} in {_duration(event.seconds)}: {final}", file=out)
+            if event.test_metrics:
+                print(f"test: {_metrics_line(event.test_metrics)}", file=out)
             if event.run_dir:
                 print(f"run folder: {event.run_dir}", file=out)
         if not isinstance(event, ev.BatchEnd):
@@ -383,6 +403,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--no-tensorboard", action="store_true",
                          help="skip TensorBoard logs in the run folder")
     p_train.set_defaults(func=_cmd_train)
+
+    p_evaluate = sub.add_parser("evaluate", help="evaluate a past run's model again on its "
+                                "validation or test part")
+    p_evaluate.add_argument("run_dir", metavar="RUN_DIR", help="one run's folder (it holds "
+                            "model.keras and the project's snapshot)")
+    p_evaluate.add_argument("--split", choices=("validation", "test"), default="test",
+                            help="which part of the run's data (default: test)")
+    p_evaluate.set_defaults(func=_cmd_evaluate)
     return parser
 
 

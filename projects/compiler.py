@@ -151,7 +151,11 @@ def build(project: Project, report: Report | None = None) -> CompiledProject:
         model_inputs = [_model_input(tensors[(i, _source_port(project, i))])
                         for i in input_nodes]
         model_outputs = [results[i] for i in output_nodes]
-        compiled.model = keras.Model(
+        # A graph model works on all nodes at once, also in a plain predict.
+        model_class = keras.Model
+        if kind == "node_classification":
+            from blocks.layers import GraphModel as model_class
+        compiled.model = model_class(
             model_inputs if len(model_inputs) > 1 else model_inputs[0],
             model_outputs if len(model_outputs) > 1 else model_outputs[0],
             name=model_name(project.name),

@@ -85,6 +85,7 @@ class TrainingSettings:
     optimizer: str = "adam"
     seed: int = 0
     validation_split: float = 0.2
+    test_split: float = 0.1  # held back from training; a dataset's own test part wins
     weight_decay: float | None = None
     early_stopping: bool = False
     early_stopping_patience: int = 10
@@ -552,10 +553,11 @@ def check_training(training: TrainingSettings) -> None:
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 10:
         raise _setting_error("training.learning_rate", f"must be a number in (0, 10]. "
                              f"Received: learning_rate={rate!r}")
-    split = training.validation_split
-    if isinstance(split, bool) or not isinstance(split, int | float) or not 0 <= split < 1:
-        raise _setting_error("training.validation_split", f"must be in [0, 1). "
-                             f"Received: validation_split={split!r}")
+    for name in ("validation_split", "test_split"):
+        split = getattr(training, name)
+        if isinstance(split, bool) or not isinstance(split, int | float) or not 0 <= split < 1:
+            raise _setting_error(f"training.{name}", f"must be in [0, 1). "
+                                 f"Received: {name}={split!r}")
     if training.optimizer not in OPTIMIZERS:
         raise _setting_error("training.optimizer", f"must be one of "
                              f"{', '.join(OPTIMIZERS)}. Received: "

@@ -87,8 +87,8 @@ class EmbeddingProbe:
     labels: np.ndarray  # (N,) true classes
     predictions: np.ndarray  # (N,)
     labelled: np.ndarray  # (N,) bool: the training mask
-    labelled_accuracy: float
-    unlabelled_accuracy: float
+    labelled_accuracy: float  # on the training nodes
+    unlabelled_accuracy: float  # on the other nodes that have a label (labels -1 never count)
     edges: np.ndarray | None = None  # (E, 2) for drawing, None for big graphs
 
 
@@ -121,6 +121,19 @@ class Finished:
     final_metrics: dict[str, float]
     run_dir: str
     seconds: float
+    # Keras's evaluate of the final model on the test part, named like final_metrics;
+    # empty when the data has no test part or the task has none (GANs).
+    test_metrics: dict[str, float] = field(default_factory=dict)
+
+
+def test_headline(metrics: dict[str, float]) -> str:
+    """The test figure a person reads first: "test accuracy 0.8120" (else its loss, else
+    its first metric); "" without test metrics."""
+    if not metrics:
+        return ""
+    key = next((k for k in metrics if k.endswith("accuracy")), None)
+    key = key or ("loss" if "loss" in metrics else next(iter(metrics)))
+    return f"test {key} {metrics[key]:.4f}"
 
 
 Event = (RunStarted | BatchEnd | EpochEnd | AttentionProbe | GanProbe | EmbeddingProbe

@@ -102,6 +102,8 @@ class Prober:
         labels = np.asarray(self.data.labels)
         labelled = np.asarray(self.data.train_mask, dtype=bool)
         correct = predictions == labels
+        # Nodes without a label (-1) have nothing to be right or wrong about.
+        others = ~labelled & (labels >= 0)
         edges = None
         if len(self.data.edges) <= EMBEDDING_EDGE_LIMIT:
             edges = np.asarray(self.data.edges, dtype=np.int32).reshape(-1, 2)
@@ -109,7 +111,7 @@ class Prober:
             step, epoch, pca_2d(hidden).astype(np.float32), labels.astype(np.int32),
             predictions.astype(np.int32), labelled,
             float(correct[labelled].mean()) if labelled.any() else math.nan,
-            float(correct[~labelled].mean()) if (~labelled).any() else math.nan, edges))
+            float(correct[others].mean()) if others.any() else math.nan, edges))
 
 
 def pca_2d(x: np.ndarray) -> np.ndarray:

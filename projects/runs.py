@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -16,6 +16,7 @@ class RunInfo:
     status: str
     finished_at: str
     final_metrics: dict[str, float]
+    test_metrics: dict[str, float] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -36,7 +37,8 @@ def list_runs(runs_dir: Path) -> list[RunInfo]:
             continue
         runs.append(RunInfo(folder, str(info.get("status", "?")),
                             str(info.get("finished_at", "")),
-                            dict(info.get("final_metrics") or {})))
+                            dict(info.get("final_metrics") or {}),
+                            dict(info.get("test_metrics") or {})))
     return sorted(runs, key=lambda r: r.name, reverse=True)
 
 

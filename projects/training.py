@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -117,6 +117,7 @@ class Trainer:
         self._events_file: Any = None
         self._step = 0
         self._froze = False
+        self._test_metrics: dict[str, float] = {}
         self.estimate: Estimate | None = None  # the dry run's, once it has passed
 
     # ---- control (any thread)
@@ -177,7 +178,7 @@ class Trainer:
                 final = self._train(settings)
             status = "stopped" if self.stopping else "completed"
             result = ev.Finished(status, final, str(self.run_dir or ""),
-                                 time.perf_counter() - started)
+                                 time.perf_counter() - started, self._test_metrics)
         except RunFailure as err:
             if err.__cause__ is not None:
                 write_report(err.__cause__, self.run_dir)
@@ -250,6 +251,8 @@ class Trainer:
             "dataset": self.project.dataset,
             "dataset_description": getattr(self, "_dataset_description", ""),
             "final_metrics": result.final_metrics if isinstance(result, ev.Finished) else {},
+            "test_metrics": result.test_metrics if isinstance(result, ev.Finished) else {},
+            "project_path": str(self.project_path) if self.project_path else None,
             **self.kept,
             "failure": asdict(result) if isinstance(result, ev.Failed) else None,
             "dry_run": self.estimate.as_dict() if self.estimate else None,
@@ -268,7 +271,7 @@ class Trainer:
         import keras
         import tensorflow as tf
 
-        from projects.datasets import DatasetError, check_fits, load_dataset
+        from projects.datasets import DatasetError, check_fits
 
         kind = self.project.task.get("kind", "supervised")
         if self.options.strategy not in (None, "", "none") and kind in UNDISTRIBUTED_TASKS:
@@ -290,13 +293,7 @@ class Trainer:
                              first.node_id, first.param)
         base_dir = self.project_path.parent if self.project_path else None
         try:
-            spec = dict(self.project.dataset)
-            losses = {n.params["loss"] for n in self.project.nodes.values() if n.block == "output"}
-            if losses and losses <= REGRESSION_LOSSES:
-                spec.setdefault("targets", "numbers")
-            data = load_dataset(spec, seed=settings.seed,
-                                validation_split=settings.validation_split, base_dir=base_dir,
-                                task_kind=kind)
+            data = load_run_data(self.project, settings, base_dir)
             self._dataset_description = data.description
             inputs, classes, graphs = _fit_expectations(self.project, report)
             check_fits(data, inputs, classes, graph_nodes=graphs,
@@ -350,6 +347,8 @@ class Trainer:
                     data.num_nodes if kind == "node_classification" else settings.batch_size,
                     device, settings.seed,
                     data.description, tuple(self.compiled.attention_nodes)))
+                for warning in data.warnings:
+                    self._emit(ev.RunWarning(warning))
                 # The events first: an epoch's learning rate is the one it trained with.
                 callbacks = [EventCallback(self, settings, steps, data, kind), *watchers]
                 if self.run_dir is not None:
@@ -361,6 +360,10 @@ class Trainer:
                             update_freq="epoch", profile_batch=0))
                 history = self.compiled.model.fit(epochs=settings.epochs, verbose=0,
                                                   callbacks=callbacks, **fit_args)
+                if callbacks[0].nan_at is None:
+                    # The final weights, once, on the part that training never saw.
+                    self._test_metrics = evaluate_split(self.compiled.model, kind, data,
+                                                        "test", settings.batch_size)
         finally:
             keras.mixed_precision.set_global_policy(previous_policy)
         nan = callbacks[0].nan_at
@@ -451,6 +454,110 @@ UNDISTRIBUTED_TASKS = {
 }
 
 
+def load_run_data(project: Project, settings: TrainingSettings, base_dir: Path | None) -> Any:
+    """The run's Dataset: the project's dataset, split by the run's seed and fractions."""
+    from projects.datasets import load_dataset
+
+    spec = dict(project.dataset)
+    losses = {n.params["loss"] for n in project.nodes.values() if n.block == "output"}
+    if losses and losses <= REGRESSION_LOSSES:
+        spec.setdefault("targets", "numbers")
+    return load_dataset(spec, seed=settings.seed, validation_split=settings.validation_split,
+                        base_dir=base_dir, task_kind=project.task.get("kind", "supervised"),
+                        test_split=settings.test_split)
+
+
+def evaluate_split(model: Any, kind: str, data: Any, split: str, batch_size: int
+                   ) -> dict[str, float]:
+    """Keras's ``evaluate`` of ``model`` on the ``"validation"`` or ``"test"`` part of
+    ``data`` (a graph's mask of that name); empty when the data has no such part."""
+    import tensorflow as tf
+
+    if kind == "adversarial":
+        return {}
+    if kind == "node_classification":
+        mask = data.val_mask if split == "validation" else data.test_mask
+        if not mask.any():
+            return {}
+        x, y = _graph_tensors(data)
+        pipeline = tf.data.Dataset.from_tensors((x, y, mask_weights(mask)))
+    else:
+        x, y = (data.x_val, data.y_val) if split == "validation" else (data.x_test, data.y_test)
+        if x is None or not len(as_tuple(x)[0]):
+            return {}
+        x = as_tuple(x)
+        pipeline = tf.data.Dataset.from_tensor_slices((x if len(x) > 1 else x[0], y)).batch(
+            batch_size).with_options(_sharded_by_data())
+    metrics = model.evaluate(pipeline, verbose=0, return_dict=True)
+    return {k: float(v) for k, v in metrics.items()}
+
+
+def evaluate_run(run_dir: str | Path, split: str = "test") -> dict[str, float]:
+    """Evaluate a past run's saved model again on its ``"validation"`` or ``"test"`` part.
+
+    The data is what the run trained with: its project snapshot's dataset, loaded with the
+    run's seed and split fractions (relative paths from the project's folder). Raises
+    RunFailure, with a hint, when the folder or its data cannot be used.
+    """
+    import keras
+
+    import blocks.layers  # noqa: F401  (registers Deepwire's layers for loading)
+    from projects.datasets import DatasetError
+
+    folder = Path(run_dir)
+    try:
+        info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        project = files.load(folder / "project.deepwire")
+    except (OSError, ValueError) as err:  # ProjectFileError is a ValueError
+        raise RunFailure(f"{folder} is not a readable run folder: {err}",
+                         "Give the folder of one run (it holds run.json, project.deepwire "
+                         "and model.keras).") from err
+    if not (folder / "model.keras").exists():
+        raise RunFailure(f"{folder} has no model.keras: the run did not finish training.",
+                         "Evaluate a completed or stopped run.")
+    recorded = dict(info.get("training") or {})
+    if split == "test" and "test_split" not in recorded:
+        raise RunFailure(f"{folder} was trained before runs held back a test part, so its "
+                         "data has none that training did not see.",
+                         "Use --split validation, or train the project again.")
+    known = {f.name for f in fields(TrainingSettings)}
+    settings = TrainingSettings(**{k: v for k, v in recorded.items() if k in known})
+    where = info.get("project_path")
+    base_dir = Path(where).parent if where else folder.parent.parent
+    try:
+        data = load_run_data(project, settings, base_dir)
+    except DatasetError as err:
+        raise RunFailure(str(err), "The run's dataset must still be where it was.") from err
+    model = keras.saving.load_model(folder / "model.keras")
+    kind = project.task.get("kind", "supervised")
+    metrics = evaluate_split(model, kind, data, split, settings.batch_size)
+    if not metrics:
+        raise RunFailure(f"The run's data has no {split} part to evaluate on.",
+                         "Try the other split.")
+    return metrics
+
+
+def mask_weights(mask: np.ndarray) -> np.ndarray:
+    """Sample weights that make Keras's losses the mean over the mask's nodes.
+
+    Keras divides a weighted loss by all N nodes of the batch, not by the weights' sum, so
+    0/1 weights would shrink a loss by count/N; weights of N/count on the mask give the
+    masked mean. Weighted metrics (accuracy) divide by the weights' sum either way.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    count = int(mask.sum())
+    return (mask * (len(mask) / count if count else 0.0)).astype("float32")
+
+
+def _graph_tensors(data) -> tuple[tuple[Any, Any], np.ndarray]:
+    """The model's inputs for the whole graph (features, adjacency) and the labels, with
+    0 for unlabelled nodes (their weight is always 0)."""
+    import tensorflow as tf
+
+    x = (tf.constant(data.features, tf.float32), _sparse_adjacency(data))
+    return x, np.where(data.labels >= 0, data.labels, 0).astype("int32")
+
+
 def default_runs_dir(project: Project, project_path: Path | None) -> Path:
     """``<name>.runs`` beside the project file, or in the user's home for unsaved ones."""
     if project_path is not None:
@@ -510,10 +617,8 @@ def _fit_pipelines(kind: str, data, settings: TrainingSettings, compiled: Compil
     import tensorflow as tf
 
     if kind == "node_classification":
-        adjacency = _sparse_adjacency(data)
-        x = (tf.constant(data.features, tf.float32), adjacency)
-        y = np.where(data.labels >= 0, data.labels, 0).astype("int32")  # masked out anyway
-        train = data.train_mask.astype("float32")
+        x, y = _graph_tensors(data)
+        train = mask_weights(data.train_mask)
         # Full batch: one step per epoch from an endless one-element dataset, so Keras keeps
         # its iterator across epochs instead of rebuilding it for every (tiny) epoch.
         whole = tf.data.Dataset.from_tensors((x, y, train)).repeat()
@@ -521,7 +626,7 @@ def _fit_pipelines(kind: str, data, settings: TrainingSettings, compiled: Compil
                "graph_inputs": x}
         if data.val_mask.any():
             fit["validation_data"] = tf.data.Dataset.from_tensors(
-                (x, y, data.val_mask.astype("float32"))).repeat()
+                (x, y, mask_weights(data.val_mask))).repeat()
             fit["validation_steps"] = 1
         return fit
     batch = settings.batch_size

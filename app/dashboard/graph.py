@@ -25,17 +25,21 @@ from projects.text import count_text
 MAX_NODES_SHOWN = 3_000  # bigger graphs show a fixed random subset of their nodes
 LABELLED, UNLABELLED = "#111827", "#6b7280"
 MISCLASSIFIED = "#dc2626"
+NO_LABEL = "#c0c4cc"  # nodes without a label: never right or wrong
 NODE_SIZE, LABELLED_SIZE = 11, 24
 
 
 class GraphView(LazyView):
-    """One scatter of all nodes (brush = true class, star = labelled for training, red ring =
-    predicted wrong), the graph's edges drawn faintly beneath, and the accuracy on labelled
-    and unlabelled nodes, now and over the epochs."""
+    """One scatter of all nodes (brush = true class, grey = no label, star = labelled for
+    training, red ring = predicted wrong), the graph's edges drawn faintly beneath, and the
+    accuracy on the training nodes and on the other labelled nodes (held out), now and over
+    the epochs. Nodes without a label count in neither."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._brushes = [pg.mkBrush(c) for c in CLASS_COLOURS]
+        self._no_label = pg.mkBrush(NO_LABEL)
+        self._legend_no_label = False
         self._shown: np.ndarray | None = None  # which nodes are drawn, fixed for the run
         self._classes = 0
         self._styled_labels: np.ndarray | None = None  # the classes _node_brushes colour
@@ -76,11 +80,12 @@ class GraphView(LazyView):
         self.accuracy_plot.enableAutoRange(axis="y", enable=False)
         add_legend(self.accuracy_plot, offset=(-6, -30))
         self.labelled_curve = curve(self.accuracy_plot, LABELLED, name="labelled (training)")
-        self.unlabelled_curve = curve(self.accuracy_plot, "#2563eb", name="unlabelled",
-                                      dashed=True)
+        self.unlabelled_curve = curve(self.accuracy_plot, "#2563eb",
+                                      name="held out (labelled, not trained on)", dashed=True)
         self._labelled = GrowingSeries()
         self._unlabelled = GrowingSeries()
-        note = QLabel("★ labelled (trained on) · ● unlabelled · colour: true class · "
+        note = QLabel("★ labelled (trained on) · ● held out · colour: true class · "
+                      f"<span style='color:{NO_LABEL}'>grey: no label (never counted)</span> · "
                       f"<span style='color:{MISCLASSIFIED}'>red ring: predicted wrong</span>")
         note.setWordWrap(True)
         note.setStyleSheet(f"color: {MUTED};")
@@ -88,7 +93,7 @@ class GraphView(LazyView):
         statistics = QHBoxLayout()
         statistics.setSpacing(24)
         for value, caption in ((self.labelled_label, "labelled nodes"),
-                               (self.unlabelled_label, "unlabelled nodes")):
+                               (self.unlabelled_label, "held-out labelled nodes")):
             column = QVBoxLayout()
             column.setSpacing(0)
             column.addWidget(value)
@@ -143,16 +148,18 @@ class GraphView(LazyView):
         labels = np.asarray(event.labels)[shown]
         labelled = np.asarray(event.labelled, dtype=bool)[shown]
         correct = (np.asarray(event.predictions) == np.asarray(event.labels))[shown]
-        self._update_legend(int(labels.max()) + 1 if labels.size else 0)
+        self._update_legend(int(labels.max()) + 1 if labels.size else 0,
+                            bool((labels < 0).any()))
         if self._styled_labels is None or not np.array_equal(labels, self._styled_labels):
             self._styled_labels = labels
-            self._node_brushes = [self._brushes[c % len(self._brushes)] for c in labels.tolist()]
+            self._node_brushes = [self._brushes[c % len(self._brushes)] if c >= 0
+                                  else self._no_label for c in labels.tolist()]
         points = coords[shown]
         self.scatter.setData(pos=points, brush=self._node_brushes)
         self.labelled_points.setData(
             pos=points[labelled],
             brush=[self._node_brushes[i] for i in np.flatnonzero(labelled).tolist()])
-        self.mistakes.setData(pos=points[~correct])
+        self.mistakes.setData(pos=points[~correct & (labels >= 0)])
         if event.edges is None:
             self.edges.setData([], [])
             return
@@ -164,19 +171,28 @@ class GraphView(LazyView):
         ends = coords[edges.reshape(-1)]
         self.edges.setData(ends[:, 0], ends[:, 1])
 
-    def _update_legend(self, classes: int) -> None:
-        if classes <= self._classes:
+    def _update_legend(self, classes: int, no_label: bool = False) -> None:
+        if classes <= self._classes and (self._legend_no_label or not no_label):
             return
+        if self._legend_no_label:  # keep "no label" last
+            self.legend.removeItem("no label")
+            self._legend_no_label = False
         for c in range(self._classes, classes):
             sample = pg.ScatterPlotItem(symbol="o", size=10, brush=self._brushes[c % 10],
                                         pen=pg.mkPen("w"))
             self.legend.addItem(sample, f"class {c}")
-        self._classes = classes
+        self._classes = max(classes, self._classes)
+        if no_label:
+            sample = pg.ScatterPlotItem(symbol="o", size=10, brush=self._no_label,
+                                        pen=pg.mkPen("w"))
+            self.legend.addItem(sample, "no label")
+            self._legend_no_label = True
 
     def reset(self) -> None:
         self.probe = None
         self._shown = None
         self._classes = 0
+        self._legend_no_label = False
         self.legend.clear()
         for item in (self.scatter, self.labelled_points, self.mistakes):
             item.clear()

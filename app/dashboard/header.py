@@ -191,16 +191,18 @@ class ProgressHeader(LazyView):
 
     def _on_finished(self, event: ev.Finished) -> None:
         took = format_duration(event.seconds)
+        test = ev.test_headline(event.test_metrics)
+        took_and_test = f"{took} · {test}" if test else took
         if event.status == "completed":
             self._eta = f"took {took}"
             self._bars[self.epoch_bar] = (BAR_RANGE, self._bars[self.epoch_bar][1])
             self._set_run_progress(1.0, self._epochs)
-            self._set_state("completed", f"Completed in {took}")
+            self._set_state("completed", f"Completed in {took_and_test}")
         else:
             self._eta = ""
             self._set_run_progress(self._bars[self.run_bar][0] / BAR_RANGE)
             self._set_state("stopped", f"Stopped at epoch {max(self._epoch, 1)}/{self._epochs} "
-                            f"after {took}")
+                            f"after {took_and_test}")
 
     def _set_state(self, state: str, status: str) -> None:
         self._state, self._status = state, status

@@ -9,6 +9,7 @@ files that use them load with ``safe_mode=True``.
 from blocks.layers.gan import AdversarialModel
 from blocks.layers.graph_convolution import (
     GraphConvolution,
+    GraphModel,
     GraphNormalization,
     normalize_adjacency,
 )
@@ -19,6 +20,7 @@ from blocks.layers.simple_attention import SimpleAttention
 __all__ = [
     "AdversarialModel",
     "GraphConvolution",
+    "GraphModel",
     "GraphNormalization",
     "MultiHeadAttention",
     "PositionEmbedding",

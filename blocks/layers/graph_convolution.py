@@ -245,6 +245,34 @@ class GraphConvolution(keras.layers.Layer):
         }
 
 
+@keras.saving.register_keras_serializable(package="deepwire")
+class GraphModel(keras.Model):
+    """A functional model over one whole graph: ``predict`` and ``evaluate`` take every
+    node in one batch unless told otherwise.
+
+    Keras batches array inputs along axis 0, 32 rows at a time; for a graph model that
+    axis is the nodes, and a slice of the nodes with a slice of the adjacency's rows
+    cannot be propagated (the adjacency's columns still name all N nodes). So plain
+    ``model.predict((features, adjacency))`` on a ``keras.Model`` fails, while this one
+    uses ``batch_size = N``. A ``tf.data`` input is passed on as it is.
+    """
+
+    def predict(self, x, batch_size=None, *args, **kwargs):
+        return super().predict(x, _whole_graph(x, batch_size), *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, batch_size=None, *args, **kwargs):
+        return super().evaluate(x, y, _whole_graph(x, batch_size), *args, **kwargs)
+
+
+def _whole_graph(x, batch_size):
+    """``batch_size``, or the node count of in-memory inputs (their first one's rows)."""
+    if batch_size is not None or x is None or isinstance(x, tf.data.Dataset):
+        return batch_size
+    first = keras.tree.flatten(x)[0]
+    shape = first.dense_shape if isinstance(first, tf.SparseTensor) else first.shape
+    return int(shape[0])
+
+
 def _check_dense_fits_statically(adjacency) -> None:
     num_nodes = adjacency.shape[-1]
     if num_nodes is not None:

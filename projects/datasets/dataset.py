@@ -17,13 +17,17 @@ from projects.text import count_text
 class Dataset:
     """Training data in numpy arrays, ready for Keras.
 
-    For ``kind == "arrays"``: ``x_train``/``x_val`` are arrays with samples on axis 0, or
-    lists of such arrays (one per Input block, in Input-node order); ``y_train``/``y_val``
-    are int32 class indices (float32 targets when ``num_classes`` is None: regression).
+    For ``kind == "arrays"``: ``x_train``/``x_val``/``x_test`` are arrays with samples on
+    axis 0, or lists of such arrays (one per Input block, in Input-node order);
+    ``y_train``/``y_val``/``y_test`` are int32 class indices (float32 targets when
+    ``num_classes`` is None: regression). The test part is never trained on; it is None
+    when nothing was held back for it.
     For ``kind == "unlabelled"``: ``x_train`` only, in ``value_range``.
     For ``kind == "graph"``: ``features`` (N, F) float32, ``edges`` (E, 2) int64 with each
     undirected edge once (u < v, no self-loops), ``labels`` (N,) int32 (-1: unlabelled
     node), and boolean node masks; ``adjacency()`` gives the sparse matrix.
+    ``warnings`` are facts about the data a person should hear before training (a graph
+    file's self-loops left out, say).
 
     ``sample_labels`` names the steps of a sequence for attention axes (``"1"``, ``"2"``,
     ...); for token sequences it is the vocabulary as strings (index = token id).
@@ -51,6 +55,9 @@ class Dataset:
     sample_labels: list[str] | None = None
     key_positions: np.ndarray | None = None
     value_range: tuple[float, float] | None = None
+    x_test: Any = None
+    y_test: np.ndarray | None = None
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in DATASET_KINDS:
@@ -82,6 +89,12 @@ class Dataset:
         return 0 if self.x_val is None else len(as_list(self.x_val)[0])
 
     @property
+    def num_test(self) -> int:
+        if self.kind == "graph":
+            return int(self.test_mask.sum())
+        return 0 if self.x_test is None else len(as_list(self.x_test)[0])
+
+    @property
     def num_edges(self) -> int | None:
         return None if self.edges is None else len(self.edges)
 
@@ -100,7 +113,8 @@ class Dataset:
         if self.kind == "graph":
             known = self.labels[self.labels >= 0]
             return int(known.max()) if known.size else None
-        parts = [y for y in (self.y_train, self.y_val) if y is not None and y.size]
+        parts = [y for y in (self.y_train, self.y_val, self.y_test)
+                 if y is not None and y.size]
         return max(int(y.max()) for y in parts) if parts else None
 
     def adjacency(self) -> Any:
@@ -138,8 +152,9 @@ class Dataset:
             return f"{self.name}: {count_text(self.num_train)} samples of {shapes}{values}"
         target = (f"{self.num_classes} classes" if self.num_classes is not None
                   else "numeric targets")
+        test = f" / {count_text(self.num_test)} test" if self.num_test else ""
         return (f"{self.name}: {count_text(self.num_train)} train / {count_text(self.num_val)} "
-                f"validation samples of {shapes}, {target}")
+                f"validation{test} samples of {shapes}, {target}")
 
 
 def as_list(x: Any) -> list[np.ndarray]:

@@ -15,11 +15,9 @@ import numpy as np
 from projects.datasets.dataset import Dataset
 from projects.datasets.loading import Context, Raw
 from projects.datasets.registry import DatasetError
-from projects.datasets.tables import Table, is_number, table_labels
+from projects.datasets.tables import Table, is_number, split_part, table_labels
 from projects.text import count_text
 
-_SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val",
-                "validation": "val", "test": "test", "": None}
 _MAX_IDENTITY_FEATURES = 10_000  # one-hot node ids as features: N×N floats
 ARRAY_SUFFIXES = (".npy", ".npz")  # node features as arrays rather than a CSV table
 
@@ -85,15 +83,25 @@ def masks_from_train(train: np.ndarray, labels: np.ndarray, context: Context,
 
 def graph_dataset(context: Context, features: np.ndarray, edges: np.ndarray,
                    labels: np.ndarray, masks: tuple[np.ndarray, np.ndarray, np.ndarray],
-                   class_names: list[str] | None) -> Dataset:
+                   class_names: list[str] | None, self_loops: int = 0) -> Dataset:
+    """The finished graph. ``self_loops`` counts the ones the source had: they are left
+    out of ``edges`` (every Graph block gives each node one self-loop of weight 1, the
+    same as a kept one), and the description and a warning say so."""
     train, val, test = masks
     if not train.any():
         raise DatasetError(f"{context.name}: no node is marked for training")
-    return Dataset("graph", context.name, features=features.astype(np.float32, copy=False),
+    data = Dataset("graph", context.name, features=features.astype(np.float32, copy=False),
                    edges=edges, num_nodes=len(features), labels=labels.astype(np.int32),
                    train_mask=train, val_mask=val, test_mask=test,
                    num_classes=len(class_names) if class_names else int(labels.max()) + 1,
                    class_names=class_names)
+    if self_loops:
+        loops = f"{count_text(self_loops)} self-loop{'s' if self_loops != 1 else ''}"
+        data.description += f" ({loops} besides the edges)"
+        data.warnings = (f"{context.name}: the graph file has {loops}. They are not counted "
+                         "as edges: the Graph block gives every node one self-loop of "
+                         "weight 1, so a node's own loop changes nothing.",)
+    return data
 
 
 
@@ -204,7 +212,8 @@ def load_graph_file(context: Context) -> Raw:
     pairs = np.array([(position[str(u)], position[str(v)]) for u, v in graph.edges()],
                      dtype=np.int64)
     edges = undirected_edges(pairs, num_nodes)
-    return Raw(graph=graph_dataset(context, features, edges, labels, masks, class_names))
+    return Raw(graph=graph_dataset(context, features, edges, labels, masks, class_names,
+                                   nx.number_of_selfloops(graph)))
 
 
 def _present(table: Table, *names: str) -> list[int]:
@@ -302,19 +311,15 @@ def _split_masks(table: Table, node_column: str, split_column: str,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     masks = {name: np.zeros(len(labels), dtype=bool) for name in ("train", "val", "test")}
     node, split = table.column(node_column), table.column(split_column)
-    for i, (node_id, cell) in enumerate(zip(table.texts(node).tolist(),
-                                            table.texts(split).tolist(), strict=True)):
-        value = cell.lower()
-        if value not in _SPLIT_NAMES:
-            raise table.error(f"{table.where(i, split)}: {cell!r} is not a split; use "
-                              "train, validation, test or leave the cell empty")
-        if _SPLIT_NAMES[value] is None:
+    for i, node_id in enumerate(table.texts(node).tolist()):
+        part = split_part(table, i, split)
+        if part is None:
             continue
         if node_id not in position:
             raise table.error(f"{table.where(i, node)}: node {node_id!r} is not in the graph")
         index = position[node_id]
         if labels[index] < 0:
-            raise table.error(f"{table.where(i, split)}: node {node_id!r} is in the {value} "
-                              "split but has no label")
-        masks[_SPLIT_NAMES[value]][index] = True
+            raise table.error(f"{table.where(i, split)}: node {node_id!r} is in the "
+                              f"{table.texts(split)[i].lower()} split but has no label")
+        masks[part][index] = True
     return masks["train"], masks["val"], masks["test"]

@@ -25,7 +25,8 @@ from projects.text import count_text
 
 
 def load_dataset(spec: Mapping[str, Any], *, seed: int = 0, validation_split: float = 0.2,
-                 base_dir: Path | None = None, task_kind: str | None = None) -> Dataset:
+                 base_dir: Path | None = None, task_kind: str | None = None,
+                 test_split: float = 0.0) -> Dataset:
     """Load the dataset a project's "dataset" object describes.
 
     Args:
@@ -37,6 +38,10 @@ def load_dataset(spec: Mapping[str, Any], *, seed: int = 0, validation_split: fl
             overrides it. Graphs hold out this fraction of the nodes not used for training.
         base_dir: Folder that relative paths in ``spec`` are resolved against (the folder
             of the project file).
+        test_split: Fraction of the samples held back for the test part, which training
+            never sees. A dataset with its own test part (Keras's test arrays, a CSV
+            ``split`` column that marks test rows) keeps that instead. Graphs have their
+            test mask.
         task_kind: The project's task kind. ``"adversarial"`` makes any image or array
             dataset unlabelled (all samples in ``x_train``, scaled to [0, 1], or [-1, 1]
             with ``spec["scale"] == "tanh"``); ``"node_classification"`` requires a graph.
@@ -46,13 +51,14 @@ def load_dataset(spec: Mapping[str, Any], *, seed: int = 0, validation_split: fl
         DatasetError: naming the file, row and column of the first problem found.
     """
     context = request(spec, seed=seed, validation_split=validation_split, base_dir=base_dir,
-                      task_kind=task_kind)
+                      task_kind=task_kind, test_split=test_split)
     raw = context.dataset.loader(context)
     return raw.graph if raw.graph is not None else _finish(raw, context)
 
 
 def request(spec: Mapping[str, Any], *, seed: int = 0, validation_split: float = 0.2,
-            base_dir: Path | None = None, task_kind: str | None = None) -> Context:
+            base_dir: Path | None = None, task_kind: str | None = None,
+            test_split: float = 0.0) -> Context:
     """Check what a project asks of a dataset, before anything loads; the loader's Context.
 
     Raises:
@@ -70,6 +76,10 @@ def request(spec: Mapping[str, Any], *, seed: int = 0, validation_split: float =
     if isinstance(split, bool) or not isinstance(split, int | float) or not 0 <= split < 1:
         raise DatasetError(f"validation_split must be a number in [0, 1). "
                            f"Received: validation_split={split!r}", field="validation_split")
+    if isinstance(test_split, bool) or not isinstance(test_split, int | float) or not (
+            0 <= test_split < 1):
+        raise DatasetError(f"test_split must be a number in [0, 1). "
+                           f"Received: test_split={test_split!r}", field="test_split")
     if task_kind not in (None, "supervised", "node_classification", "adversarial"):
         raise DatasetError(f"Unknown task kind {task_kind!r}")
     scale = spec.get("scale")
@@ -86,7 +96,8 @@ def request(spec: Mapping[str, Any], *, seed: int = 0, validation_split: float =
     if dataset.kind == "unlabelled" and task_kind not in (None, "adversarial"):
         raise DatasetError(f"{name} has no labels; it is data for GAN (adversarial) projects",
                            field="name")
-    return Context(dataset, spec, int(seed), float(split), base_dir, task_kind)
+    return Context(dataset, spec, int(seed), float(split), base_dir, task_kind,
+                   float(test_split))
 
 
 def _titles(specs: list[DatasetSpec]) -> str:
@@ -108,6 +119,7 @@ class Context:
     validation_split: float
     base_dir: Path | None
     task_kind: str | None
+    test_split: float = 0.0
 
     @property
     def name(self) -> str:
@@ -200,6 +212,9 @@ class Raw:
     sample_labels: list[str] | None = None
     key_positions: np.ndarray | None = None
     graph: Dataset | None = None  # graph loaders build their Dataset themselves
+    # Per sample: "train", "val" or "test" where the data itself says so, "" where the
+    # seeded split decides (Keras's test arrays, a CSV's split column).
+    split: np.ndarray | None = None
 
 
 def _finish(raw: Raw, context: Context) -> Dataset:
@@ -218,25 +233,48 @@ def _finish(raw: Raw, context: Context) -> Dataset:
                            "them (or make the project a GAN, which needs none)")
     scale = context.spec.get("scale") or ("unit" if raw.pixel_max is not None else "none")
     xs = [scale_values(a, scale, raw.pixel_max) for a in xs]
-    n = len(raw.y)
-    n_val = math.ceil(n * context.validation_split) if context.validation_split else 0
-    if n - n_val < 1:
-        raise DatasetError(f"{name}: validation_split {context.validation_split:g} leaves no "
-                           f"training samples out of {n}", field="validation_split")
-    order = context.split_rng().permutation(n)
-    train, val = order[n_val:], order[:n_val]
+    train, val, test = split_samples(raw.split, len(raw.y), context)
     keys = raw.key_positions
+
+    def part(rows: np.ndarray) -> Any:
+        return [a[rows] for a in xs] if multi else xs[0][rows]
+
     return Dataset(
         "arrays", name,
-        x_train=[a[train] for a in xs] if multi else xs[0][train],
-        y_train=raw.y[train],
-        x_val=[a[val] for a in xs] if multi else xs[0][val],
-        y_val=raw.y[val],
+        x_train=part(train), y_train=raw.y[train],
+        x_val=part(val), y_val=raw.y[val],
+        x_test=part(test) if len(test) else None, y_test=raw.y[test] if len(test) else None,
         num_classes=raw.num_classes, class_names=raw.class_names,
         sample_labels=raw.sample_labels,
         key_positions=None if keys is None else np.concatenate([keys[train], keys[val]]),
         value_range=_value_range(scale),
     )
+
+
+def split_samples(marks: np.ndarray | None, n: int, context: Context
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sample indices of the train, validation and test parts.
+
+    Samples the data marks keep their part. Of the others, a seeded shuffle holds back
+    ``validation_split`` for validation (unless the data marks validation samples) and
+    then ``test_split`` for the test (unless the data has its own test part); the rest
+    train. The validation part does not depend on ``test_split``.
+    """
+    marks = np.full(n, "", dtype=object) if marks is None else np.asarray(marks, dtype=object)
+    free = np.flatnonzero(marks == "")
+    fixed = {part: np.flatnonzero(marks == part) for part in ("train", "val", "test")}
+    n_val = 0 if len(fixed["val"]) else math.ceil(len(free) * context.validation_split)
+    n_test = 0 if len(fixed["test"]) else math.ceil(len(free) * context.test_split)
+    order = free[context.split_rng().permutation(len(free))]
+    val = np.concatenate([fixed["val"], order[:n_val]])
+    test = np.concatenate([fixed["test"], order[n_val:n_val + n_test]])
+    train = np.concatenate([order[n_val + n_test:], fixed["train"]])
+    if len(train) < 1:
+        raise DatasetError(
+            f"{context.name}: validation_split {context.validation_split:g} and test_split "
+            f"{context.test_split:g} leave no training samples out of {n}",
+            field="validation_split")
+    return train, val, test
 
 
 def scale_values(x: np.ndarray, scale: str, pixel_max: float | None) -> np.ndarray:

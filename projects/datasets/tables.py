@@ -24,6 +24,9 @@ from projects.datasets.loading import Context, Raw
 from projects.datasets.registry import DatasetError
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+# A split cell, as people write it -> the part it names ("" or None: the seed decides).
+SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val",
+               "validation": "val", "test": "test", "": None}
 
 
 def column_letter(index: int) -> str:
@@ -302,8 +305,21 @@ def table_labels(table: Table, column: int, context: Context,
 # ----------------------------------------------------------------------------- the csv dataset
 
 
+def split_part(table: Table, row: int, column: int) -> str | None:
+    """The part ("train", "val", "test") a split cell names, None for an empty cell."""
+    cell = str(table.texts(column)[row])
+    if cell.lower() not in SPLIT_NAMES:
+        raise table.error(f"{table.where(row, column)}: {cell!r} is not a split; use "
+                          "train, validation, test or leave the cell empty")
+    return SPLIT_NAMES[cell.lower()]
+
+
 def load_csv(context: Context) -> Raw:
-    """A CSV file with a header row: numeric feature columns and a label column."""
+    """A CSV file with a header row: numeric feature columns and a label column.
+
+    A ``split_column`` (default "split"), when the file has it, is no feature: its cells
+    (train, validation, test, or empty for the seed to decide) fix each row's part.
+    """
     path = context.path("path")
     display = context.display("path")
     table = Table(path, display, "path", context.text("delimiter"))
@@ -314,9 +330,11 @@ def load_csv(context: Context) -> Raw:
     elif not context.unlabelled:
         raise DatasetError(f"{display}: say which column holds the labels (label_column)",
                            field="label_column")
+    split_name = context.text("split_column", "split")
+    split = table.column(split_name) if split_name in table.header else None
     wanted = context.spec.get("feature_columns")
     if wanted is None:
-        columns = [j for j in range(len(table.header)) if j != label]
+        columns = [j for j in range(len(table.header)) if j not in (label, split)]
     elif not isinstance(wanted, list) or not wanted:
         raise DatasetError(f"{display}: feature_columns must be a list of column names",
                            field="feature_columns")
@@ -330,10 +348,15 @@ def load_csv(context: Context) -> Raw:
         raise DatasetError(f"{display} has no feature columns besides the label column",
                            field="label_column")
     labelled = label is not None and not context.unlabelled
-    table.parse(columns, [label] if labelled else [])
+    texts = [label] if labelled else []
+    table.parse(columns, texts + ([split] if split is not None and labelled else []))
     x = table.numbers()
     if not labelled:
         return Raw(x)
     y, num_classes, names = table_labels(table, label, context)
-    return Raw(x, y, num_classes, names)
+    parts = None
+    if split is not None:
+        parts = np.array([split_part(table, i, split) or "" for i in range(table.num_rows)],
+                         dtype=object)
+    return Raw(x, y, num_classes, names, split=parts)
 

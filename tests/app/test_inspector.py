@@ -422,7 +422,7 @@ def test_digits_preview_shows_description_and_thumbnails(qtbot, inspector, edito
     qtbot.waitUntil(lambda: form.preview.state == "ready"
                     and form.preview.description.text().startswith("digits"), timeout=20_000)
     expected = load_dataset({"name": "digits"}, seed=0, validation_split=0.2,
-                            task_kind="supervised")
+                            task_kind="supervised", test_split=0.1)
     assert form.preview.description.text() == expected.description
     assert form.preview.shapes.text() == "Input: (8, 8, 1)"
     assert form.preview.thumbnail_count() == 8
@@ -464,7 +464,8 @@ def test_dataset_field_applies_and_a_bad_one_is_blamed(qtbot, inspector, editor)
     type_into(qtbot, field, "300", enter=True)
     assert editor.project.dataset == {"name": "marker_sequences", "samples": 300}
     qtbot.waitUntil(lambda: form.preview.state == "ready"
-                    and "240 train" in form.preview.description.text(), timeout=20_000)
+                    and "210 train / 60 validation / 30 test" in form.preview.description.text(),
+                    timeout=20_000)
     type_into(qtbot, field, "0", enter=True)  # the field's limits refuse it at once
     assert field.invalid and "samples must be at least 1" in field.error_text
     type_into(qtbot, field, "lots", enter=True)

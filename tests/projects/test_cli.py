@@ -223,20 +223,21 @@ def test_train_prints_epochs_and_the_run_folder_and_flags_override(tmp_path: Pat
     epochs = [line for line in done.stdout.splitlines() if line.startswith("  epoch ")]
     assert [line.split()[1] for line in epochs] == ["1/3", "2/3", "3/3"]
     assert all("loss" in line and "val_accuracy" in line for line in epochs)
-    assert "3 epochs x 8 steps, batch 20, seed 7" in done.stdout
+    assert "3 epochs x 7 steps, batch 20, seed 7" in done.stdout  # 140 train samples
     run = only_run_folder(runs)
     assert done.stdout.splitlines()[-1] == f"run folder: {run}"
-    assert done.stdout.splitlines()[-2].startswith("completed in ")
+    assert done.stdout.splitlines()[-2].startswith("test: accuracy ")
+    assert done.stdout.splitlines()[-3].startswith("completed in ")
     info = json.loads((run / "run.json").read_text())
     assert info["status"] == "completed" and info["seed"] == 7
     assert info["training"] == {"epochs": 3, "batch_size": 20, "learning_rate": 0.01,
                                 "optimizer": "adam", "seed": 7, "validation_split": 0.2,
-                                "weight_decay": 0.0001, "early_stopping": True,
+                                "test_split": 0.1, "weight_decay": 0.0001, "early_stopping": True,
                                 "early_stopping_patience": 5, "restore_best_weights": True,
                                 "monitor": "val_accuracy", "reduce_lr_on_plateau": True,
                                 "reduce_lr_patience": 4, "reduce_lr_factor": 0.1}
     assert info["stopped_epoch"] is None and 1 <= info["weights_epoch"] <= 3
-    assert info["device"].startswith("CPU:0") and info["steps"] == 24
+    assert info["device"].startswith("CPU:0") and info["steps"] == 21
     assert (run / "model.keras").is_file() and not (run / "tensorboard").exists()
     assert files.load(path).training.epochs == 2  # the project file itself is unchanged
 
@@ -301,7 +302,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_run(tmp_path: Path) -> None:
     assert process.returncode == 0, out + err[-3000:]
     assert "Traceback" not in err and "stopping after this step" in err
     lines = out.splitlines()
-    assert lines[-2].startswith("stopped in ")
+    assert lines[-3].startswith("stopped in ") and lines[-2].startswith("test: ")
     run = only_run_folder(runs)
     assert lines[-1] == f"run folder: {run}"
     info = json.loads((run / "run.json").read_text())

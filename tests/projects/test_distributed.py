@@ -53,8 +53,8 @@ def weights_of(model_file: Path) -> list[np.ndarray]:
 
 def test_cli_trains_mirrored_over_two_logical_cpus(tmp_path: Path) -> None:
     # The attention example: its probe model must work under the strategy too. A global
-    # batch of 63 is one the two replicas do not divide, and 3200 % 63 leaves a short last
-    # batch of 50.
+    # batch of 63 is one the two replicas do not divide, and 2800 % 63 (the training part,
+    # after validation and test) leaves a short last batch of 28.
     runs = tmp_path / "runs"
     done = run([*deepwire_command(), "train", str(EXAMPLES / "attention_find_marker.deepwire"),
                 "--strategy", "mirrored", "--cpu-replicas", "2", "--epochs", "1",
@@ -67,7 +67,7 @@ def test_cli_trains_mirrored_over_two_logical_cpus(tmp_path: Path) -> None:
     assert info["status"] == "completed" and info["strategy"] == "mirrored"
     assert info["replicas"] == 2  # strategy.num_replicas_in_sync
     assert info["device"] == "mirrored over 2 devices: /device:CPU:0, /device:CPU:1"
-    assert info["steps"] == 51 and info["training"]["batch_size"] == 63
+    assert info["steps"] == 45 and info["training"]["batch_size"] == 63
     assert info["final_metrics"]["val_accuracy"] > 0.5  # it learned: chance is 0.25
     events = list(ev.replay(folder))
     assert sum(isinstance(e, ev.EpochEnd) for e in events) == 1
@@ -140,7 +140,7 @@ def test_two_workers_on_localhost_finish_with_the_same_weights(tmp_path: Path) -
         info = run_info(folder)
         assert info["status"] == "completed" and info["strategy"] == "multiworker"
         assert info["device"] == device and info["replicas"] == 2
-        assert info["steps"] == 2 * 10  # the global batch is split, not doubled
+        assert info["steps"] == 2 * 9  # 140 train samples: the global batch is split, not doubled
     assert run_info(chief)["final_metrics"] == run_info(other)["final_metrics"]
     for a, b in zip(weights_of(chief / "model.keras"), weights_of(other / "model.keras"),
                     strict=True):

@@ -201,7 +201,7 @@ def test_dry_run_leaves_the_run_exactly_as_without_it_and_estimates(tmp_path: Pa
     assert results[0].final_metrics == results[1].final_metrics
     estimate = trainers[0].estimate
     assert estimate is not None and trainers[1].estimate is None
-    assert estimate.steps_per_epoch == 10 and estimate.peak_bytes > 0
+    assert estimate.steps_per_epoch == 9 and estimate.peak_bytes > 0  # 140 train samples
     assert " s per epoch, ≈ " in estimate.text()
     assert estimate.text().endswith(" MB")
 

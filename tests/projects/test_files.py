@@ -297,7 +297,8 @@ def test_a_file_from_before_regularisation_opens_unchanged() -> None:
     added_training = {"weight_decay": None, "early_stopping": False,
                       "early_stopping_patience": 10, "restore_best_weights": True,
                       "monitor": "val_loss", "reduce_lr_on_plateau": False,
-                      "reduce_lr_patience": 5, "reduce_lr_factor": 0.1}
+                      "reduce_lr_patience": 5, "reduce_lr_factor": 0.1,
+                      "test_split": 0.1}
     assert new["training"] == {**old["training"], **added_training}
     for before, after in zip(old["nodes"], new["nodes"], strict=True):
         if before["block"] == "graph_convolution":

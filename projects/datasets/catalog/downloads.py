@@ -1,7 +1,7 @@
 """Datasets that Keras downloads once and caches in ~/.keras/datasets.
 
-Keras's official train and test parts are pooled, then split by the seed like any other
-dataset. Loaders import Keras and numpy when they run.
+Keras's official test part stays the test part; the seed draws the validation samples from
+its train part. Loaders import Keras and numpy when they run.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ def _keras_loader(title: str, module: str, add_channel: bool,
         if add_channel:
             x = x[..., None]
         y = np.concatenate([y_train, y_test]).reshape(-1).astype(np.int32)
-        return Raw(x, y, 10, class_names or [str(i) for i in range(10)], pixel_max=255.0)
+        split = np.array([""] * len(y_train) + ["test"] * len(y_test), dtype=object)
+        return Raw(x, y, 10, class_names or [str(i) for i in range(10)], pixel_max=255.0,
+                   split=split)
 
     return load
 
