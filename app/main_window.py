@@ -231,6 +231,8 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
             event.ignore()
             return
         self.session.stop_and_wait()
+        if self.session.estimator is not None:
+            self.session.estimator.close()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.autosaver.discard()

@@ -206,6 +206,7 @@ class DryRunEstimator(QObject):
         self.busy = busy  # True while a real run trains: no dry run then
         self.result: DryRunResult | None = None
         self.checking = False
+        self._closed = False  # the window is closing: no new dry run may start
         self._results: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._debounce = QTimer(self, singleShot=True, interval=self.DEBOUNCE_MS)
@@ -228,6 +229,8 @@ class DryRunEstimator(QObject):
                 and not self.busy())
 
     def _start(self) -> None:
+        if self._closed:
+            return
         if self._thread is not None:  # one at a time: try again when it is done
             self._debounce.start()
             return
@@ -264,6 +267,14 @@ class DryRunEstimator(QObject):
         else:
             self._debounce.start()  # edited meanwhile: this one is stale
         self.changed.emit()
+
+    def close(self) -> None:
+        """The window is closing: start no more dry runs and join the one under way, so no
+        thread of ours outlives the window (an edit or a preview's report could otherwise
+        start one during the quit)."""
+        self._closed = True
+        self._debounce.stop()
+        self.wait(None)
 
     def wait(self, timeout: float | None = 60.0) -> bool:
         """Join the dry run's thread (for closing and tests); True when none is left."""
