@@ -74,8 +74,8 @@ def key_params(node: Node, limit: int = 3) -> list[str]:
     """Up to ``limit`` short texts such as ``units 64`` or ``relu``: what a reader looks for.
 
     Chosen in this order: the first parameter, the activation, whatever differs from its
-    default, the second parameter; shown in declaration order. Booleans appear only when
-    not default.
+    default, the second parameter unless it is an unset zero (a penalty of 0 says nothing);
+    shown in declaration order. Booleans appear only when not default.
     """
     spec = node.spec
     texts: dict[str, str] = {}
@@ -86,7 +86,9 @@ def key_params(node: Node, limit: int = 3) -> list[str]:
     names = [p.name for p in spec.params]
     changed = [p.name for p in spec.params if node.params[p.name] != p.default]
     chosen: list[str] = []
-    for name in [*names[:1], "activation", *changed, *names[1:2]]:
+    second = [p.name for p in spec.params[1:2]
+              if not (p.default == 0 and node.params[p.name] == 0)]
+    for name in [*names[:1], "activation", *changed, *second]:
         if name in texts and name not in chosen and len(chosen) < limit:
             chosen.append(name)
     return [texts[n] for n in names if n in chosen]

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 import resources
 from app.canvas import CanvasScene, CanvasView
-from app.canvas.block_item import NodeItem, PortItem
+from app.canvas.block_item import NodeItem, PortItem, key_params
 from app.canvas.style import HEADER, NODE_HEIGHT, NODE_WIDTH, PORT_RADIUS
 from app.canvas.wires import LinkItem, compact_shape
 from app.editor import Editor
@@ -746,3 +746,12 @@ def test_each_category_has_one_look_and_its_order_comes_from_the_registry(qtbot)
     groups = [palette.tree.topLevelItem(i).text(0)
               for i in range(palette.tree.topLevelItemCount())]
     assert groups == sorted(groups, key=CATEGORY_ORDER.__getitem__)
+
+
+def test_a_block_card_leaves_out_an_unset_penalty() -> None:
+    """The second parameter fills the card only when it says something: l1 0 does not."""
+    project = Project()
+    node = project.add_node("position_embedding", {"max_length": 16})
+    assert key_params(node) == ["max_length 16"]
+    project.set_params(node.id, {"l1": 0.01})
+    assert key_params(project.nodes[node.id]) == ["max_length 16", "l1 0.01"]
