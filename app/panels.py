@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from app.editor import Editor
 from blocks.spec import format_shape
+from projects.datasets import registry
 from projects.document import TASK_TITLES
 from projects.text import count_text
 
@@ -196,7 +197,9 @@ def summary_html(editor: Editor, estimate: str = "") -> str:
             state += f", <span style='color:{WARNING_COLOUR}'>{count} warnings</span>"
         rows.append(("Status", state))
     dataset = project.dataset.get("name")
-    rows.append(("Dataset", esc(dataset) if dataset else "<i>none chosen</i>"))
+    spec = registry.get(dataset) if dataset else None
+    title = spec.title if spec is not None else dataset  # an unknown name shows as written
+    rows.append(("Dataset", esc(title) if dataset else "<i>none chosen</i>"))
 
     def port_lines(kinds: tuple[str, ...], port: str | None) -> str:
         lines = []

@@ -211,3 +211,14 @@ def test_settings_are_checked_by_the_document(editor: Editor) -> None:
             editor.project.check_setting(key, value)
         assert str(refused.value) == str(checked.value)
     assert editor.undo_stack.count() == count
+
+
+def test_the_summary_names_the_dataset_by_its_menu_title(qtbot) -> None:
+    from app.panels import SummaryPanel
+
+    editor = Editor()
+    panel = SummaryPanel(editor)
+    qtbot.addWidget(panel)
+    editor.set_setting("dataset", {"name": "key_tokens"})
+    panel.refresh()
+    assert "Key tokens" in panel.label.text() and "key_tokens" not in panel.label.text()
