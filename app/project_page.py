@@ -69,9 +69,10 @@ STOPPING_FIELDS: dict[str, tuple[str, str, type]] = {
     "reduce_lr_factor": ("Plateau factor", "What the learning rate is multiplied by each "
                          "time (0.1 divides it by ten).", float),
 }
-CHECK_TEXTS = {"early_stopping": "Stop when it stops improving",
-               "restore_best_weights": "Keep the best epoch's weights",
-               "reduce_lr_on_plateau": "Lower the learning rate on a plateau"}
+# Short: a check box does not wrap, and the inspector is a narrow dock; the help says more.
+CHECK_TEXTS = {"early_stopping": "Stop at a plateau",
+               "restore_best_weights": "Keep the best epoch",
+               "reduce_lr_on_plateau": "Lower the rate"}
 
 
 # ----------------------------------------------------------------------------- project page
