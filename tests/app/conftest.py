@@ -18,3 +18,20 @@ def gui_collector(qapp):
     yield installed
     QThreadPool.globalInstance().waitForDone(20_000)  # no preview thread may collect later
     collector.uninstall()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """A shown main window with its own settings and autosave folder, closed afterwards
+    without asking about unsaved work. Test files with other needs define their own."""
+    from PySide6.QtCore import QSettings
+
+    from app.main_window import MainWindow
+
+    monkeypatch.setattr("app.autosave.autosave_folder", lambda: tmp_path / "autosave")
+    shown = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    shown.show()
+    yield shown
+    shown.editor.undo_stack.setClean()
+    shown.close()
+    shown.deleteLater()

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QObject, QSettings, QTimer, QUrl, Slot
+from PySide6.QtCore import QObject, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -56,17 +56,6 @@ def crashed_home(tmp_path_factory) -> Path:
                             capture_output=True, text=True, timeout=240)
     assert result.returncode == -signal.SIGSEGV, result.stderr[-3000:]
     return home
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path, monkeypatch):
-    monkeypatch.setattr("app.autosave.autosave_folder", lambda: tmp_path / "autosave")
-    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    window.show()
-    yield window
-    window.editor.undo_stack.setClean()
-    window.close()
-    window.deleteLater()
 
 
 def test_a_fatal_signal_leaves_a_log_with_every_threads_stack(crashed_home: Path) -> None:

@@ -4,10 +4,8 @@ in one undo step."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from app.main_window import MainWindow
 from app.panels import ISSUE_ROLE
@@ -33,17 +31,12 @@ def per_step_model() -> Project:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path, monkeypatch):
-    monkeypatch.setattr("app.autosave.autosave_folder", lambda: tmp_path / "autosave")
-    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    window.show()
+def window(window: MainWindow, qtbot) -> MainWindow:
+    """The shared window (tests/app/conftest.py), showing the per-step model."""
     qtbot.waitExposed(window)
     window.editor.set_tensorflow_ready()
     window.editor.replace_project(per_step_model(), None)
-    yield window
-    window.editor.undo_stack.setClean()
-    window.close()
-    window.deleteLater()
+    return window
 
 
 def data_row(window: MainWindow) -> int | None:
