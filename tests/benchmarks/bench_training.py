@@ -435,6 +435,7 @@ QUICK_GCN_SIZES, QUICK_GCN_EPOCHS = (500, 2_000), 4
 def gcn_project(num_nodes: int, epochs: int) -> Any:
     """Input(F) + Graph(num_nodes) -> GraphConvolution x2 -> Output, node classification."""
     from projects.document import Project, TrainingSettings
+    from tests.projects.support import add_two_layer_gcn
 
     project = Project(
         name=f"GCN on an SBM graph of {num_nodes} nodes",
@@ -444,18 +445,7 @@ def gcn_project(num_nodes: int, epochs: int) -> Any:
         training=TrainingSettings(epochs=epochs, batch_size=num_nodes, learning_rate=0.01,
                                   validation_split=0.2),
     )
-    features = project.add_node("input", {"shape": [GCN_FEATURES]})
-    graph = project.add_node("graph_input", {"num_nodes": num_nodes})
-    hidden = project.add_node("graph_convolution", {"units": GCN_HIDDEN, "activation": "relu"})
-    scores = project.add_node("graph_convolution", {"units": GCN_CLASSES,
-                                                    "activation": "linear"})
-    output = project.add_node("output", {"loss": "sparse_categorical_crossentropy",
-                                         "from_logits": True})
-    project.add_link(features.id, "out", hidden.id, "features")
-    project.add_link(graph.id, "adjacency", hidden.id, "adjacency")
-    project.add_link(hidden.id, "out", scores.id, "features")
-    project.add_link(graph.id, "adjacency", scores.id, "adjacency")
-    project.add_link(scores.id, "out", output.id, "in")
+    add_two_layer_gcn(project, GCN_FEATURES, GCN_HIDDEN, GCN_CLASSES, num_nodes)
     return project
 
 

@@ -46,3 +46,20 @@ def only_run_folder(runs: Path) -> Path:
     folders = [p for p in runs.iterdir() if p.is_dir()]
     assert len(folders) == 1, folders
     return folders[0]
+
+
+def add_two_layer_gcn(project: Project, features: int, hidden: int, classes: int,
+                      num_nodes: int | None = None) -> None:
+    """Kipf & Welling's model on ``project``'s canvas: node features and a Graph block into
+    two Graph Convolutions (ReLU, then class scores) and a from-logits Output."""
+    inputs = project.add_node("input", {"shape": [features]})
+    graph = project.add_node("graph_input", {"num_nodes": num_nodes})
+    first = project.add_node("graph_convolution", {"units": hidden, "activation": "relu"})
+    scores = project.add_node("graph_convolution", {"units": classes, "activation": "linear"})
+    output = project.add_node("output", {"loss": "sparse_categorical_crossentropy",
+                                         "from_logits": True})
+    project.add_link(inputs.id, "out", first.id, "features")
+    project.add_link(graph.id, "adjacency", first.id, "adjacency")
+    project.add_link(first.id, "out", scores.id, "features")
+    project.add_link(graph.id, "adjacency", scores.id, "adjacency")
+    project.add_link(scores.id, "out", output.id, "in")

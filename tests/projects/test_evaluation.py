@@ -16,7 +16,7 @@ from projects import events as ev
 from projects.datasets import DatasetError, load_dataset
 from projects.document import Project, TrainingSettings
 from projects.training import RunOptions, Trainer, evaluate_run
-from tests.projects.support import only_run_folder
+from tests.projects.support import add_two_layer_gcn, only_run_folder
 
 CLASSES, FEATURES, NODES = 3, 4, 60
 
@@ -205,17 +205,7 @@ def _graph_files(folder: Path, self_loops: int = 0) -> None:
 def _graph_project(folder: Path, epochs: int) -> Path:
     project = Project(f"graph{epochs}")
     project.set_task({"kind": "node_classification"})
-    features = project.add_node("input", {"shape": [FEATURES]})
-    graph = project.add_node("graph_input", {"num_nodes": None})
-    hidden = project.add_node("graph_convolution", {"units": 8, "activation": "relu"})
-    scores = project.add_node("graph_convolution", {"units": CLASSES, "activation": "linear"})
-    output = project.add_node("output", {"loss": "sparse_categorical_crossentropy",
-                                         "from_logits": True})
-    project.add_link(features.id, "out", hidden.id, "features")
-    project.add_link(graph.id, "adjacency", hidden.id, "adjacency")
-    project.add_link(graph.id, "adjacency", scores.id, "adjacency")
-    project.add_link(hidden.id, "out", scores.id, "features")
-    project.add_link(scores.id, "out", output.id, "in")
+    add_two_layer_gcn(project, FEATURES, 8, CLASSES)
     project.set_dataset({"name": "graph_file", "path": "graph.edgelist",
                          "features": "nodes.csv"})
     project.set_training(TrainingSettings(epochs=epochs, learning_rate=0.05, seed=5))
