@@ -227,7 +227,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from projects.training import RunFailure, evaluate_run
+    from projects.evaluation import evaluate_run
+    from projects.training import RunFailure
 
     try:
         metrics = evaluate_run(args.run_dir, args.split)

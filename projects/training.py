@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -490,51 +490,6 @@ def evaluate_split(model: Any, kind: str, data: Any, split: str, batch_size: int
             batch_size).with_options(_sharded_by_data())
     metrics = model.evaluate(pipeline, verbose=0, return_dict=True)
     return {k: float(v) for k, v in metrics.items()}
-
-
-def evaluate_run(run_dir: str | Path, split: str = "test") -> dict[str, float]:
-    """Evaluate a past run's saved model again on its ``"validation"`` or ``"test"`` part.
-
-    The data is what the run trained with: its project snapshot's dataset, loaded with the
-    run's seed and split fractions (relative paths from the project's folder). Raises
-    RunFailure, with a hint, when the folder or its data cannot be used.
-    """
-    import keras
-
-    import blocks.layers  # noqa: F401  (registers Deepwire's layers for loading)
-    from projects.datasets import DatasetError
-
-    folder = Path(run_dir)
-    try:
-        info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-        project = files.load(folder / "project.deepwire")
-    except (OSError, ValueError) as err:  # ProjectFileError is a ValueError
-        raise RunFailure(f"{folder} is not a readable run folder: {err}",
-                         "Give the folder of one run (it holds run.json, project.deepwire "
-                         "and model.keras).") from err
-    if not (folder / "model.keras").exists():
-        raise RunFailure(f"{folder} has no model.keras: the run did not finish training.",
-                         "Evaluate a completed or stopped run.")
-    recorded = dict(info.get("training") or {})
-    if split == "test" and "test_split" not in recorded:
-        raise RunFailure(f"{folder} was trained before runs held back a test part, so its "
-                         "data has none that training did not see.",
-                         "Use --split validation, or train the project again.")
-    known = {f.name for f in fields(TrainingSettings)}
-    settings = TrainingSettings(**{k: v for k, v in recorded.items() if k in known})
-    where = info.get("project_path")
-    base_dir = Path(where).parent if where else folder.parent.parent
-    try:
-        data = load_run_data(project, settings, base_dir)
-    except DatasetError as err:
-        raise RunFailure(str(err), "The run's dataset must still be where it was.") from err
-    model = keras.saving.load_model(folder / "model.keras")
-    kind = project.task.get("kind", "supervised")
-    metrics = evaluate_split(model, kind, data, split, settings.batch_size)
-    if not metrics:
-        raise RunFailure(f"The run's data has no {split} part to evaluate on.",
-                         "Try the other split.")
-    return metrics
 
 
 def mask_weights(mask: np.ndarray) -> np.ndarray:

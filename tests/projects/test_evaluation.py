@@ -15,7 +15,8 @@ from projects import cli, files
 from projects import events as ev
 from projects.datasets import DatasetError, load_dataset
 from projects.document import Project, TrainingSettings
-from projects.training import RunOptions, Trainer, evaluate_run
+from projects.evaluation import evaluate_run
+from projects.training import RunOptions, Trainer
 from tests.projects.support import add_two_layer_gcn, only_run_folder
 
 CLASSES, FEATURES, NODES = 3, 4, 60
