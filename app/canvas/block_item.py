@@ -404,9 +404,17 @@ class NodeItem(Hoverable):
 
     # ---- mirroring the document
 
+    def _geometry_changed(self) -> None:
+        """Tell the scene's block index (app/canvas/wires.py) that this block moved or
+        changed size."""
+        index = getattr(self.scene(), "block_index", None)
+        if index is not None:
+            index.invalidate()
+
     def set_node(self, node: Node) -> None:
         """Lay out the block for ``node`` (new parameters may add or remove ports)."""
         self.prepareGeometryChange()
+        self._geometry_changed()
         self.node = node
         spec = node.spec
         self._header_colour = category_colour(spec.category)
@@ -581,6 +589,7 @@ class NodeItem(Hoverable):
         if change == kind.ItemPositionChange and self.snap and not self._syncing:
             return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
         if change == kind.ItemPositionHasChanged:
+            self._geometry_changed()
             for link in self.links:
                 link.update_path()
         elif change == kind.ItemSelectedHasChanged:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from app.canvas.block_item import NodeItem, PortItem
 from app.canvas.style import GRID
-from app.canvas.wires import DragWireItem, LinkItem
+from app.canvas.wires import BlockIndex, DragWireItem, LinkItem
 from app.editor import Editor
 from projects.document import (
     DocumentError,
@@ -61,6 +61,7 @@ class CanvasScene(QGraphicsScene):
         self.editor = editor
         self._nodes: dict[str, NodeItem] = {}
         self._links: dict[Link, LinkItem] = {}
+        self.block_index = BlockIndex(self._nodes.values)  # where wires look for lanes
         self._snap = True
         self._wire: _WireDrag | None = None
         self._selecting = False
@@ -160,6 +161,7 @@ class CanvasScene(QGraphicsScene):
             self._selecting = False
         self._nodes.clear()
         self._links.clear()
+        self.block_index.invalidate()
         project = self.editor.project
         for node in project.nodes.values():
             self._add_node(node)
@@ -191,6 +193,7 @@ class CanvasScene(QGraphicsScene):
         item.snap = self._snap
         self.addItem(item)
         self._nodes[node.id] = item
+        self.block_index.invalidate()
 
     def _relane_wires(self) -> None:
         """Re-route the wires between rows that a moved block may now be in the way of
@@ -208,6 +211,7 @@ class CanvasScene(QGraphicsScene):
 
     def _remove_node(self, node_id: str) -> None:
         item = self._nodes.pop(node_id)
+        self.block_index.invalidate()
         for link_item in list(item.links):
             self._remove_link(link_item.link)
         if self._wire is not None and self._wire.anchor.node_item is item:

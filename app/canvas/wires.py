@@ -4,7 +4,9 @@ that follows the mouse while a connection is dragged."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
@@ -12,7 +14,6 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from app.canvas.block_item import Hoverable, NodeItem
 from app.canvas.style import (
     ARC_LIFT,
-    BOXES,
     LABEL_LOD,
     LANE_STEP,
     NODE_HEIGHT,
@@ -100,6 +101,42 @@ def turns_back(start: QPointF, end: QPointF) -> bool:
     return end.x() < start.x() and abs(end.y() - start.y()) >= NODE_HEIGHT
 
 
+class BlockIndex:
+    """The blocks' rectangles as arrays, for the wires' route searches.
+
+    A wire between rows looks for a lane clear of blocks, a strip at a time; asking the
+    scene (``QGraphicsScene.items``) costs milliseconds per strip while the scene grows,
+    as its index is rebuilt, which made opening a 500-block project take seconds. The
+    scene marks this index stale when a block is added, removed, moved or resized.
+    """
+
+    def __init__(self, blocks: Callable[[], Iterable[NodeItem]]) -> None:
+        self._blocks = blocks
+        self._items: list[NodeItem] = []
+        self._rects = np.zeros((0, 4))
+        self._stale = True
+
+    def invalidate(self) -> None:
+        self._stale = True
+
+    def hits(self, rect: QRectF) -> list[NodeItem]:
+        """The blocks whose bounding rectangles meet ``rect``."""
+        if self._stale:
+            self._items = list(self._blocks())
+            self._rects = np.array([_edges(i.sceneBoundingRect()) for i in self._items]
+                                   ).reshape(-1, 4)
+            self._stale = False
+        x0, y0, x1, y1 = _edges(rect)
+        r = self._rects
+        found = np.flatnonzero((r[:, 0] <= x1) & (r[:, 2] >= x0) & (r[:, 1] <= y1)
+                               & (r[:, 3] >= y0))
+        return [self._items[i] for i in found]
+
+
+def _edges(rect: QRectF) -> tuple[float, float, float, float]:
+    return rect.left(), rect.top(), rect.right(), rect.bottom()
+
+
 class LinkItem(Hoverable):
     """A wire from an output port to an input port, labelled with the shape it carries."""
 
@@ -134,6 +171,7 @@ class LinkItem(Hoverable):
         scene = self.scene()
         if scene is None or abs(end.y() - start.y()) < NODE_HEIGHT:
             return None
+        index = scene.block_index
         if turns_back(start, end):
             left, right = end.x() - TURN, start.x() + TURN
         elif end.x() - start.x() >= 2 * TURN and self._crosses_blocks(wire_path(start, end)):
@@ -145,7 +183,7 @@ class LinkItem(Hoverable):
         for step in range(int((high - low) / 2 / LANE_STEP) + 1):
             for y in {middle + step * LANE_STEP, middle - step * LANE_STEP}:
                 strip = QRectF(left, y - LANE_STEP / 2, right - left, LANE_STEP)
-                if not any(isinstance(item, NodeItem) for item in scene.items(strip, BOXES)):
+                if not index.hits(strip):
                     return y
         return None
 
@@ -154,8 +192,9 @@ class LinkItem(Hoverable):
         line = QPainterPathStroker()
         line.setWidth(1.0)
         stroke = line.createStroke(path)
-        return any(isinstance(item, NodeItem) and item is not self.source
-                   and item is not self.target for item in self.scene().items(stroke, BOXES))
+        return any(item is not self.source and item is not self.target
+                   and stroke.intersects(item.sceneBoundingRect())
+                   for item in self.scene().block_index.hits(stroke.boundingRect()))
 
     def set_label(self, info: TensorInfo | None) -> None:
         label = compact_shape(info) if info is not None else ""
