@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 import blocks
@@ -36,9 +36,16 @@ from projects.document import (
 )
 from projects.fixes import Fix, apply_fix
 from projects.layout import layered_positions
+from projects.shape_cache import ShapeDiskCache
 from projects.validation import Report
 
 Position = tuple[float, float]
+
+
+def open_shape_cache() -> ShapeDiskCache:
+    """The disk cache of shapes in the user's cache folder, shared by every window."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
+    return ShapeDiskCache(Path(base) / "shapes.sqlite")
 
 
 class Editor(QObject):
@@ -49,15 +56,21 @@ class Editor(QObject):
     reportChanged = Signal()  # shapes, parameter counts, errors and warnings are new
     stateChanged = Signal()  # file path, unsaved mark or TensorFlow readiness changed
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None,
+                 shape_cache: ShapeDiskCache | None = None) -> None:
         super().__init__(parent)
         self.project = Project()
         self.path: Path | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
-        self.report: Report | None = None  # None until TensorFlow is ready
+        # None until TensorFlow is ready, unless every block's shapes are on disk
+        self.report: Report | None = None
         self.tensorflow_ready = False
         self._inference: Any = None
+        if shape_cache is not None:
+            from projects.shapes import ShapeInference
+
+            self._inference = ShapeInference(disk=shape_cache, offline=True)
         # descriptions of the data by request_key, as the dataset preview reports them
         self._data: dict[str, DatasetDescription] = {}
         self._unsubscribe = self.project.subscribe(self._on_document_event)
@@ -77,6 +90,11 @@ class Editor(QObject):
     def _on_clean_changed(self, _clean: bool) -> None:
         self.stateChanged.emit()
 
+    def close(self) -> None:
+        """The window is closing: write the shapes learnt this session to disk."""
+        if self._inference is not None and self._inference.disk is not None:
+            self._inference.disk.close()
+
     def set_tensorflow_ready(self) -> None:
         """Called once TensorFlow has loaded in the background: shapes can be computed."""
         if self.tensorflow_ready:
@@ -84,18 +102,28 @@ class Editor(QObject):
         from projects.shapes import ShapeInference
 
         self.tensorflow_ready = True
-        self._inference = ShapeInference()
+        if self._inference is None:
+            self._inference = ShapeInference()
+        else:  # Keras now checks what was shown from the disk cache
+            self._inference.offline = False
+            self._inference.verify()
         self.validate_now()
         self.stateChanged.emit()
 
     def validate_now(self) -> None:
         self._validate_timer.stop()
-        if not self.tensorflow_ready:
+        if self._inference is None:
             return
+        from projects.shapes import NotStored
         from projects.validation import validate
 
-        self.report = validate(self.project, self._inference, check_data=True,
-                               data=self.data_description)
+        try:
+            self.report = validate(self.project, self._inference, check_data=True,
+                                   data=self.data_description)
+        except NotStored:  # a block Keras has never built here: wait for TensorFlow
+            if self.report is None:
+                return
+            self.report = None
         self.reportChanged.emit()
 
     @property

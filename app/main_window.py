@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from app.autosave import AutoSaver
 from app.canvas.scene import CanvasScene
 from app.canvas.view import CanvasView
-from app.editor import Editor
+from app.editor import Editor, open_shape_cache
 from app.file_commands import FileCommands
 from app.icons import icon
 from app.inspector import Inspector
@@ -42,7 +42,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings()
-        self.editor = Editor(self)
+        self.editor = Editor(self, shape_cache=open_shape_cache())
         self.setWindowIcon(icon("deepwire"))
         self.resize(1400, 860)
         self.setDockNestingEnabled(True)
@@ -236,6 +236,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.autosaver.discard()
+        self.editor.close()
         event.accept()
 
     # ---- help

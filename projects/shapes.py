@@ -18,6 +18,7 @@ from blocks.spec import format_shape
 from projects import keras_compat
 from projects.document import Project
 from projects.keras_compat import layers_between
+from projects.shape_cache import ShapeDiskCache, entry_key
 
 Shape = tuple[int | None, ...]
 
@@ -48,19 +49,38 @@ class NodeShapes:
     error_param: str | None = None
 
 
+class NotStored(LookupError):
+    """Keras is not to be used yet and a block's answer is not on disk."""
+
+
 class ShapeInference:
     """Shapes and parameter counts for a project, recomputed incrementally.
 
     Keep one instance per open document and call :meth:`infer` after each change;
-    unchanged blocks come from the cache.
+    unchanged blocks come from the cache. With a ``disk`` cache (projects/shape_cache.py)
+    answers also come from, and go to, a file shared by every start of the app; while
+    ``offline`` (before TensorFlow has loaded) only stored answers are used, and a block
+    without one raises NotStored.
     """
 
-    def __init__(self, max_cache: int = 20_000) -> None:
+    def __init__(self, max_cache: int = 20_000, disk: ShapeDiskCache | None = None,
+                 offline: bool = False) -> None:
         self._cache: dict[tuple, NodeShapes] = {}
         self._max_cache = max_cache
+        self.disk = disk
+        self.offline = offline
+        # answers taken from disk and not yet built again: key -> what builds it
+        self._unverified: dict[tuple, tuple[str, Mapping[str, Any], dict[str, TensorInfo]]] = {}
         self.built = 0  # blocks actually built by Keras (for tests and benchmarks)
 
     def infer(self, project: Project) -> dict[str, NodeShapes]:
+        try:
+            return self._infer(project)
+        finally:
+            if self.disk is not None:
+                self.disk.flush()
+
+    def _infer(self, project: Project) -> dict[str, NodeShapes]:
         results: dict[str, NodeShapes] = {}
         nodes = project.nodes
         for node_id in project.topological_order():
@@ -83,12 +103,55 @@ class ShapeInference:
             key = (node.block, _freeze(node.params), tuple(sorted(inputs.items())))
             cached = self._cache.get(key)
             if cached is None:
+                cached = self._stored(key, node.block, node.params, inputs)
+            if cached is None:
+                if self.offline:
+                    raise NotStored(node_id)
                 cached = self._build(node.block, node.params, inputs)
-                if len(self._cache) >= self._max_cache:
-                    self._cache.clear()
-                self._cache[key] = cached
+                self._remember(key, cached)
+                if self.disk is not None:
+                    self.disk.put(self._disk_key(node.block, node.params, inputs), cached)
             results[node_id] = cached
         return results
+
+    def _remember(self, key: tuple, shapes: NodeShapes) -> None:
+        if len(self._cache) >= self._max_cache:
+            self._cache.clear()
+            self._unverified.clear()
+        self._cache[key] = shapes
+
+    @staticmethod
+    def _disk_key(block: str, params: Mapping[str, Any], inputs: dict[str, TensorInfo]
+                  ) -> str:
+        import blocks
+
+        return entry_key(block, blocks.get(block).version, params, inputs)
+
+    def _stored(self, key: tuple, block: str, params: Mapping[str, Any],
+                inputs: dict[str, TensorInfo]) -> NodeShapes | None:
+        if self.disk is None:
+            return None
+        shapes = self.disk.get(self._disk_key(block, params, inputs))
+        if shapes is not None:
+            self._remember(key, shapes)
+            self._unverified[key] = (block, dict(params), dict(inputs))
+        return shapes
+
+    def verify(self) -> int:
+        """Build every answer taken from disk again with Keras and keep Keras's; returns
+        how many differed (a Keras or Deepwire upgrade the key missed, or a bad file)."""
+        changed = 0
+        pending, self._unverified = self._unverified, {}
+        for key, (block, params, inputs) in pending.items():
+            fresh = self._build(block, params, inputs)
+            if fresh != self._cache.get(key):
+                changed += 1
+                if self.disk is not None:
+                    self.disk.put(self._disk_key(block, params, inputs), fresh)
+            self._remember(key, fresh)
+        if self.disk is not None:
+            self.disk.flush()
+        return changed
 
     def _build(self, block: str, params: Mapping[str, Any], inputs: dict[str, TensorInfo]
                ) -> NodeShapes:

@@ -18,6 +18,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # draws new ones.
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
                       str(Path(tempfile.gettempdir()) / "deepwire-hypothesis"))
+# The app's caches (shapes on disk) go to a folder of this run, not the user's.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="deepwire-test-cache-")
 settings.register_profile("deepwire", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False, database=None)
 settings.load_profile("deepwire")

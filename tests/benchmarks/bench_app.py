@@ -22,6 +22,7 @@ START_LIMIT_S = 1.5
 OPEN_LIMIT_S = 1.5
 FRAME_P95_LIMIT_S = 0.016
 SHAPE_LIMIT_S = 0.050
+REOPEN_LIMIT_S = 1.0
 
 _SHOW_WINDOW = (
     "import sys\n"
@@ -51,6 +52,93 @@ def _time_to_window() -> tuple[float, bool]:
     if not line.startswith("shown"):
         raise RuntimeError("the window did not appear")
     return elapsed, line.split()[1] == "True"
+
+
+# The app's own start (app.application.run) on a project named on the command line, until
+# every block of it shows its shapes; with "warm-up" it waits for TensorFlow and Keras's
+# check of the shapes, so the disk cache is filled and verified, and closes the window.
+_REOPEN = (
+    "import os, sys\n"
+    "from PySide6.QtCore import QTimer\n"
+    "from app.application import create_application, open_initial_project, "
+    "start_tensorflow\n"
+    "qt_app = create_application([])\n"
+    "from app.main_window import MainWindow\n"
+    "window = MainWindow()\n"
+    "window.show()\n"
+    "qt_app.processEvents()\n"
+    "loader = start_tensorflow(window)\n"
+    "open_initial_project(window, [sys.argv[1]])\n"
+    "warm_up = sys.argv[2] == 'warm-up'\n"
+    "def check():\n"
+    "    editor = window.editor\n"
+    "    report = editor.report\n"
+    "    if report is None or (warm_up and not editor.tensorflow_ready):\n"
+    "        return\n"
+    "    if all(n in report.shapes and report.shapes[n].outputs for n in editor.project.nodes):\n"
+    "        print('shapes', editor.tensorflow_ready, flush=True)\n"
+    "        window.editor.undo_stack.setClean()\n"
+    "        window.close()\n"
+    "        loader.wait()\n"
+    "        os._exit(0)\n"
+    "timer = QTimer(interval=5)\n"
+    "timer.timeout.connect(check)\n"
+    "timer.start()\n"
+    "qt_app.exec()\n"
+)
+
+
+def _time_to_shapes(path: Path, env: dict[str, str], warm_up: bool = False
+                    ) -> tuple[float, bool]:
+    """Seconds from starting the app on ``path`` until all its blocks show shapes, and
+    whether TensorFlow had loaded by then."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", _REOPEN, str(path),
+                             "warm-up" if warm_up else "measure"], cwd=REPO_ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    elapsed = time.perf_counter() - start
+    proc.wait(timeout=120)
+    if not line.startswith("shapes"):
+        raise RuntimeError("the reopened project never showed its shapes")
+    return elapsed, line.split()[1] == "True"
+
+
+@benchmark("reopen")
+def reopen(settings: Settings) -> Iterator[Row]:
+    """Instant reopen: start the app on a project it has shown before (shapes from the disk
+    cache), against the same start with an empty cache (shapes once TensorFlow loads)."""
+    from projects import files
+    from projects.layout import layered_positions
+    from tests.graph_factory import random_project
+
+    size = 60 if settings.quick else 500
+    repeats = settings.repeats_or(5, quick_default=1)
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        project = random_project(size, seed=11)
+        for node_id, position in layered_positions(project).items():
+            project.move_node(node_id, position)
+        path = tmp / "big.deepwire"
+        files.save(project, path)
+        env = child_env()
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+        env["XDG_CONFIG_HOME"] = str(tmp / "config")  # the window's settings
+        env["XDG_DATA_HOME"] = str(tmp / "data")  # autosaves and crash logs
+        env["XDG_CACHE_HOME"] = str(tmp / "cold")
+        cold = _time_to_shapes(path, env, warm_up=True)[0]
+        env["XDG_CACHE_HOME"] = str(tmp / "warm")
+        _time_to_shapes(path, env, warm_up=True)  # fills and verifies the cache
+        samples = [_time_to_shapes(path, env) for _ in range(repeats)]
+        seconds = statistics.median(s for s, _ in samples)
+        waited = any(tf for _, tf in samples)
+        row = limit_row("reopen", f"start until a reopened {size}-block project shows all "
+                        "its shapes", seconds, "s", below=REOPEN_LIMIT_S,
+                        note=f"empty cache: {cold:.2f} s (waits for TensorFlow)"
+                        + ("; TensorFlow was needed!" if waited else ""))
+        if waited:
+            row.ok = False
+        yield row
 
 
 @benchmark("app_start")
