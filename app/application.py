@@ -169,11 +169,14 @@ def wait_for_threads(loader) -> None:
     still running Python while the interpreter and Qt tear down crashes the exiting process.
     The training thread has been joined when the window closed; the TensorFlow import cannot
     be interrupted, and a dataset preview's load (on Qt's global pool) takes a moment."""
-    loader.wait()
+    if loader is not None:
+        loader.wait()
     _wait_for_previews()
 
 
 def run(argv: Sequence[str]) -> int:
+    from PySide6.QtCore import QTimer
+
     from app import platform_check
 
     if problem := platform_check.startup_problem(argv):  # before Qt, which would abort
@@ -188,10 +191,13 @@ def run(argv: Sequence[str]) -> int:
     window = MainWindow()
     window.show()
     qt_app.processEvents()  # the window is on screen before anything slow happens
-    loader = start_tensorflow(window)
+    # TensorFlow's import holds the GIL for seconds: it starts once the project is open
+    # (its shapes may come from the disk cache at once), or while a dialog asks first.
+    loaders = []
+    QTimer.singleShot(0, lambda: loaders.append(start_tensorflow(window)))
     open_initial_project(window, [a for a in argv if not a.startswith("-")], crash)
     code = qt_app.exec()
-    wait_for_threads(loader)
+    wait_for_threads(loaders[0] if loaders else None)
     if log is not None:
         log.close()  # a clean exit: nothing to offer at the next start
     return code

@@ -58,3 +58,40 @@ def test_keras_corrects_a_stale_stored_answer_once_it_loads(qtbot, tmp_path) -> 
     with qtbot.waitSignal(reopened.reportChanged):
         reopened.set_tensorflow_ready()
     assert reopened.report.total_params == truth
+
+
+# The app's own start, stopped as soon as the project named on the command line is open.
+START_AND_OPEN = """
+import os, sys
+from app import application
+opened = application.open_initial_project
+def open_and_report(window, args, crash=None):
+    opened(window, args, crash)
+    report = window.editor.report
+    print(report is not None and report.ok, 'tensorflow' in sys.modules, flush=True)
+    os._exit(0)
+application.open_initial_project = open_and_report
+application.run([sys.argv[1]])
+"""
+
+
+def test_the_app_opens_the_project_before_it_imports_tensorflow(tmp_path) -> None:
+    """TensorFlow's import holds the GIL for seconds; shapes from the disk cache show first."""
+    import os
+    import subprocess
+    import sys
+
+    from projects import files
+    from projects.shapes import ShapeInference
+    from projects.validation import validate
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "QT_QPA_PLATFORM": "offscreen"}
+    cache = ShapeDiskCache(tmp_path / "cache" / "Deepwire" / "Deepwire" / "shapes.sqlite")
+    validate(files.load(EXAMPLE), ShapeInference(disk=cache), check_data=True)
+    cache.close()
+    out = subprocess.run([sys.executable, "-c", START_AND_OPEN, str(EXAMPLE)], env=env,
+                         cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                         text=True, timeout=120)
+    assert out.stdout.split() == ["True", "False"], out.stderr[-2000:]
