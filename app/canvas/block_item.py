@@ -7,6 +7,7 @@ node or its report changes, never per frame, and far-out zoom levels skip the te
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +37,10 @@ from app.canvas.style import (
     FOOTER_BASELINES,
     GRID,
     HEADER,
+    LABEL_GAP,
     META_BASELINE,
     NODE_HEIGHT,
+    NODE_MAX_WIDTH,
     NODE_WIDTH,
     OVERVIEW_LOD,
     PAD,
@@ -420,6 +423,7 @@ class NodeItem(Hoverable):
         self._header_colour = category_colour(spec.category)
         self._icon = category_pixmap(spec.category)
         inputs, outputs = node.input_ports(), node.output_ports()
+        self._width = self._fitting_width(node, inputs, outputs)
         most = max(len(inputs), len(outputs), 1)
         self._height = max(NODE_HEIGHT, HEADER + most * PORT_SPACING + 2 * PAD)
         self.inputs = self._place_ports(self.inputs, inputs, False)
@@ -438,6 +442,26 @@ class NodeItem(Hoverable):
         for link in self.links:
             link.update_path()
         self.update()
+
+    @staticmethod
+    def _fitting_width(node: Node, inputs: Sequence[Port], outputs: Sequence[Port]) -> float:
+        """Wide enough for the title, the block's kind and its key parameters beside any
+        port labels, up to NODE_MAX_WIDTH (longer texts are elided, in full in the
+        tooltip), on the grid so wires still run straight."""
+        s = style()
+
+        def labels(ports: Sequence[Port]) -> float:
+            if len(ports) < 2:
+                return 0.0
+            return max(s.port_metrics.horizontalAdvance(p.name) for p in ports) + LABEL_GAP
+
+        beside = labels(inputs) + labels(outputs)
+        needs = [s.title_metrics.horizontalAdvance(node.title or node.spec.title) + 24,
+                 s.meta_metrics.horizontalAdvance(f"{node.id} · {node.spec.title}") + beside,
+                 *(s.body_metrics.horizontalAdvance(text) + beside
+                   for text in key_params(node))]
+        width = min(max(NODE_WIDTH, max(needs) + 2 * PAD), NODE_MAX_WIDTH)
+        return math.ceil(width / GRID) * GRID
 
     def _port_ys(self, count: int, is_output: bool) -> list[float]:
         """Where a side's ports go. One port sits mid-body, so chains of blocks wire up
@@ -525,7 +549,7 @@ class NodeItem(Hoverable):
             width = metrics.horizontalAdvance(port.name)
             x = self._width - 10 - width if right else 10
             self._port_labels.append((QPointF(x, port.y() + 3.5), port.name))
-            insets.append((port.y(), width + 6))
+            insets.append((port.y(), width + LABEL_GAP))
         return insets
 
     def set_report(self, shapes: NodeShapes | None, issues: Sequence[Issue],

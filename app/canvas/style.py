@@ -23,6 +23,9 @@ from app.icons import category_icon
 
 GRID = 20.0
 NODE_WIDTH = 180.0
+NODE_MAX_WIDTH = 220.0  # blocks widen for long titles and parameters up to this (a
+# layout's gaps are 60 px: a block that widens never reaches its neighbour)
+LABEL_GAP = 10.0  # between a port's label and the text beside it
 NODE_HEIGHT = 126.0  # every block with up to three ports a side; more ports stretch it
 HEADER = 30.0
 RADIUS = 8.0

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication
 import resources
 from app.canvas import CanvasScene, CanvasView
 from app.canvas.block_item import NodeItem, PortItem, key_params
-from app.canvas.style import HEADER, NODE_HEIGHT, NODE_WIDTH, PORT_RADIUS
+from app.canvas.style import HEADER, NODE_HEIGHT, NODE_MAX_WIDTH, NODE_WIDTH, PORT_RADIUS
 from app.canvas.wires import LinkItem, compact_shape
 from app.editor import Editor
 from projects import clipboard, files
@@ -702,7 +702,9 @@ def test_blocks_keep_a_tidy_size(canvas, editor) -> None:
     editor.replace_project(small_project("dense", "multi_head_attention", "concatenate"),
                            None)
     sizes = scene.item_sizes()
-    assert sizes["n1"] == sizes["n2"] == (NODE_WIDTH, NODE_HEIGHT)
+    assert sizes["n1"] == (NODE_WIDTH, NODE_HEIGHT)
+    # Multi-Head Attention widens for its kind beside its port labels, up to a limit
+    assert NODE_WIDTH < sizes["n2"][0] <= NODE_MAX_WIDTH and sizes["n2"][1] == NODE_HEIGHT
     assert NODE_HEIGHT <= 130
     editor.set_param("n3", "num_inputs", 8)
     height = scene.item_sizes()["n3"][1]
@@ -755,3 +757,30 @@ def test_a_block_card_leaves_out_an_unset_penalty() -> None:
     assert key_params(node) == ["max_length 16"]
     project.set_params(node.id, {"l1": 0.01})
     assert key_params(project.nodes[node.id]) == ["max_length 16", "l1 0.01"]
+
+
+def test_long_titles_and_parameters_widen_the_block_instead_of_being_cut(canvas, editor
+                                                                         ) -> None:
+    """"Graph Convolution", "Multi-Head Attention" and the Output's loss used to end in "…";
+    a block widens on the grid to show them, and only beyond its limit elides (the full
+    text stays in its tooltip)."""
+    scene, _ = canvas
+    editor.replace_project(example("transformer_classifier"), None)
+    def shown(item) -> str:  # what the block writes, not its pending shape "→ …"
+        return " ".join(t for t in item.texts() if t not in (item.shape_text, item.params_text))
+
+    for item in scene.node_items():
+        assert "…" not in shown(item), item.node_id
+        assert item.width % 20 == 0 and NODE_WIDTH <= item.width <= NODE_MAX_WIDTH
+    editor.replace_project(example("gcn_karate"), None)
+    assert not any("…" in shown(i) for i in scene.node_items())
+    long_title = "A title far longer than any block could ever hope to show in full"
+    editor.set_title("n3", long_title)
+    item = scene.node_item("n3")
+    assert item.width == NODE_MAX_WIDTH
+    assert item.texts()[0].endswith("…") and long_title in item.toolTip()
+    # the widest blocks still leave a gap to their neighbours in the examples' layouts
+    for name in ("transformer_classifier", "gcn_karate", "cnn_digits", "gan_digits"):
+        editor.replace_project(example(name), None)
+        boxes = [i.sceneBoundingRect().adjusted(4, 4, -4, -4) for i in scene.node_items()]
+        assert not any(a.intersects(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
