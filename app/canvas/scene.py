@@ -46,6 +46,7 @@ class _WireDrag:
     target: PortItem | None = None
 
 
+LABEL_CELL = 80.0  # the grid that finds a wire label's neighbours
 RELANE_ALL_AFTER = 40  # moved blocks beyond which every wire between rows looks again
 
 
@@ -70,6 +71,8 @@ class CanvasScene(QGraphicsScene):
         self._relane = QTimer(self, singleShot=True, interval=0)
         self._moved: set[str] = set()  # blocks moved since the wires last looked
         self._relane.timeout.connect(self._relane_wires)
+        self._spread = QTimer(self, singleShot=True, interval=0)
+        self._spread.timeout.connect(self.spread_labels)
         editor.documentChanged.connect(self._on_event)
         editor.documentReplaced.connect(self.rebuild)
         editor.reportChanged.connect(self.refresh_report)
@@ -205,8 +208,7 @@ class CanvasScene(QGraphicsScene):
         for link, item in self._links.items():
             if len(ids) == 1 and (link.source in ids or link.target in ids):
                 continue  # re-routed already when its block moved, the only one that did
-            if item.changes_row() and (everything or any(
-                    item.sceneBoundingRect().intersects(rect) for rect in moved)):
+            if everything or any(item.sceneBoundingRect().intersects(rect) for rect in moved):
                 item.update_path()
 
     def _remove_node(self, node_id: str) -> None:
@@ -226,8 +228,7 @@ class CanvasScene(QGraphicsScene):
         target.links.add(item)
         self.addItem(item)
         self._links[link] = item
-        if item.changes_row():  # its route may need the blocks around it, now in reach
-            item.update_path()
+        item.update_path()  # in the scene now: its route may go around blocks
         report = self.editor.report
         if report is not None:
             item.set_label(_carried(report, link))
@@ -260,6 +261,39 @@ class CanvasScene(QGraphicsScene):
             item.set_report(shapes, issues.get(node_id, ()), pending=shapes is None)
         for link, link_item in self._links.items():
             link_item.set_label(_carried(report, link))
+
+    def routing_pending(self) -> bool:
+        """Whether wires are still to look for lanes or labels to spread (for tests)."""
+        return self._relane.isActive() or self._spread.isActive()
+
+    def labels_changed(self) -> None:
+        """A wire's path or label changed: spread the labels again once the burst is over."""
+        self._spread.start()
+
+    def spread_labels(self) -> None:
+        """Slide wire labels along their wires until none covers another (wires that run
+        back between two rows side by side would stack their labels); a label with no
+        free place is left out. Labels are placed in wire order, so each keeps its place
+        while nothing around it changes."""
+        cells: dict[tuple[int, int], list[QRectF]] = defaultdict(list)
+
+        def keys(rect: QRectF) -> list[tuple[int, int]]:
+            return [(x, y) for x in range(int(rect.left() // LABEL_CELL),
+                                          int(rect.right() // LABEL_CELL) + 1)
+                    for y in range(int(rect.top() // LABEL_CELL),
+                                   int(rect.bottom() // LABEL_CELL) + 1)]
+
+        def is_free(rect: QRectF) -> bool:
+            padded = rect.adjusted(-2, -1, 2, 1)
+            return not any(padded.intersects(other) for key in keys(rect)
+                           for other in cells.get(key, ()))
+
+        self._spread.stop()
+        for link in sorted(self._links):
+            placed = self._links[link].place_label(is_free)
+            if placed is not None:
+                for key in keys(placed):
+                    cells[key].append(placed)
 
     def _show_report(self, node_id: str) -> None:
         report = self.editor.report

@@ -4,7 +4,7 @@ that follows the mouse while a connection is dragged."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -56,7 +56,7 @@ def wire_path(start: QPointF, end: QPointF, lane: float | None = None) -> QPaint
                               QPointF(end.x() - TURN / 2, lane),
                               QPointF(end.x() - TURN / 2, end.y()), end])
         return path
-    if turns_back(start, end):
+    if turns_back(start, end) or (lane is not None and dx < 0):
         middle = start.y() + dy / 2 if lane is None else lane
         path.cubicTo(QPointF(start.x() + TURN, start.y()), QPointF(start.x() + TURN, middle),
                      QPointF(start.x(), middle))
@@ -71,6 +71,16 @@ def wire_path(start: QPointF, end: QPointF, lane: float | None = None) -> QPaint
     else:
         path.cubicTo(QPointF(start.x() + pull, start.y()), QPointF(end.x() - pull, end.y()),
                      end)
+    return path
+
+
+def drag_path(start: QPointF, end: QPointF) -> QPainterPath:
+    """The wire that follows the mouse: one cubic whose bend grows smoothly with the
+    distance, so its shape never jumps as the mouse crosses a threshold (a placed wire
+    may turn back or arc over blocks; a dragged one only shows where it goes)."""
+    pull = 40.0 + min(abs(end.x() - start.x()), 400.0) * 0.4
+    path = QPainterPath(start)
+    path.cubicTo(QPointF(start.x() + pull, start.y()), QPointF(end.x() - pull, end.y()), end)
     return path
 
 
@@ -101,6 +111,9 @@ def turns_back(start: QPointF, end: QPointF) -> bool:
     return end.x() < start.x() and abs(end.y() - start.y()) >= NODE_HEIGHT
 
 
+LABEL_PLACES = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8)  # along a wire, for its shape label
+
+
 class BlockIndex:
     """The blocks' rectangles as arrays, for the wires' route searches.
 
@@ -121,16 +134,45 @@ class BlockIndex:
 
     def hits(self, rect: QRectF) -> list[NodeItem]:
         """The blocks whose bounding rectangles meet ``rect``."""
+        x0, y0, x1, y1 = _edges(rect)
+        r = self._rects_now()
+        found = np.flatnonzero((r[:, 0] <= x1) & (r[:, 2] >= x0) & (r[:, 1] <= y1)
+                               & (r[:, 3] >= y0))
+        return [self._items[i] for i in found]
+
+    def _rects_now(self) -> np.ndarray:
         if self._stale:
             self._items = list(self._blocks())
             self._rects = np.array([_edges(i.sceneBoundingRect()) for i in self._items]
                                    ).reshape(-1, 4)
             self._stale = False
-        x0, y0, x1, y1 = _edges(rect)
-        r = self._rects
-        found = np.flatnonzero((r[:, 0] <= x1) & (r[:, 2] >= x0) & (r[:, 1] <= y1)
-                               & (r[:, 3] >= y0))
-        return [self._items[i] for i in found]
+        return self._rects
+
+    def first_clear(self, heights: Sequence[float], left: float, right: float,
+                    legs: Sequence[tuple[float, float]], ignore: Sequence[NodeItem],
+                    half: float) -> float | None:
+        """The first of ``heights`` whose run from ``left`` to ``right`` (``half`` above
+        and below it) and whose vertical legs (``(x, port y)``: from the port to the run)
+        meet no block but those in ``ignore``; all heights are tried at once."""
+        r = self._rects_now()
+        keep = np.ones(len(r), dtype=bool)
+        for item in ignore:
+            if item in self._items:
+                keep[self._items.index(item)] = False
+        r = r[keep]
+        ys = np.asarray(heights, dtype=float)
+        if not len(ys):
+            return None
+        across = r[(r[:, 0] <= right) & (r[:, 2] >= left)]
+        blocked = ((across[None, :, 1] <= ys[:, None] + half)
+                   & (across[None, :, 3] >= ys[:, None] - half)).any(axis=1)
+        for x, port_y in legs:
+            column = r[(r[:, 0] <= x + 1) & (r[:, 2] >= x - 1)]
+            low, high = np.minimum(ys, port_y), np.maximum(ys, port_y)
+            blocked |= ((column[None, :, 1] <= high[:, None])
+                        & (column[None, :, 3] >= low[:, None])).any(axis=1)
+        clear = np.flatnonzero(~blocked)
+        return float(ys[clear[0]]) if len(clear) else None
 
 
 def _edges(rect: QRectF) -> tuple[float, float, float, float]:
@@ -153,53 +195,72 @@ class LinkItem(Hoverable):
         self._path = QPainterPath()
         self._hit = QPainterPath()
         self._bounds = QRectF()
+        self._wire_bounds = QRectF()
         self.label = ""
+        self._label_size = (0.0, 0.0)
         self._label_rect = QRectF()
         self._label_visible = False
         self.update_path()
 
-    def changes_row(self) -> bool:
-        """Whether it joins blocks on different rows, where its route depends on the
-        blocks around it, not only on its ends."""
-        start, end = self._path.pointAtPercent(0), self._path.pointAtPercent(1)
-        return abs(end.y() - start.y()) >= NODE_HEIGHT
-
     def _clear_lane(self, start: QPointF, end: QPointF) -> float | None:
-        """The height, nearest half-way, of a horizontal run that crosses no block: for a
-        wire that turns back (a row may hold a fork, and a skip may pass a whole row), and
-        for a forward wire to another row whose plain curve would cut across blocks."""
+        """The height of a horizontal run that crosses no block, for a wire whose plain
+        route would pass behind one (and so look as if that block fed its target), or
+        None when the plain route is clear.
+
+        A wire that turns back runs through the gap between its rows (a row may hold a
+        fork, and a skip may pass a whole row); a wire back to a block on its own row runs
+        above or below that row; a forward wire steps to its lane in the gaps beside its
+        two blocks. Heights nearest half-way between the ends are tried first, then ones
+        beyond them, a row at most.
+        """
         scene = self.scene()
-        if scene is None or abs(end.y() - start.y()) < NODE_HEIGHT:
+        if scene is None:
             return None
-        index = scene.block_index
-        if turns_back(start, end):
+        dy = abs(end.y() - start.y())
+        backward = end.x() < start.x()
+        if backward and dy >= NODE_HEIGHT:
             left, right = end.x() - TURN, start.x() + TURN
-        elif end.x() - start.x() >= 2 * TURN and self._crosses_blocks(wire_path(start, end)):
+            legs = (start.x() + TURN * 0.75, end.x() - TURN * 0.75)
+        elif not self._crosses_blocks(wire_path(start, end)):
+            return None
+        elif backward:
+            left, right = end.x() - TURN, start.x() + TURN
+            legs = (start.x() + TURN * 0.75, end.x() - TURN * 0.75)
+        elif end.x() - start.x() >= 2 * TURN:
             left, right = start.x() + TURN / 2, end.x() - TURN / 2
+            legs = (left, right)
         else:
             return None
         low, high = sorted((start.y(), end.y()))
         middle = (low + high) / 2
-        for step in range(int((high - low) / 2 / LANE_STEP) + 1):
-            for y in {middle + step * LANE_STEP, middle - step * LANE_STEP}:
-                strip = QRectF(left, y - LANE_STEP / 2, right - left, LANE_STEP)
-                if not index.hits(strip):
-                    return y
-        return None
+        between = [middle + sign * step * LANE_STEP
+                   for step in range(int((high - low) / 2 / LANE_STEP) + 1) for sign in (1, -1)]
+        reach = int(NODE_HEIGHT * 1.5 / LANE_STEP)
+        beyond = [y for step in range(1, reach + 1)
+                  for y in (low - step * LANE_STEP, high + step * LANE_STEP)]
+        return scene.block_index.first_clear(
+            list(dict.fromkeys(between + beyond)), left, right,
+            list(zip(legs, (start.y(), end.y()), strict=True)), (self.source, self.target),
+            LANE_STEP / 2)
 
     def _crosses_blocks(self, path: QPainterPath) -> bool:
         """Whether ``path`` runs over a block other than the two it joins."""
+        ends = (self.source, self.target)
+        near = [item for item in self.scene().block_index.hits(path.boundingRect())
+                if item not in ends]
+        if not near:  # most wires: nothing but their own blocks anywhere near
+            return False
         line = QPainterPathStroker()
         line.setWidth(1.0)
         stroke = line.createStroke(path)
-        return any(item is not self.source and item is not self.target
-                   and stroke.intersects(item.sceneBoundingRect())
-                   for item in self.scene().block_index.hits(stroke.boundingRect()))
+        return any(stroke.intersects(item.sceneBoundingRect()) for item in near)
 
     def set_label(self, info: TensorInfo | None) -> None:
         label = compact_shape(info) if info is not None else ""
         if label != self.label:
             self.label = label
+            metrics = style().wire_metrics
+            self._label_size = (metrics.horizontalAdvance(label) + 8, metrics.height() + 3)
             self.setToolTip(f"{info} {info.dtype}{' sparse' if info.sparse else ''}"
                             if info is not None else "")
             self.update_path()
@@ -213,21 +274,58 @@ class LinkItem(Hoverable):
         stroker.setWidth(12.0)
         self._hit = stroker.createStroke(self._path)
         bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3)
+        self._wire_bounds = bounds
         self._label_visible = False
         if self.label:
-            metrics = style().wire_metrics
-            w = metrics.horizontalAdvance(self.label) + 8
-            h = metrics.height() + 3
-            mid = self._path.pointAtPercent(0.5)
-            self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
-            blocked = self._label_rect.adjusted(-1, 0, 1, 0)
-            self._label_visible = not (
-                blocked.intersects(self.source.sceneBoundingRect().adjusted(4, 4, -4, -4))
-                or blocked.intersects(self.target.sceneBoundingRect().adjusted(4, 4, -4, -4)))
-            if self._label_visible:
-                bounds = bounds.united(self._label_rect.adjusted(-1, -1, 1, 1))
-        self._bounds = bounds
+            self._label_rect = self._label_at(0.5)
+            self._label_visible = self._label_fits(self._label_rect)
+        self._set_bounds()
+        notify = getattr(self.scene(), "labels_changed", None)
+        if notify is not None and self.label:
+            notify()  # the scene keeps labels from covering each other
+
+    def _set_bounds(self) -> None:
+        bounds = self._wire_bounds
+        if self._label_visible:
+            bounds = bounds.united(self._label_rect.adjusted(-1, -1, 1, 1))
+        if bounds != self._bounds:
+            self.prepareGeometryChange()
+            self._bounds = bounds
         self.update()
+
+    def _label_at(self, percent: float) -> QRectF:
+        w, h = self._label_size
+        mid = self._path.pointAtPercent(percent)
+        return QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+
+    def _label_fits(self, rect: QRectF) -> bool:
+        """Not over either of its own blocks (the label would hide their ports)."""
+        blocked = rect.adjusted(-1, 0, 1, 0)
+        return not (
+            blocked.intersects(self.source.sceneBoundingRect().adjusted(4, 4, -4, -4))
+            or blocked.intersects(self.target.sceneBoundingRect().adjusted(4, 4, -4, -4)))
+
+    def label_rect(self) -> QRectF | None:
+        """Where its shape label is drawn, if it is."""
+        return QRectF(self._label_rect) if self._label_visible else None
+
+    def place_label(self, is_free: Callable[[QRectF], bool]) -> QRectF | None:
+        """Slide the label along the wire to the first place ``is_free`` accepts, nearest
+        the middle first; with none free it is left out (the wire's tooltip keeps the
+        shape). Returns where it went."""
+        if not self.label:
+            return None
+        before = (QRectF(self._label_rect), self._label_visible)
+        for percent in LABEL_PLACES:
+            rect = self._label_at(percent)
+            if self._label_fits(rect) and is_free(rect):
+                self._label_rect, self._label_visible = rect, True
+                break
+        else:
+            self._label_visible = False
+        if (self._label_rect, self._label_visible) != before:
+            self._set_bounds()
+        return self.label_rect()
 
     def path(self) -> QPainterPath:
         return self._path
@@ -289,7 +387,7 @@ class DragWireItem(QGraphicsItem):
 
     def set_ends(self, start: QPointF, end: QPointF, from_output: bool) -> None:
         self.prepareGeometryChange()
-        self._path = wire_path(start, end) if from_output else wire_path(end, start)
+        self._path = drag_path(start, end) if from_output else drag_path(end, start)
         self._bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3)
         self.update()
 

@@ -22,7 +22,7 @@ import resources
 from app.canvas import CanvasScene, CanvasView
 from app.canvas.block_item import NodeItem, PortItem, key_params
 from app.canvas.style import HEADER, NODE_HEIGHT, NODE_MAX_WIDTH, NODE_WIDTH, PORT_RADIUS
-from app.canvas.wires import LinkItem, compact_shape
+from app.canvas.wires import LinkItem, compact_shape, drag_path
 from app.editor import Editor
 from projects import clipboard, files
 from projects.document import Project
@@ -604,10 +604,11 @@ def test_wire_labels_show_where_there_is_room(canvas, ready) -> None:
 
 
 def _turning_wires_cross_no_block(scene: CanvasScene, editor: Editor) -> list[LinkItem]:
-    """Every wire between rows misses every block; returns those that turn back."""
+    """Every wire misses every block (none runs behind one); returns those that turn
+    back."""
     QApplication.processEvents()  # the wires look for their lanes once the moves are over
     blocks = [scene.node_item(i).sceneBoundingRect() for i in editor.project.nodes]
-    between_rows = [item for item in scene.link_items() if item.changes_row()]
+    between_rows = scene.link_items()
     for item in between_rows:
         line = QPainterPathStroker()
         line.setWidth(1.0)
@@ -663,7 +664,58 @@ def test_turning_wires_pass_a_fork_and_a_whole_row(canvas, editor) -> None:
     turning = _turning_wires_cross_no_block(scene, editor)
     assert len(turning) >= 2  # the row ends, at least
     forward = scene.link_item(editor.project.link_into(ahead.id, "in2"))
-    assert forward.changes_row()  # checked above too: it steps past the rows between
+    path = forward.path()  # checked above too: it steps past the rows between
+    assert abs(path.pointAtPercent(1).y() - path.pointAtPercent(0).y()) >= NODE_HEIGHT
+
+
+def test_no_wire_runs_behind_a_block_whatever_the_layout(canvas, editor) -> None:
+    """Hand-placed blocks: a wire back to a block on its own row, and a wire to a block
+    half a row lower with blocks in between, go around them instead of behind them."""
+    scene, _ = canvas
+    project = Project("hand placed")
+    source = project.add_node("input", {"shape": [8]}, position=(0.0, 0.0)).id
+    chain = _dense_chain(project, source, 4)
+    for i, node_id in enumerate(chain):
+        project.move_node(node_id, (240.0 * (i + 1), 0.0))
+    back = project.add_node("add", {}, position=(240.0, 300.0)).id  # below the row
+    project.add_link(chain[-1], "out", back, "in1")
+    project.add_link(chain[0], "out", back, "in2")
+    lower = project.add_node("dense", {"units": 4}, position=(1440.0, 80.0)).id
+    project.add_link(chain[0], "out", lower, "in")  # passes the row, 80 px lower
+    same_row_back = project.add_node("dense", {"units": 4}, position=(-240.0, 0.0)).id
+    project.add_link(chain[2], "out", same_row_back, "in")  # back along its own row
+    editor.replace_project(project, None)
+    _turning_wires_cross_no_block(scene, editor)
+
+
+def test_wire_labels_never_cover_each_other(qtbot, canvas, ready) -> None:
+    scene, _ = canvas
+    ready.replace_project(example("transformer_classifier"), None)
+    ready.auto_layout(scene.item_sizes())
+    # the wires re-route, then their labels spread, once the moves are over
+    qtbot.waitUntil(lambda: not scene.routing_pending())
+    shown = [r for r in (i.label_rect() for i in scene.link_items()) if r is not None]
+    assert len(shown) >= len(scene.link_items()) - 2  # nearly all still have a label
+    assert not [(a, b) for k, a in enumerate(shown) for b in shown[k + 1:] if a.intersects(b)]
+    for item in scene.link_items():
+        if item.label_rect() is not None:  # each label sits on its own wire
+            rect = item.label_rect()
+            assert any(rect.contains(item.path().pointAtPercent(t / 20)) for t in range(21))
+
+
+def test_a_dragged_wire_bends_smoothly_as_the_mouse_moves() -> None:
+    """The wire following the mouse never jumps between an S-curve and a turn-back: a
+    1 px move of the mouse moves every point of it by little."""
+    start = QPointF(0.0, 0.0)
+    for y in (0.0, 60.0, 140.0, 400.0):
+        previous = None
+        for x in range(-600, 600, 1):
+            path = drag_path(start, QPointF(float(x), y))
+            points = [path.pointAtPercent(t / 10) for t in range(11)]
+            if previous is not None:
+                assert max(abs(a.x() - b.x()) + abs(a.y() - b.y())
+                           for a, b in zip(points, previous, strict=True)) < 3.0, (x, y)
+            previous = points
 
 
 def test_badges_show_errors_and_warnings_with_their_messages(qtbot, canvas, ready) -> None:
