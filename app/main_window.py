@@ -37,6 +37,8 @@ from projects import clipboard
 from projects.document import DocumentError
 from projects.text import count_text
 
+ESSENTIAL_DOCKS = ("palette", "inspector")  # without them no block can be added or edited
+
 
 class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
     def __init__(self, settings: QSettings | None = None) -> None:
@@ -209,8 +211,22 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         state = self.settings.value("window/state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        if isinstance(state, QByteArray) and not self.restoreState(state):
+            self.restoreState(self._default_state)  # unreadable: the default layout
+        self._repair_layout()
+
+    def _repair_layout(self) -> None:
+        """Whatever layout was saved, blocks can be added and edited: the palette, the
+        inspector and the toolbar show, and a floating panel off every screen docks again."""
+        for key in ESSENTIAL_DOCKS:
+            dock = self.docks[key]
+            if dock.isFloating() and QGuiApplication.screenAt(
+                    dock.geometry().center()) is None:
+                dock.setFloating(False)
+            if not dock.isVisibleTo(self):
+                dock.show()
+        if not self.toolbar.isVisibleTo(self):
+            self.toolbar.show()
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)
@@ -234,7 +250,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         if self.session.estimator is not None:
             self.session.estimator.close()
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.editor_layout_state())
         self.autosaver.discard()
         event.accept()
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import blocks
@@ -200,3 +200,59 @@ def test_start_offers_to_recover_work_left_by_a_crash(window: MainWindow, tmp_pa
     assert asked and "Recover it?" in asked[0]
     assert window.editor.project.name == "Unsaved work" and window.editor.dirty
     assert not crashed.exists()  # recovered once, not offered again
+
+
+# ----------------------------------------------------------------------------- saved layout
+
+
+def _start(qtbot, settings: QSettings) -> MainWindow:
+    """A window as the app starts it: from the saved settings, shown."""
+    started = MainWindow(settings)
+    qtbot.addWidget(started)
+    started.show()
+    qtbot.waitExposed(started)
+    return started
+
+
+def _editing_docks_shown(window: MainWindow) -> bool:
+    return all(window.docks[k].isVisible() for k in ("palette", "inspector", "summary"))
+
+
+def test_closing_on_the_training_tab_saves_the_editor_layout(qtbot, settings: QSettings,
+                                                             tmp_path: Path,
+                                                             monkeypatch) -> None:
+    monkeypatch.setattr("app.autosave.autosave_folder", lambda: tmp_path / "autosave")
+    first = _start(qtbot, settings)
+    first.docks["history"].raise_()
+    tabs = first.central_tabs.tabBar()
+    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=tabs.tabRect(1).center())
+    assert first.central_tabs.currentIndex() == 1
+    assert not first.docks["palette"].isVisible()  # the Training tab takes the width
+    first.close()
+    second = _start(qtbot, settings)
+    assert second.central_tabs.currentIndex() == 0
+    assert _editing_docks_shown(second)
+    qtbot.mouseClick(second.central_tabs.tabBar(), Qt.MouseButton.LeftButton,
+                     pos=second.central_tabs.tabBar().tabRect(1).center())
+    qtbot.mouseClick(second.central_tabs.tabBar(), Qt.MouseButton.LeftButton,
+                     pos=second.central_tabs.tabBar().tabRect(0).center())
+    assert _editing_docks_shown(second)  # and back on the Model tab they return
+
+
+def test_a_saved_layout_that_hides_the_editor_is_repaired_at_start(
+        qtbot, settings: QSettings, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("app.autosave.autosave_folder", lambda: tmp_path / "autosave")
+    first = _start(qtbot, settings)
+    for key in ("palette", "inspector", "summary"):
+        first.docks[key].hide()
+    first.toolbar.hide()
+    settings.setValue("window/state", first.saveState())  # as an older version saved it
+    first.close()
+    second = _start(qtbot, settings)
+    assert second.docks["palette"].isVisible() and second.docks["inspector"].isVisible()
+    assert not second.docks["summary"].isVisible()  # a panel one may do without stays hidden
+    assert second.toolbar.isVisible()
+    second.close()
+    settings.setValue("window/state", QByteArray(b"\x00\xffnot a saved layout"))
+    third = _start(qtbot, settings)
+    assert _editing_docks_shown(third) and third.toolbar.isVisible()
