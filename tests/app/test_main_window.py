@@ -256,3 +256,33 @@ def test_a_saved_layout_that_hides_the_editor_is_repaired_at_start(
     settings.setValue("window/state", QByteArray(b"\x00\xffnot a saved layout"))
     third = _start(qtbot, settings)
     assert _editing_docks_shown(third) and third.toolbar.isVisible()
+
+
+# ----------------------------------------------------------------------------- toolbar
+
+
+def test_toolbar_buttons_stand_still_and_undo_names_the_edit_in_its_tooltip(
+        window: MainWindow, qtbot) -> None:
+    qtbot.waitExposed(window)
+    bar = window.toolbar
+    buttons = {a.text(): bar.widgetForAction(a) for a in bar.actions() if not a.isSeparator()}
+    before = {text: button.geometry() for text, button in buttons.items()}
+    undo = bar.widgetForAction(window.undo_action)
+    window.editor.set_param("n6", "units", 12)
+    window.scene.select_nodes(["n5"])
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Delete)  # a second edit, from the keyboard
+    window.editor.undo_stack.undo()
+    assert window.undo_action.text() == "&Undo Change units of Dense (n6)"  # the Edit menu
+    assert undo.text() == "Undo"
+    assert undo.toolTip() == "Undo Change units of Dense (n6)"
+    assert bar.widgetForAction(window.redo_action).toolTip() == "Redo Delete block"
+    window.pause_action.setText("&Resume")  # as a paused run shows it
+    assert {text: button.geometry() for text, button in buttons.items()} == before
+    # A click where Auto-layout was lays the blocks out; it does not undo the last edit.
+    point = bar.mapTo(window, before["&Auto-layout"].center())
+    under = window.childAt(point)  # the widget a real click there reaches, as Qt finds it
+    qtbot.mouseClick(under, Qt.MouseButton.LeftButton, pos=under.mapFrom(window, point))
+    stack = window.editor.undo_stack
+    assert stack.text(stack.index() - 1) == "Auto-layout"
+    assert window.editor.project.node("n6").params["units"] == 12
