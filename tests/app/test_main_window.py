@@ -59,6 +59,25 @@ def test_palette_lists_every_block_and_filters_as_you_type(window: MainWindow, q
     assert window.editor.project.node(added).block == "multi_head_attention"
 
 
+def _newest_block(window: MainWindow) -> str:
+    added = max(window.editor.project.nodes, key=lambda i: int(i[1:]))
+    return window.editor.project.node(added).block
+
+
+@pytest.mark.parametrize(("typed", "added"), [("output", "output"), ("Input", "input"),
+                                              ("conv", "conv1d"), ("att", "simple_attention"),
+                                              ("head", "multi_head_attention")])
+def test_search_and_enter_add_the_best_match(window: MainWindow, qtbot, typed: str,
+                                             added: str) -> None:
+    """An exact title wins, then a title that starts with the text, then a title word."""
+    palette = window.palette
+    palette.search.setFocus()
+    qtbot.keyClicks(palette.search, typed)
+    assert palette.tree.currentItem().data(0, Qt.ItemDataRole.UserRole) == added
+    qtbot.keyClick(palette.search, Qt.Key.Key_Return)
+    assert _newest_block(window) == added
+
+
 def test_double_click_in_palette_adds_and_wires_after_the_selection(window: MainWindow,
                                                                    qtbot) -> None:
     window.scene.select_nodes(["n8"])
