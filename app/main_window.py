@@ -7,7 +7,7 @@ training controller (``training_controller``) are mixins kept in their own modul
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -170,7 +170,9 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
     def cut(self) -> None:
         self.view.cut_selection()
 
-    def paste(self) -> None:
+    def paste(self, at: QPointF | None = None) -> None:
+        """Paste the clipboard's blocks at ``at`` (a scene point, as a menu at a place
+        knows it), else at the mouse over the canvas, else beside the copied blocks."""
         mime = QGuiApplication.clipboard().mimeData()
         text = ""
         if mime.hasFormat(clipboard.MIME_TYPE):
@@ -178,7 +180,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         elif mime.hasText():
             text = mime.text()
         try:
-            self.view.paste(text)
+            self.view.paste(text, at)
         except (clipboard.FragmentError, DocumentError) as err:
             self.statusBar().showMessage(str(err), 5000)
 

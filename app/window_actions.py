@@ -50,7 +50,7 @@ class WindowActions:
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.cut_action = self._action("Cu&t", self.cut, keys.Cut)
         self.copy_action = self._action("&Copy", self.copy, keys.Copy)
-        self.paste_action = self._action("&Paste", self.paste, keys.Paste)
+        self.paste_action = self._action("&Paste", lambda: self.paste(), keys.Paste)
         self.duplicate_action = self._action("D&uplicate", self.view.duplicate_selection,
                                              QKeySequence("Ctrl+D"))
         self.delete_action = self._action("&Delete", self.delete_selection,

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 import blocks
 import resources
@@ -305,3 +305,57 @@ def test_toolbar_buttons_stand_still_and_undo_names_the_edit_in_its_tooltip(
     stack = window.editor.undo_stack
     assert stack.text(stack.index() - 1) == "Auto-layout"
     assert window.editor.project.node("n6").params["units"] == 12
+
+
+# ----------------------------------------------------------------------------- editing
+
+
+def _ctrl(qtbot, widget, key: Qt.Key) -> None:
+    qtbot.keyClick(widget, key, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_paste_lands_at_the_cursor_or_beside_the_original_never_on_top(
+        window: MainWindow, qtbot) -> None:
+    window.activateWindow()
+    qtbot.waitActive(window)  # the Edit menu's shortcuts go to the focused canvas
+    view, scene, project = window.view, window.scene, window.editor.project
+    view.fit_to_view()
+    original = project.node("n2").position
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.mapFromScene(scene.node_item("n2").sceneBoundingRect().center()))
+    assert scene.selected_node_ids() == ["n2"]
+    _ctrl(qtbot, view, Qt.Key.Key_C)
+    empty = scene.items_bounding_rect().bottomLeft() + QPointF(100, 100)
+    view.centerOn(empty)
+    qtbot.mouseMove(view.viewport(), view.mapFromScene(empty))
+    _ctrl(qtbot, view, Qt.Key.Key_V)
+    first = scene.selected_node_ids()[0]
+    assert project.node(first).position == (scene.snapped(empty).x(), scene.snapped(empty).y())
+    _ctrl(qtbot, view, Qt.Key.Key_V)  # the mouse has not moved: beside the first paste
+    second = scene.selected_node_ids()[0]
+    x, y = project.node(first).position
+    assert project.node(second).position == (x + 40, y + 40)
+    qtbot.mouseMove(window.palette.tree.viewport())  # the mouse leaves the canvas
+    view.setFocus()
+    _ctrl(qtbot, view, Qt.Key.Key_V)
+    _ctrl(qtbot, view, Qt.Key.Key_V)
+    pasted = scene.selected_node_ids()[0]
+    assert project.node(pasted).position == (original[0] + 80, original[1] + 80)
+    positions = [n.position for n in project.nodes.values()]
+    assert len(set(positions)) == len(positions)  # no block exactly on top of another
+
+
+def test_selecting_a_block_keeps_the_keyboard_on_the_canvas(window: MainWindow, qtbot) -> None:
+    """The inspector's page for the block opens no window of its own (a field's caption
+    once did, for an instant), so the canvas keeps the keyboard for Ctrl+C and Delete."""
+    window.activateWindow()
+    qtbot.waitActive(window)
+    view = window.view
+    view.fit_to_view()
+    centre = window.scene.node_item("n6").sceneBoundingRect().center()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(centre))
+    QApplication.processEvents()
+    assert window.inspector.findChildren(QLabel)  # the block's page is built
+    assert window.isActiveWindow() and QApplication.focusWidget() is view
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert "n6" not in window.editor.project.nodes
