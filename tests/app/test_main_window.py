@@ -359,3 +359,53 @@ def test_selecting_a_block_keeps_the_keyboard_on_the_canvas(window: MainWindow, 
     assert window.isActiveWindow() and QApplication.focusWidget() is view
     qtbot.keyClick(view, Qt.Key.Key_Delete)
     assert "n6" not in window.editor.project.nodes
+
+
+def _in_next_file_dialog(typed: str | None) -> list[str]:
+    """On the next file dialog (Qt's own, as offscreen has no native one): note the folder
+    it opens in, then choose ``typed`` or cancel. Returns the folders seen."""
+    from PySide6.QtWidgets import QFileDialog
+
+    seen: list[str] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QFileDialog):
+            QTimer.singleShot(20, answer)
+            return
+        seen.append(dialog.directory().absolutePath())
+        if typed is None:
+            dialog.reject()
+            return
+        dialog.selectFile(typed)
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+    return seen
+
+
+def test_file_dialogs_start_in_the_last_folder_and_save_as_names_the_project(
+        window: MainWindow, qtbot, tmp_path: Path) -> None:
+    window.new_project()
+    assert window.editor.project.name == "Untitled"
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    seen = [_in_next_file_dialog(str(first / "digits"))]
+    assert window.save_as()
+    assert window.editor.path == first / "digits.deepwire"
+    assert window.editor.project.name == "digits"  # "Untitled" follows the file's name
+    assert files.load(first / "digits.deepwire").name == "digits"
+    assert window.windowTitle().startswith("digits.deepwire") and not window.editor.dirty
+    seen.append(_in_next_file_dialog(str(second / "copy.deepwire")))
+    assert window.save_as()
+    assert window.editor.project.name == "digits"  # named now: a later Save As keeps it
+    seen.append(_in_next_file_dialog(None))
+    window.open_dialog()
+    window.editor.set_tensorflow_ready()
+    seen.append(_in_next_file_dialog(None))
+    window.export_python()
+    assert [folder for (folder,) in seen[1:]] == [str(first), str(second), str(second)]
+    restarted = MainWindow(window.settings)  # the last folder is kept in the settings
+    qtbot.addWidget(restarted)
+    assert restarted.dialog_folder() == second
