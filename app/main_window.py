@@ -35,7 +35,7 @@ from app.training_controller import TrainingController
 from app.window_actions import WindowActions
 from projects import clipboard
 from projects.document import DocumentError
-from projects.text import count_text
+from projects.text import count_noun
 
 ESSENTIAL_DOCKS = ("palette", "inspector")  # without them no block can be added or edited
 
@@ -112,6 +112,10 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         editor.stateChanged.connect(self._update_title)
         editor.reportChanged.connect(self._update_validity)
         editor.documentReplaced.connect(self._update_validity)
+        # the block count follows edits even before TensorFlow has loaded
+        self._validity_timer = QTimer(self, singleShot=True, interval=0)
+        self._validity_timer.timeout.connect(self._update_validity)
+        editor.documentChanged.connect(lambda _event: self._validity_timer.start())
         self.scene.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.scene.selectionChangedIds.connect(self.inspector.show_nodes)
         self.palette.blockActivated.connect(self.add_block_from_palette)
@@ -128,16 +132,19 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         self.setWindowModified(self.editor.dirty)
 
     def _update_validity(self) -> None:
+        """The status bar's summary: "● 1 error · 2 blocks", "● Valid · 1 block · 80
+        parameters", or the block count with "shapes pending" while TensorFlow loads."""
         report = self.editor.report
+        blocks = count_noun(len(self.editor.project.nodes), "block")
         if report is None:
-            self.validity_label.setText("Shapes pending")
+            text = f"{blocks} · shapes pending"
         elif report.errors:
-            count = len(report.errors)
-            self.validity_label.setText(f"<span style='color:#dc2626'>● {count} "
-                                        f"error{'s' if count != 1 else ''}</span>")
+            text = (f"<span style='color:#dc2626'>● {count_noun(len(report.errors), 'error')}"
+                    f"</span> · {blocks}")
         else:
-            self.validity_label.setText(f"<span style='color:#16a34a'>● Valid</span> · "
-                                        f"{count_text(report.total_params)} parameters")
+            text = (f"<span style='color:#16a34a'>● Valid</span> · {blocks} · "
+                    f"{count_noun(report.total_params, 'parameter')}")
+        self.validity_label.setText(text)
 
     def tensorflow_loaded(self, description: str) -> None:
         self.tensorflow_label.setText(description)

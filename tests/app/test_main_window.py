@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -409,3 +410,23 @@ def test_file_dialogs_start_in_the_last_folder_and_save_as_names_the_project(
     restarted = MainWindow(window.settings)  # the last folder is kept in the settings
     qtbot.addWidget(restarted)
     assert restarted.dialog_folder() == second
+
+
+def _status(window: MainWindow) -> str:
+    return re.sub("<[^>]+>", "", window.validity_label.text())
+
+
+def test_the_status_bar_counts_in_plain_words(window: MainWindow, qtbot) -> None:
+    window.new_project()
+    search = window.palette.search
+    qtbot.keyClicks(search, "input")
+    qtbot.keyClick(search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: _status(window) == "1 block · shapes pending")
+    window.editor.set_tensorflow_ready()
+    assert _status(window) == "● 2 errors · 1 block"  # no Output, no dataset
+    search.clear()
+    qtbot.keyClicks(search, "output")
+    qtbot.keyClick(search, Qt.Key.Key_Return)  # added after the Input and wired to it
+    qtbot.waitUntil(lambda: _status(window) == "● 1 error · 2 blocks")
+    summary = window.summary.label.text()
+    assert "2 blocks, 1 wire<" in summary and ">1 error<" in summary
