@@ -241,6 +241,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         self.restoreState(self._default_state)
         for dock in self.docks.values():
             dock.show()
+        self._editor_state = None  # every panel shows now, on either tab: save it so
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.session.running:
