@@ -342,6 +342,8 @@ def test_paste_lands_at_the_cursor_or_beside_the_original_never_on_top(
     _ctrl(qtbot, view, Qt.Key.Key_V)
     pasted = scene.selected_node_ids()[0]
     assert project.node(pasted).position == (original[0] + 80, original[1] + 80)
+    window.paste(QPointF(600, 400))  # a menu that knows where it was opened
+    assert project.node(scene.selected_node_ids()[0]).position == (600.0, 400.0)
     positions = [n.position for n in project.nodes.values()]
     assert len(set(positions)) == len(positions)  # no block exactly on top of another
 
