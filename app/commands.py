@@ -95,6 +95,24 @@ class RemoveLinkCommand(QUndoCommand):
         self.project.add_link(link.source, link.source_port, link.target, link.target_port)
 
 
+class ReplaceLinkCommand(QUndoCommand):
+    """A wire dropped on an occupied input: the old wire gives way, as one step."""
+
+    def __init__(self, project: Project, old: Link, new: Link) -> None:
+        super().__init__("Replace wire")
+        self.project, self.old, self.new = project, old, new
+
+    def redo(self) -> None:
+        self.project.remove_link(self.old)
+        new = self.new
+        self.project.add_link(new.source, new.source_port, new.target, new.target_port)
+
+    def undo(self) -> None:
+        self.project.remove_link(self.new)
+        old = self.old
+        self.project.add_link(old.source, old.source_port, old.target, old.target_port)
+
+
 class SetParamCommand(QUndoCommand):
     """One parameter of one block; typing into a field edits it many times, as one undo."""
 

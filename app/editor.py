@@ -21,6 +21,7 @@ from app.commands import (
     MoveNodesCommand,
     RemoveLinkCommand,
     RemoveNodesCommand,
+    ReplaceLinkCommand,
     SetParamCommand,
     SetSettingCommand,
     SetTitleCommand,
@@ -229,10 +230,15 @@ class Editor(QObject):
         if moves:
             self._push(MoveNodesCommand(self.project, moves, text))
 
-    def connect(self, source: str, source_port: str, target: str, target_port: str) -> Link:
-        """Wire two ports; raises the document's typed LinkError when it cannot be."""
-        link = self.project.check_link(source, source_port, target, target_port)
-        self._push(AddLinkCommand(self.project, link))
+    def connect(self, source: str, source_port: str, target: str, target_port: str, *,
+                replace: bool = False) -> Link:
+        """Wire two ports; raises the document's typed LinkError when it cannot be. With
+        ``replace``, a wire already in the input gives way (one undo step)."""
+        project = self.project
+        link = project.check_link(source, source_port, target, target_port, replacing=replace)
+        old = project.link_into(target, target_port)
+        self._push(AddLinkCommand(project, link) if old is None
+                   else ReplaceLinkCommand(project, old, link))
         return link
 
     def disconnect(self, link: Link) -> None:

@@ -163,8 +163,8 @@ class Field(QWidget):
         self.error.hide()
         layout.addWidget(self.error)
         self.caption = text_label(caption, "caption")
-        self.caption.setVisible(bool(caption))
         layout.addWidget(self.caption)
+        self.caption.setVisible(bool(caption))  # once in the layout: never a window of its own
         editor.setToolTip(tooltip)
         self.setToolTip(tooltip)
 

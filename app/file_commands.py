@@ -8,9 +8,11 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from projects import files
+from projects.document import Project
 
 MAX_RECENT = 10
 FILE_FILTER = "Deepwire projects (*.deepwire)"
+LAST_FOLDER = "lastFolder"  # the settings key of the folder the last file dialog chose
 
 
 def example_title(path: Path) -> str:
@@ -39,8 +41,6 @@ class FileCommands:
 
     def new_project(self) -> None:
         if self._confirm_discard():
-            from projects.document import Project
-
             self.editor.replace_project(Project(), None)
             self.autosaver.discard()
 
@@ -55,10 +55,22 @@ class FileCommands:
             return
         self.editor.replace_project(project, None)
 
+    def dialog_folder(self) -> Path:
+        """Where the Open, Save As and Export dialogs start: the folder the last of them
+        chose while it still exists, else the project's folder, else the home folder."""
+        last = self.settings.value(LAST_FOLDER, "")
+        if isinstance(last, str) and last and Path(last).is_dir():
+            return Path(last)
+        return self.editor.path.parent if self.editor.path else Path.home()
+
+    def _remember_folder(self, chosen: str | Path) -> None:
+        self.settings.setValue(LAST_FOLDER, str(Path(chosen).resolve().parent))
+
     def open_dialog(self) -> None:
-        start = str(self.editor.path.parent) if self.editor.path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", start, FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", str(self.dialog_folder()),
+                                              FILE_FILTER)
         if path:
+            self._remember_folder(path)
             self.open_path(path)
 
     def open_path(self, path: str | Path) -> bool:
@@ -89,12 +101,18 @@ class FileCommands:
         return self._save_to(self.editor.path)
 
     def save_as(self) -> bool:
-        start = str(self.editor.path or Path.home() / f"{self.editor.project.name}.deepwire")
-        path, _ = QFileDialog.getSaveFileName(self, "Save project", start, FILE_FILTER)
+        """Ask where to save; an "Untitled" project takes the file's name."""
+        editor = self.editor
+        stem = editor.path.stem if editor.path else editor.project.name
+        start = self.dialog_folder() / f"{stem}{files.EXTENSION}"
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", str(start), FILE_FILTER)
         if not path:
             return False
         if not path.endswith(files.EXTENSION):
             path += files.EXTENSION
+        self._remember_folder(path)
+        if editor.project.name == Project.name:  # the dataclass default: never named yet
+            editor.set_setting("name", Path(path).stem)
         return self._save_to(Path(path))
 
     def _save_to(self, path: Path) -> bool:
@@ -148,9 +166,11 @@ class FileCommands:
                                          5000)
             return
         stem = self.editor.path.stem if self.editor.path else self.editor.project.name
-        path, _ = QFileDialog.getSaveFileName(self, "Export", f"{stem}{suffix}", file_filter)
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export", str(self.dialog_folder() / f"{stem}{suffix}"), file_filter)
         if not path:
             return
+        self._remember_folder(path)
         try:
             if suffix == ".py":
                 files.atomic_write(Path(path),

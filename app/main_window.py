@@ -7,7 +7,7 @@ training controller (``training_controller``) are mixins kept in their own modul
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -35,7 +35,9 @@ from app.training_controller import TrainingController
 from app.window_actions import WindowActions
 from projects import clipboard
 from projects.document import DocumentError
-from projects.text import count_text
+from projects.text import count_noun
+
+ESSENTIAL_DOCKS = ("palette", "inspector")  # without them no block can be added or edited
 
 
 class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
@@ -110,6 +112,10 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         editor.stateChanged.connect(self._update_title)
         editor.reportChanged.connect(self._update_validity)
         editor.documentReplaced.connect(self._update_validity)
+        # the block count follows edits even before TensorFlow has loaded
+        self._validity_timer = QTimer(self, singleShot=True, interval=0)
+        self._validity_timer.timeout.connect(self._update_validity)
+        editor.documentChanged.connect(lambda _event: self._validity_timer.start())
         self.scene.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.scene.selectionChangedIds.connect(self.inspector.show_nodes)
         self.palette.blockActivated.connect(self.add_block_from_palette)
@@ -126,16 +132,19 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         self.setWindowModified(self.editor.dirty)
 
     def _update_validity(self) -> None:
+        """The status bar's summary: "● 1 error · 2 blocks", "● Valid · 1 block · 80
+        parameters", or the block count with "shapes pending" while TensorFlow loads."""
         report = self.editor.report
+        blocks = count_noun(len(self.editor.project.nodes), "block")
         if report is None:
-            self.validity_label.setText("Shapes pending")
+            text = f"{blocks} · shapes pending"
         elif report.errors:
-            count = len(report.errors)
-            self.validity_label.setText(f"<span style='color:#dc2626'>● {count} "
-                                        f"error{'s' if count != 1 else ''}</span>")
+            text = (f"<span style='color:#dc2626'>● {count_noun(len(report.errors), 'error')}"
+                    f"</span> · {blocks}")
         else:
-            self.validity_label.setText(f"<span style='color:#16a34a'>● Valid</span> · "
-                                        f"{count_text(report.total_params)} parameters")
+            text = (f"<span style='color:#16a34a'>● Valid</span> · {blocks} · "
+                    f"{count_noun(report.total_params, 'parameter')}")
+        self.validity_label.setText(text)
 
     def tensorflow_loaded(self, description: str) -> None:
         self.tensorflow_label.setText(description)
@@ -168,7 +177,9 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
     def cut(self) -> None:
         self.view.cut_selection()
 
-    def paste(self) -> None:
+    def paste(self, at: QPointF | None = None) -> None:
+        """Paste the clipboard's blocks at ``at`` (a scene point, as a menu at a place
+        knows it), else at the mouse over the canvas, else beside the copied blocks."""
         mime = QGuiApplication.clipboard().mimeData()
         text = ""
         if mime.hasFormat(clipboard.MIME_TYPE):
@@ -176,7 +187,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         elif mime.hasText():
             text = mime.text()
         try:
-            self.view.paste(text)
+            self.view.paste(text, at)
         except (clipboard.FragmentError, DocumentError) as err:
             self.statusBar().showMessage(str(err), 5000)
 
@@ -209,13 +220,28 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         state = self.settings.value("window/state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        if isinstance(state, QByteArray) and not self.restoreState(state):
+            self.restoreState(self._default_state)  # unreadable: the default layout
+        self._repair_layout()
+
+    def _repair_layout(self) -> None:
+        """Whatever layout was saved, blocks can be added and edited: the palette, the
+        inspector and the toolbar show, and a floating panel off every screen docks again."""
+        for key in ESSENTIAL_DOCKS:
+            dock = self.docks[key]
+            if dock.isFloating() and QGuiApplication.screenAt(
+                    dock.geometry().center()) is None:
+                dock.setFloating(False)
+            if not dock.isVisibleTo(self):
+                dock.show()
+        if not self.toolbar.isVisibleTo(self):
+            self.toolbar.show()
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)
         for dock in self.docks.values():
             dock.show()
+        self._editor_state = None  # every panel shows now, on either tab: save it so
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.session.running:
@@ -234,7 +260,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         if self.session.estimator is not None:
             self.session.estimator.close()
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.editor_layout_state())
         self.autosaver.discard()
         self.editor.close()
         event.accept()

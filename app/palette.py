@@ -102,19 +102,23 @@ class BlockPalette(QWidget):
         self.tree.expandAll()
 
     def filter(self, text: str) -> None:
-        """Show blocks whose title, id, category or doc contains ``text``."""
+        """Show blocks whose title, id, category or doc contains ``text``; the best match
+        becomes the current entry, the one Enter adds."""
         needle = text.strip().lower()
+        best: tuple[int, QTreeWidgetItem] | None = None
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
             visible = 0
             for j in range(group.childCount()):
                 item = group.child(j)
-                spec = blocks.get(item.data(0, BLOCK_ID_ROLE))
-                hay = f"{spec.title} {spec.id} {spec.category} {spec.doc}".lower()
-                match = not needle or needle in hay
-                item.setHidden(not match)
-                visible += match
+                rank = match_rank(blocks.get(item.data(0, BLOCK_ID_ROLE)), needle)
+                item.setHidden(rank is None)
+                visible += rank is not None
+                if rank is not None and (best is None or rank < best[0]):
+                    best = (rank, item)
             group.setHidden(visible == 0)
+        if needle and best is not None:
+            self.tree.setCurrentItem(best[1])
 
     def visible_block_ids(self) -> list[str]:
         ids = []
@@ -126,16 +130,42 @@ class BlockPalette(QWidget):
                     ids.append(item.data(0, BLOCK_ID_ROLE))
         return ids
 
+    def best_match(self) -> str | None:
+        """The block Enter in the search box adds: an exact title wins, then a title that
+        starts with the text, then a word of a title that does, then the first match in
+        category order."""
+        needle = self.search.text().strip().lower()
+        ranked = [(match_rank(blocks.get(i), needle), n, i)
+                  for n, i in enumerate(self.visible_block_ids())]
+        return min(ranked)[2] if ranked else None
+
     def _activate_first(self) -> None:
-        """Enter in the search box adds the first match, so typing + Enter places a block."""
-        visible = self.visible_block_ids()
-        if visible:
-            self.blockActivated.emit(visible[0])
+        """Enter in the search box adds the best match, so typing + Enter places a block."""
+        block_id = self.best_match()
+        if block_id is not None:
+            self.blockActivated.emit(block_id)
 
     def _on_current(self, item: QTreeWidgetItem | None, _previous: object) -> None:
         block_id = item.data(0, BLOCK_ID_ROLE) if item is not None else None
         if block_id:
             self.blockSelected.emit(block_id)
+
+
+def match_rank(spec: BlockSpec, needle: str) -> int | None:
+    """How well a block matches a (lower-case) search text: 0 an exact title or id, 1 a
+    title or id that starts with it, 2 a title word that does, 3 anywhere in the title, id,
+    category or doc; None for no match. An empty text matches every block equally."""
+    if not needle:
+        return 3
+    title = spec.title.lower()
+    if needle in (title, spec.id):
+        return 0
+    if title.startswith(needle) or spec.id.startswith(needle):
+        return 1
+    if any(word.startswith(needle) for word in title.replace("(", " ").split()):
+        return 2
+    hay = f"{title} {spec.id} {spec.category} {spec.doc}".lower()
+    return 3 if needle in hay else None
 
 
 def block_page_html(spec: BlockSpec) -> str:

@@ -22,7 +22,7 @@ from app.editor import Editor
 from blocks.spec import format_shape
 from projects.datasets import registry
 from projects.document import TASK_TITLES
-from projects.text import count_text
+from projects.text import count_noun, count_text
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 ISSUE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -183,18 +183,20 @@ def summary_html(editor: Editor, estimate: str = "") -> str:
     esc = html.escape
     nodes = project.nodes
     rows = [("Task", TASK_TITLES.get(project.task.get("kind"), "?")),
-            ("Blocks", f"{len(nodes)} blocks, {len(project.links)} wires")]
+            ("Blocks", f"{count_noun(len(nodes), 'block')}, "
+                       f"{count_noun(len(project.links), 'wire')}")]
     if report is None:
         rows.append(("Parameters", "pending (TensorFlow is loading)"))
     else:
         trainable = sum(s.trainable_params for s in report.shapes.values())
         rows.append(("Parameters", f"<b>{count_text(report.total_params)}</b> "
                                       f"({count_text(trainable)} trainable)"))
-        state = (f"<span style='color:{ERROR_COLOUR}'>{len(report.errors)} errors</span>"
+        state = (f"<span style='color:{ERROR_COLOUR}'>"
+                 f"{count_noun(len(report.errors), 'error')}</span>"
                  if report.errors else "<span style='color:#16a34a'>valid</span>")
         if report.warnings:
-            count = len(report.warnings)
-            state += f", <span style='color:{WARNING_COLOUR}'>{count} warnings</span>"
+            warnings = count_noun(len(report.warnings), "warning")
+            state += f", <span style='color:{WARNING_COLOUR}'>{warnings}</span>"
         rows.append(("Status", state))
     dataset = project.dataset.get("name")
     spec = registry.get(dataset) if dataset else None

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from app.runs_panel import RunsPanel
 from app.training_session import DryRunEstimator, TrainingSession
 
 DASHBOARD_REFRESH_MS = 250  # the dashboard redraws at most ~4 times a second
+EDITING_DOCKS = ("palette", "inspector", "summary")  # step aside while Training is shown
 
 
 class TrainingController:
@@ -27,6 +28,8 @@ class TrainingController:
         self._flush_timer.timeout.connect(self._flush_training_events)
         self.runs_dir_override: Path | None = None  # where runs go, if not beside the file
         self._run_revision = 0
+        self._editor_state: QByteArray | None = None  # the layout before Training was shown
+        self._docks_before_training: dict[str, bool] = {}
         self._training_tab = self._build_training_tab()
 
     def _connect_training(self) -> None:
@@ -80,16 +83,24 @@ class TrainingController:
     def _on_central_tab(self, index: int) -> None:
         """The Training tab gets the window's width: the editing docks step aside while it
         is shown and come back with the Model tab."""
-        editing = ("palette", "inspector", "summary")
         if self.central_tabs.widget(index) is self._training_tab:
             self.ensure_dashboard()
-            self._docks_before_training = {k: self.docks[k].isVisible() for k in editing}
-            for key in editing:
+            if self._editor_state is None:
+                # the layout to save if the window closes on this tab: the editor's own
+                self._editor_state = self.saveState()
+                self._docks_before_training = {k: self.docks[k].isVisible()
+                                               for k in EDITING_DOCKS}
+            for key in EDITING_DOCKS:
                 self.docks[key].hide()
-        elif getattr(self, "_docks_before_training", None):
+        elif self._editor_state is not None:
             for key, visible in self._docks_before_training.items():
                 self.docks[key].setVisible(visible)
-            self._docks_before_training = None
+            self._editor_state = None
+
+    def editor_layout_state(self) -> QByteArray:
+        """The window's dock layout as the Model tab shows it, for saving: docks the
+        Training tab has put aside are never saved as hidden."""
+        return self._editor_state if self._editor_state is not None else self.saveState()
 
     def runs_dir(self) -> Path:
         from projects.training import default_runs_dir

@@ -11,6 +11,8 @@ import resources
 from app.file_commands import example_title
 from app.icons import icon
 
+TOOLBAR_OTHER_TEXTS = {"&Pause": ("&Resume",)}  # texts an action takes on later
+
 
 class WindowActions:
     """Mixed into MainWindow: builds ``*_action`` attributes, the menu bar and the toolbar."""
@@ -38,13 +40,17 @@ class WindowActions:
                                                  tip="A standalone Keras script")
         self.export_keras_action = self._action(".keras model…", self.export_keras)
         self.quit_action = self._action("&Quit", self.close, keys.Quit)
+        # The menu names the edit ("Undo Change units of Dense (n6)"); the toolbar button
+        # keeps a short text and shows the whole one in its tooltip.
         self.undo_action = self.editor.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setIconText("Undo")
         self.undo_action.setShortcuts(keys.Undo)
         self.redo_action = self.editor.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setIconText("Redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.cut_action = self._action("Cu&t", self.cut, keys.Cut)
         self.copy_action = self._action("&Copy", self.copy, keys.Copy)
-        self.paste_action = self._action("&Paste", self.paste, keys.Paste)
+        self.paste_action = self._action("&Paste", lambda: self.paste(), keys.Paste)
         self.duplicate_action = self._action("D&uplicate", self.view.duplicate_selection,
                                              QKeySequence("Ctrl+D"))
         self.delete_action = self._action("&Delete", self.delete_selection,
@@ -140,3 +146,19 @@ class WindowActions:
                        self.fit_action, None, self.train_action, self.pause_action,
                        self.stop_action):
             self.toolbar.addSeparator() if action is None else self.toolbar.addAction(action)
+        # Buttons keep their size whatever their action says, so nothing moves under the
+        # mouse: Pause is as wide as Resume, the text it turns into.
+        for action in self.toolbar.actions():
+            if not action.isSeparator():
+                self._fix_button_size(action, *TOOLBAR_OTHER_TEXTS.get(action.text(), ()))
+
+    def _fix_button_size(self, action: QAction, *other_texts: str) -> None:
+        """Fix the action's toolbar button at the size of its widest text."""
+        button = self.toolbar.widgetForAction(action)
+        text = action.text()
+        size = button.sizeHint()
+        for other in other_texts:
+            action.setText(other)
+            size = size.expandedTo(button.sizeHint())
+        action.setText(text)
+        button.setFixedSize(size)

@@ -363,8 +363,11 @@ class Project:
 
     # ---- editing links
 
-    def check_link(self, source: str, source_port: str, target: str, target_port: str) -> Link:
-        """The link these ends would make, or the typed error explaining why it cannot be."""
+    def check_link(self, source: str, source_port: str, target: str, target_port: str, *,
+                   replacing: bool = False) -> Link:
+        """The link these ends would make, or the typed error explaining why it cannot be.
+        ``replacing``: a wire already in the input would give way to it (no wire into the
+        input lies on a path out of it, so the loop check holds either way)."""
         src, dst = self.node(source), self.node(target)
         out_port = _find_port(src.output_ports(), source_port, src, "output")
         in_port = _find_port(dst.input_ports(), target_port, dst, "input")
@@ -376,7 +379,7 @@ class Project:
                 f"Cannot wire {src.label} output '{source_port}' ({out_port.kind}) to "
                 f"{dst.label} input '{target_port}' ({in_port.kind}): the kinds differ"
             )
-        occupied = self.link_into(target, target_port)
+        occupied = None if replacing else self.link_into(target, target_port)
         if occupied is not None:
             raise InputOccupiedError(
                 f"{dst.label} input '{target_port}' is already wired from "
@@ -389,9 +392,10 @@ class Project:
             )
         return link
 
-    def can_link(self, source: str, source_port: str, target: str, target_port: str) -> bool:
+    def can_link(self, source: str, source_port: str, target: str, target_port: str, *,
+                 replacing: bool = False) -> bool:
         try:
-            self.check_link(source, source_port, target, target_port)
+            self.check_link(source, source_port, target, target_port, replacing=replacing)
         except DocumentError:
             return False
         return True

@@ -13,6 +13,11 @@ def count_text(n: int | None) -> str:
     return "?" if n is None else f"{n:,}"
 
 
+def count_noun(n: int | None, noun: str) -> str:
+    """A count and its noun, singular for one: "1 block", "2 blocks", "1,234 parameters"."""
+    return f"{count_text(n)} {noun if n == 1 else noun + 's'}"
+
+
 def number_text(value: float) -> str:
     """The shortest text that reads back as ``value``: 1e-06, 0.99, 10000, 0.0.
 

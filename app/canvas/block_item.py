@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, QVariantAnimation
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -34,6 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.canvas.style import (
+    FLASH_MS,
+    FLASH_REACH,
     FOOTER_BASELINES,
     GRID,
     HEADER,
@@ -175,6 +177,7 @@ class PortItem(Hoverable):
         self.is_output = is_output
         self._state = self.NORMAL
         self._hover = False
+        self._flash: QVariantAnimation | None = None  # running while a refusal shows here
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setZValue(2)
@@ -200,8 +203,37 @@ class PortItem(Hoverable):
         return path
 
     def boundingRect(self) -> QRectF:
-        edge = PORT_HIT + 1
+        edge = PORT_HIT + 1 + (FLASH_REACH if self._flash is not None else 0.0)
         return QRectF(-edge, -edge, 2 * edge, 2 * edge)
+
+    def flash(self) -> None:
+        """Pulse a red ring around the port: an edit it concerns was refused (the status
+        bar says why)."""
+        if self._flash is None:
+            self.prepareGeometryChange()
+            self._flash = QVariantAnimation(duration=FLASH_MS, startValue=0.0, endValue=2.0)
+            self._flash.valueChanged.connect(self._on_flash)
+            self._flash.finished.connect(self._end_flash)
+        self._flash.stop()
+        self._flash.start()
+
+    @property
+    def flashing(self) -> bool:
+        return self._flash is not None
+
+    def _on_flash(self, _value: float) -> None:
+        try:
+            self.update()
+        except RuntimeError:  # the block went away mid-flash
+            self._flash.stop()
+
+    def _end_flash(self) -> None:
+        try:
+            self.prepareGeometryChange()
+            self.update()
+        except RuntimeError:
+            pass
+        self._flash = None
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -235,6 +267,14 @@ class PortItem(Hoverable):
             painter.setPen(s.optional_port[self.kind])
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(self._glyph if not big else self._glyph_big)
+        if self._flash is not None:  # a ring that spreads and fades, twice
+            phase = float(self._flash.currentValue() or 0.0) % 1.0
+            colour = QColor(s.port_flash)
+            colour.setAlphaF(1.0 - phase)
+            painter.setPen(QPen(colour, 2.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            reach = PORT_RADIUS + 2 + phase * (PORT_HIT + FLASH_REACH - PORT_RADIUS - 3)
+            painter.drawEllipse(QPointF(0, 0), reach, reach)
 
 
 # ----------------------------------------------------------------------------- badges

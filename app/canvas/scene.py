@@ -371,9 +371,9 @@ class CanvasScene(QGraphicsScene):
                     continue
                 if candidate is port and detached is not None:
                     ok = True
-                elif anchor.is_output:
+                elif anchor.is_output:  # an occupied input fits too: its wire gives way
                     ok = project.can_link(anchor.node_id, anchor.name, candidate.node_id,
-                                          candidate.name)
+                                          candidate.name, replacing=True)
                 else:
                     ok = project.can_link(candidate.node_id, candidate.name, anchor.node_id,
                                           anchor.name)
@@ -397,7 +397,9 @@ class CanvasScene(QGraphicsScene):
             return None
         ports = list((node_item.outputs if side else node_item.inputs).values())
         fitting = [p for p in ports if p.state != PortItem.INCOMPATIBLE]
-        return (fitting or ports or [None])[0]
+        project = self.editor.project
+        free = [p for p in fitting if side or project.link_into(p.node_id, p.name) is None]
+        return (free or fitting or ports or [None])[0]
 
     def _drag_wire_to(self, pos: QPointF) -> None:
         wire = self._wire
@@ -440,14 +442,23 @@ class CanvasScene(QGraphicsScene):
         if target is None:
             return
         source, sink = (wire.anchor, target) if wire.anchor.is_output else (target, wire.anchor)
-        try:
-            self.editor.connect(source.node_id, source.name, sink.node_id, sink.name)
+        try:  # dropped on an occupied input, the new wire replaces the old one
+            self.editor.connect(source.node_id, source.name, sink.node_id, sink.name,
+                                replace=True)
         except DocumentError as err:
-            self.statusMessage.emit(str(err))
+            self.refuse(str(err), target)
+
+    def refuse(self, message: str, port: PortItem | None = None) -> None:
+        """Say why an edit was refused, in the status bar and with a flash at the port
+        it concerns, where the user is looking."""
+        self.statusMessage.emit(message)
+        if port is not None:
+            port.flash()
 
     def _replug(self, link: Link, target: PortItem | None) -> None:
         """A wire pulled off its input: dropped on empty canvas it goes; on another input
-        it moves there (one undo step); back on its own input nothing changes."""
+        it moves there, replacing the wire there if any (one undo step); back on its own
+        input nothing changes."""
         if target is None:
             self.editor.disconnect(link)
             return
@@ -455,15 +466,16 @@ class CanvasScene(QGraphicsScene):
             return
         try:  # the old wire cannot affect this check: it ends at a different input
             self.editor.project.check_link(link.source, link.source_port, target.node_id,
-                                           target.name)
+                                           target.name, replacing=True)
         except DocumentError as err:
-            self.statusMessage.emit(str(err))
+            self.refuse(str(err), target)
             return
         stack = self.editor.undo_stack
         stack.beginMacro("Reconnect")
         try:
             self.editor.disconnect(link)
-            self.editor.connect(link.source, link.source_port, target.node_id, target.name)
+            self.editor.connect(link.source, link.source_port, target.node_id, target.name,
+                                replace=True)
         finally:
             stack.endMacro()
 

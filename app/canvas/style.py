@@ -33,6 +33,8 @@ PAD = 12.0
 PORT_SPACING = 20.0
 PORT_RADIUS = 5.0
 PORT_HIT = 10.0  # ports are easier to grab than they look
+FLASH_REACH = 14.0  # how far a refused port's ring spreads beyond its grab circle
+FLASH_MS = 900  # a refused port flashes this long: two pulses of its ring
 ROW = 15.0
 META_BASELINE = HEADER + 17
 PARAM_BASELINES = (HEADER + 34, HEADER + 49)
@@ -121,6 +123,7 @@ class _Style:
         self.port_ring = QPen(QColor("#ffffff"), 1.5)
         self.port_target = QPen(QColor(ACCENT), 2.0)
         self.port_glow = QBrush(QColor(37, 99, 235, 55))
+        self.port_flash = QColor(ERROR)
 
 
 def _round_pen(colour: QColor, width: float) -> QPen:

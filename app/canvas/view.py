@@ -68,9 +68,10 @@ class CanvasView(QGraphicsView):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setMouseTracking(True)  # pastes land under the mouse, on any canvas
         self._pan_from: QPoint | None = None
         self._space = False
-        self._mouse: QPointF | None = None  # last mouse position in scene coordinates
+        self._mouse: QPointF | None = None  # the mouse on the viewport, None when away
         self._last_paste: tuple[str, int] = ("", 0)
         self._dot_pen = QPen(DOT, 1.6)
         self._dot_pen.setCosmetic(True)
@@ -157,7 +158,7 @@ class CanvasView(QGraphicsView):
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        self._mouse = self.viewportTransform().inverted()[0].map(event.position())
+        self._mouse = event.position()
         if self._pan_from is not None:
             now = event.position().toPoint()
             delta = now - self._pan_from
@@ -241,13 +242,20 @@ class CanvasView(QGraphicsView):
             self.canvas.editor.remove_nodes(self.canvas.selected_node_ids())
         return text
 
+    def mouse_scene_pos(self) -> QPointF | None:
+        """The scene point under the mouse, None when the mouse is not over the canvas."""
+        if self._mouse is None:
+            return None
+        return self.viewportTransform().inverted()[0].map(self._mouse)
+
     def paste(self, text: str, at: QPointF | None = None) -> list[str]:
-        """Paste a fragment with new ids and select it: its top-left block at ``at``, else
-        at the mouse when it is over the canvas, else offset from the originals (each
-        further paste of the same fragment a step further). Raises FragmentError."""
+        """Paste a fragment with new ids and select it: its top-left block at ``at`` (a
+        scene point), else at the mouse when it is over the canvas, else offset from the
+        originals (each further paste of the same fragment a step further). Never exactly
+        on top of a block: a paste that would be steps on. Raises FragmentError."""
         entries = clipboard.fragment_nodes(text)
         if at is None:
-            at = self._mouse
+            at = self.mouse_scene_pos()
         if at is not None and entries:
             left = min(float(e["position"][0]) for e in entries)
             top = min(float(e["position"][1]) for e in entries)
@@ -257,7 +265,7 @@ class CanvasView(QGraphicsView):
             count = self._last_paste[1] + 1 if self._last_paste[0] == text else 1
             self._last_paste = (text, count)
             offset = (PASTE_OFFSET * count, PASTE_OFFSET * count)
-        ids = self.canvas.editor.paste(text, offset)
+        ids = self.canvas.editor.paste(text, self._clear_offset(entries, offset))
         self.canvas.select_nodes(ids)
         return ids
 
@@ -266,10 +274,27 @@ class CanvasView(QGraphicsView):
         ids = self.canvas.selected_node_ids()
         if not ids:
             return []
-        new = self.canvas.editor.paste(self.canvas.editor.copy(ids),
-                                       (PASTE_OFFSET, PASTE_OFFSET))
+        text = self.canvas.editor.copy(ids)
+        new = self.canvas.editor.paste(text, self._clear_offset(
+            clipboard.fragment_nodes(text), (PASTE_OFFSET, PASTE_OFFSET)))
         self.canvas.select_nodes(new)
         return new
+
+    def _clear_offset(self, entries: list[dict], offset: tuple[float, float]
+                      ) -> tuple[float, float]:
+        """``offset``, stepped on diagonally until no pasted block would land on (within
+        half a step of) a block already there."""
+        taken = [n.position for n in self.canvas.editor.project.nodes.values()]
+        near = PASTE_OFFSET / 2
+        try:
+            spots = [(float(e["position"][0]), float(e["position"][1])) for e in entries]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return offset  # not a fragment: the paste will say why
+        dx, dy = offset
+        while any(abs(x + dx - tx) < near and abs(y + dy - ty) < near
+                  for x, y in spots for tx, ty in taken):
+            dx, dy = dx + PASTE_OFFSET, dy + PASTE_OFFSET
+        return dx, dy
 
     # ---- drops from the palette
 

@@ -258,6 +258,63 @@ def test_a_wire_that_would_make_a_loop_is_refused(qtbot, canvas, editor) -> None
     assert len(editor.project.links) == 1 and editor.undo_stack.count() == 1
 
 
+def test_a_refused_wire_flashes_at_the_port_it_concerns(qtbot, canvas, editor) -> None:
+    show(editor, small_project("input", "graph_convolution"), canvas)
+    scene, view = canvas
+    port = scene.node_item("n2").inputs["adjacency"]
+    resting = port.boundingRect()
+    with qtbot.waitSignal(scene.statusMessage):
+        drag_wire(qtbot, canvas, ("n1", "out"), ("n2", "adjacency"))
+    assert port.flashing and not scene.node_item("n2").inputs["features"].flashing
+    assert port.boundingRect().contains(resting.adjusted(-8, -8, 8, 8))  # the ring's room
+    view.viewport().repaint()  # the ring paints
+    qtbot.waitUntil(lambda: not port.flashing)
+    assert port.boundingRect() == resting
+
+
+def test_a_wire_dropped_on_an_occupied_input_replaces_the_old_one(qtbot, canvas, editor
+                                                                   ) -> None:
+    show(editor, small_project("input", "input", "dense"), canvas)
+    scene, view = canvas
+    editor.connect("n1", "out", "n3", "in")
+    drag_wire(qtbot, canvas, ("n2", "out"), ("n3", "in"))
+    assert [(k.source, k.target) for k in editor.project.links] == [("n2", "n3")]
+    assert editor.undo_stack.count() == 2
+    assert editor.undo_stack.text(1) == "Replace wire"
+    assert_mirrors(scene, editor)
+    editor.undo_stack.undo()  # one step brings the old wire back
+    assert [(k.source, k.target) for k in editor.project.links] == [("n1", "n3")]
+    assert_mirrors(scene, editor)
+    drag(qtbot, view, at(view, port_point(scene, "n2", "out", True)),
+         at(view, centre(scene, "n3")))  # dropped on the block: its one input
+    assert [(k.source, k.target) for k in editor.project.links] == [("n2", "n3")]
+
+
+def test_a_wire_dropped_on_a_block_prefers_a_free_input(qtbot, canvas, editor) -> None:
+    show(editor, small_project("input", "input", "add"), canvas)
+    scene, view = canvas
+    first = next(iter(scene.node_item("n3").inputs))
+    editor.connect("n1", "out", "n3", first)
+    drag(qtbot, view, at(view, port_point(scene, "n2", "out", True)),
+         at(view, centre(scene, "n3")))
+    assert len(editor.project.links_into("n3")) == 2
+
+
+def test_a_wire_pulled_onto_an_occupied_input_replaces_its_wire(qtbot, canvas, editor
+                                                                 ) -> None:
+    show(editor, small_project("input", "input", "dense", "dense"), canvas)
+    scene, view = canvas
+    editor.connect("n1", "out", "n3", "in")
+    editor.connect("n2", "out", "n4", "in")
+    drag(qtbot, view, at(view, port_point(scene, "n4", "in", False)),
+         at(view, port_point(scene, "n3", "in", False)))
+    assert [(k.source, k.target) for k in editor.project.links] == [("n2", "n3")]
+    editor.undo_stack.undo()
+    assert [(k.source, k.target) for k in editor.project.links] == [("n1", "n3"),
+                                                                     ("n2", "n4")]
+    assert_mirrors(scene, editor)
+
+
 def test_releasing_a_wire_on_empty_canvas_adds_nothing(qtbot, canvas, editor) -> None:
     show(editor, small_project("input", "dense"), canvas)
     scene, view = canvas

@@ -418,6 +418,16 @@ def test_second_link_into_an_input_is_refused() -> None:
                                           Link("n1", "out", "n7", "in")]
 
 
+def test_a_link_replacing_the_one_in_an_input_is_checked_without_it() -> None:
+    project = mlp()
+    project.add_node("input", title="Other input")  # n6
+    assert project.can_link("n6", "out", "n2", "in", replacing=True)
+    assert project.check_link("n6", "out", "n2", "in", replacing=True) == Link(
+        "n6", "out", "n2", "in")
+    assert not project.can_link("n3", "out", "n2", "in", replacing=True)  # still a loop
+    assert not project.can_link("n1", "out", "n2", "in", replacing=True)  # already there
+
+
 def test_link_closing_a_loop_is_refused() -> None:
     project = Project()
     for title in ("A", "B", "C"):
