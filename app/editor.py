@@ -29,6 +29,7 @@ from app.commands import (
 from projects import clipboard, files
 from projects.datasets.description import DatasetDescription, request_key
 from projects.document import (
+    DocumentError,
     DocumentEvent,
     Link,
     Node,
@@ -240,6 +241,36 @@ class Editor(QObject):
         self._push(AddLinkCommand(project, link) if old is None
                    else ReplaceLinkCommand(project, old, link))
         return link
+
+    def insert_into_link(self, link: Link, block_id: str, position: Position) -> str:
+        """Put a new block into a wire: the wire's source feeds the block's first input of
+        its kind, and the block's first output of the target's kind feeds the target. One
+        undo step; raises DocumentError (and changes nothing) when the block cannot sit
+        there."""
+        project = self.project
+        spec = blocks.get(block_id)
+        node = Node(project.next_node_id(), block_id, spec.resolve({}), position)
+        kind = next(p.kind for p in project.node(link.source).output_ports()
+                    if p.name == link.source_port)
+        wanted = next(p.kind for p in project.node(link.target).input_ports()
+                      if p.name == link.target_port)
+        into = next((p for p in node.input_ports() if p.kind == kind), None)
+        out_of = next((p for p in node.output_ports() if p.kind == wanted), None)
+        if into is None or out_of is None:
+            raise DocumentError(f"{spec.title} cannot go into this wire: it needs a {kind} "
+                                f"input and a {wanted} output")
+        links = [Link(link.source, link.source_port, node.id, into.name),
+                 Link(node.id, out_of.name, link.target, link.target_port)]
+        trial = project.copy()  # refused here, before anything is on the undo stack
+        trial.remove_link(link)
+        trial.add_nodes_and_links([node], links)
+        self.undo_stack.beginMacro(f"Insert {spec.title}")
+        try:
+            self._push(RemoveLinkCommand(project, link))
+            self._push(AddNodesCommand(project, [node], links, f"Add {spec.title}"))
+        finally:
+            self.undo_stack.endMacro()
+        return node.id
 
     def disconnect(self, link: Link) -> None:
         self._push(RemoveLinkCommand(self.project, link))

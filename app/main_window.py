@@ -25,11 +25,12 @@ from PySide6.QtWidgets import (
 from app.autosave import AutoSaver
 from app.canvas.scene import CanvasScene
 from app.canvas.view import CanvasView
+from app.context_menus import ContextMenus
 from app.editor import Editor, open_shape_cache
 from app.file_commands import FileCommands
 from app.icons import icon
 from app.inspector import Inspector
-from app.palette import BlockHelp, BlockPalette
+from app.palette import BLOCK_ID_ROLE, BlockHelp, BlockPalette
 from app.panels import ProblemsPanel, SummaryPanel
 from app.training_controller import TrainingController
 from app.window_actions import WindowActions
@@ -121,6 +122,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         self.palette.blockActivated.connect(self.add_block_from_palette)
         self.problems.nodeRequested.connect(self.reveal_node)
         self.scene.nodeActivated.connect(self._focus_inspector)
+        self.context_menus = ContextMenus(self)
         editor.documentReplaced.connect(lambda: QTimer.singleShot(0, self.view.fit_to_view))
         editor.documentReplaced.connect(self._update_runs_dir)
         self._connect_training()
@@ -267,7 +269,8 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
 
     # ---- help
 
-    def show_reference(self) -> None:
+    def show_reference(self, block_id: str | None = None) -> None:
+        """The block reference, open at ``block_id`` (default: the first block)."""
         dialog = QDialog(self)
         dialog.setWindowTitle("Block reference")
         dialog.resize(900, 600)
@@ -281,8 +284,11 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         splitter.addWidget(page)
         splitter.setSizes([260, 640])
         layout.addWidget(splitter)
-        first = palette.tree.topLevelItem(0).child(0)
-        palette.tree.setCurrentItem(first)
+        entries = [palette.tree.topLevelItem(i).child(j)
+                   for i in range(palette.tree.topLevelItemCount())
+                   for j in range(palette.tree.topLevelItem(i).childCount())]
+        shown = next((e for e in entries if e.data(0, BLOCK_ID_ROLE) == block_id), entries[0])
+        palette.tree.setCurrentItem(shown)
         dialog.show()
         self._reference = dialog
 

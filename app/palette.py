@@ -6,9 +6,10 @@ Also the block help page (Help ▸ Block reference), generated from the same spe
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
-from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -32,6 +33,7 @@ class _PaletteTree(QTreeWidget):
     """A tree whose block entries drag out as ``BLOCK_MIME_TYPE`` and activate on Enter."""
 
     activated_block = Signal(str)
+    menu_requested = Signal(str, QPoint)  # a right-click on a block entry
 
     def __init__(self) -> None:
         super().__init__(headerHidden=True, rootIsDecorated=True)
@@ -61,6 +63,14 @@ class _PaletteTree(QTreeWidget):
         if block_id:
             self.activated_block.emit(block_id)
 
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        item = self.itemAt(event.pos())
+        block_id = item.data(0, BLOCK_ID_ROLE) if item is not None else None
+        if block_id:
+            self.setCurrentItem(item)
+            self.menu_requested.emit(block_id, event.globalPos())
+            event.accept()
+
 
 class BlockPalette(QWidget):
     """Blocks grouped by category; typing in the search box filters as you type.
@@ -71,12 +81,15 @@ class BlockPalette(QWidget):
 
     blockSelected = Signal(str)
     blockActivated = Signal(str)
+    menuRequested = Signal(str, QPoint)  # block id, where the right-click was on screen
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._allowed: Callable[[BlockSpec], bool] = lambda _spec: True
         self.search = QLineEdit(placeholderText="Search blocks…", clearButtonEnabled=True)
         self.tree = _PaletteTree()
         self.tree.activated_block.connect(self.blockActivated)
+        self.tree.menu_requested.connect(self.menuRequested)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
@@ -111,7 +124,8 @@ class BlockPalette(QWidget):
             visible = 0
             for j in range(group.childCount()):
                 item = group.child(j)
-                rank = match_rank(blocks.get(item.data(0, BLOCK_ID_ROLE)), needle)
+                spec = blocks.get(item.data(0, BLOCK_ID_ROLE))
+                rank = match_rank(spec, needle) if self._allowed(spec) else None
                 item.setHidden(rank is None)
                 visible += rank is not None
                 if rank is not None and (best is None or rank < best[0]):
@@ -119,6 +133,12 @@ class BlockPalette(QWidget):
             group.setHidden(visible == 0)
         if needle and best is not None:
             self.tree.setCurrentItem(best[1])
+
+    def restrict(self, allowed: Callable[[BlockSpec], bool]) -> None:
+        """Offer only the blocks ``allowed`` accepts (a block to put into a wire must have
+        ports of the wire's kinds); searching filters within them."""
+        self._allowed = allowed
+        self.filter(self.search.text())
 
     def visible_block_ids(self) -> list[str]:
         ids = []

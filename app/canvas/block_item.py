@@ -329,7 +329,7 @@ class BadgeItem(QGraphicsItem):
             return None
         menu = QMenu()
         for fix in fixes:
-            menu.addAction(f"Fix: {fix.title}", lambda f=fix: _apply_fix(scene, f))
+            menu.addAction(f"Fix: {fix.title}", lambda f=fix: apply_fix(scene, f))
         return menu
 
     def _offer_fixes(self, screen_pos) -> bool:
@@ -375,7 +375,8 @@ class BadgeItem(QGraphicsItem):
         painter.drawText(mark, Qt.AlignmentFlag.AlignCenter, "!")
 
 
-def _apply_fix(scene: Any, fix: Any) -> None:
+def apply_fix(scene: Any, fix: Any) -> None:
+    """Apply a quick fix from the canvas; one the model has outgrown just re-validates."""
     from projects.document import DocumentError
 
     try:

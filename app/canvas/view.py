@@ -6,9 +6,10 @@ from __future__ import annotations
 import atexit
 import math
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -23,6 +24,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
 import blocks
+from app.canvas.block_item import BadgeItem
 from app.canvas.scene import CanvasScene
 from app.canvas.style import GRID
 from projects import clipboard
@@ -47,7 +49,14 @@ def fragment_mime(text: str) -> QMimeData:
 
 
 class CanvasView(QGraphicsView):
-    """Shows a CanvasScene; owns only how it is looked at (zoom, pan), not what it shows."""
+    """Shows a CanvasScene; owns only how it is looked at (zoom, pan), not what it shows.
+
+    A right-click asks for a menu (``menuRequested``: the scene point and the screen
+    point); the main window builds it (app/context_menus.py). A problem badge keeps its
+    own menu of fixes.
+    """
+
+    menuRequested = Signal(QPointF, QPoint)
 
     def __init__(self, scene: CanvasScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -146,6 +155,13 @@ class CanvasView(QGraphicsView):
         self.canvas.snap_to_grid = on
 
     # ---- panning: middle button, or space + left button
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        if isinstance(self.itemAt(event.pos()), BadgeItem):
+            super().contextMenuEvent(event)  # the badge offers its block's fixes
+            return
+        self.menuRequested.emit(self.mapToScene(event.pos()), event.globalPos())
+        event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.MiddleButton or (
