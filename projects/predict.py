@@ -54,6 +54,12 @@ class Samples:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def take(self, i: int) -> Samples:
+        """Sample ``i`` alone."""
+        labels = None if self.labels is None else self.labels[i:i + 1]
+        return Samples([a[i:i + 1] for a in self.x], [self.ids[i]], self.source, labels,
+                       self.notes)
+
 
 @dataclass
 class Predictions:
