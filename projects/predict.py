@@ -205,6 +205,8 @@ class Predictor:
         self._scaling: _Scaling | None = None
         self._inputs: list[ModelInput] | None = None
         self._data_loaded = False  # the run's Dataset is at hand: its class names too
+        self._model: Any = None
+        self._compiled: Any = None
 
     # ---- facts
 
@@ -216,12 +218,31 @@ class Predictor:
     def regression(self) -> bool:
         return self.output["loss"] in REGRESSION_LOSSES
 
+    def model(self) -> Any:
+        """The run's saved model. Loading (and compiling, below) makes Keras layers, which
+        draw on Keras's global random state: they wait while a training run builds its
+        model (projects/training.py trains one run at a time for that reason)."""
+        if self._model is None:
+            from projects.training import _ONE_AT_A_TIME
+
+            with _ONE_AT_A_TIME:
+                self._model = self.run.model()
+        return self._model
+
+    def compiled(self) -> Any:
+        if self._compiled is None:
+            from projects.training import _ONE_AT_A_TIME
+
+            with _ONE_AT_A_TIME:
+                self._compiled = self.run.compiled()
+        return self._compiled
+
     def inputs(self) -> list[ModelInput]:
         """The model's inputs, in its order (loads the model)."""
         if self._inputs is None:
             nodes = self.run.project.nodes
             found = []
-            for tensor in self.run.model().inputs:
+            for tensor in self.model().inputs:
                 name = tensor.name.split(":")[0]
                 node = nodes.get(name)
                 found.append(ModelInput(name, node.label if node is not None else name,
@@ -647,7 +668,7 @@ class Predictor:
     def predict(self, samples: Samples, attention: bool = True) -> Predictions:
         """The model's output for ``samples``: class probabilities or values, and for
         models with attention blocks (and ``attention``) their weights per sample."""
-        model = self.run.model()
+        model = self.model()
         x = samples.x if len(samples.x) > 1 else samples.x[0]
         if self.kind == "node_classification":
             from projects.training import _graph_tensors
@@ -666,7 +687,7 @@ class Predictor:
             result.probabilities = self._probabilities(out)
             result.class_names = self.class_names()
         if attention and self.kind == "supervised":
-            probe = self.run.compiled().probe_model()
+            probe = self.compiled().probe_model()
             if probe is not None:
                 weights = probe.predict(x, batch_size=self.run.settings.batch_size, verbose=0)
                 result.attention = {k: np.asarray(v, dtype=np.float32)

@@ -283,3 +283,25 @@ def test_attention_maps_come_with_the_probabilities(token_run: Path) -> None:
     with pytest.raises(RunFailure, match="the token id 40 is out of range; the model's "
                                          "Embedding takes ids from 0 to 31"):
         predictor.values(" ".join(["40"] * 16))
+
+
+def test_a_regression_run_writes_the_predicted_values(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(80, 4)).astype("float32")
+    np.savez(tmp_path / "data.npz", x=x, y=x @ [1.0, -2.0, 0.5, 3.0])
+    project = Project("values")
+    _chain(project, ("input", {"shape": [4]}), ("dense", {"units": 1, "activation": "linear"}),
+           ("output", {"loss": "mean_squared_error"}))
+    project.set_dataset({"name": "npz", "path": "data.npz"})
+    project.set_training(TrainingSettings(epochs=1, batch_size=16))
+    path = tmp_path / "values.deepwire"
+    files.save(project, path)
+    run = _train(path)
+    np.save(tmp_path / "new.npy", x[:3])
+    out = tmp_path / "values.csv"
+    assert cli.main(["predict", str(run), str(tmp_path / "new.npy"), "--out",
+                     str(out)]) == cli.EXIT_OK
+    header, rows = _read(out)
+    assert header == ["id", "predicted"]
+    expected = keras.saving.load_model(run / "model.keras").predict(x[:3], verbose=0)[:, 0]
+    np.testing.assert_allclose([float(row[1]) for row in rows], expected, rtol=1e-6)
