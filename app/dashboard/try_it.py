@@ -405,7 +405,8 @@ class TryItView(QWidget):
             return
         self.sample_image.hide()
         if loaded.columns is not None:
-            lines = [f"{name:>12} = {value:.6g}" for name, value in
+            width = max(len(name) for name in loaded.columns)
+            lines = [f"{name:>{width}} = {value:.6g}" for name, value in
                      zip(loaded.columns, x.tolist(), strict=False)]
             self.sample_text.setText("\n".join(lines))
         elif loaded.tokens:
@@ -450,6 +451,9 @@ class TryItView(QWidget):
                                           f"{true_text}")
             self._draw_bars(predictions, i)
         else:
+            if true is not None and predictions.values.shape[1] == 1:
+                error = float(predictions.values[i, 0]) - float(predictions.labels[i])
+                true_text += f" · error {error:+.4g}"
             self.prediction_label.setText(f"Predicted value: <b>{predicted}</b>{true_text}")
         self.bars_widget.setVisible(predictions.classes)
         attention = bool(predictions.attention)

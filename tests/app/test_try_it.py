@@ -197,6 +197,47 @@ def test_a_graph_node_shows_its_prediction_and_neighbours(view, runs, qtbot,
     view.grab().save(str(screenshot_dir / "try_it_graph.png"))
 
 
+def test_a_typed_table_row_predicts_a_value(view, tmp_path, qtbot, screenshot_dir) -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 3))
+    rows = [f"{a:.4f},{b:.4f},{c:.4f},{a - 2 * b + c:.4f}" for a, b, c in x]
+    (tmp_path / "table.csv").write_text("x1,x2,x3,target\n" + "\n".join(rows) + "\n")
+    project = Project("table")
+    _chain(project, ("input", {"shape": [3]}, ""),
+           ("dense", {"units": 1, "activation": "linear"}, "in"),
+           ("output", {"loss": "mean_squared_error"}, "in"))
+    project.set_dataset({"name": "csv", "path": "table.csv", "label_column": "target"})
+    project.set_training(TrainingSettings(epochs=1, batch_size=8))
+    run = _train(project, tmp_path)
+    view.set_run(run)
+    _settle(view)
+    assert view.values_edit.placeholderText() == ("Type 3 numbers separated by commas: x1, "
+                                                  "x2, x3.")
+    qtbot.keyClicks(view.values_edit, "0.5, -1, 2")
+    qtbot.keyClick(view.values_edit, Qt.Key.Key_Return)
+    _settle(view)
+    model = keras.saving.load_model(run / "model.keras")
+    value = model.predict(np.array([[0.5, -1.0, 2.0]], dtype="float32"), verbose=0)[0, 0]
+    assert view.prediction_label.text() == f"Predicted value: <b>{value:.6g}</b>"
+    assert view.sample_text.text().split() == ["x1", "=", "0.5", "x2", "=", "-1", "x3", "=",
+                                               "2"]
+    assert not view.bars_widget.isVisible()
+    view.source_combo.setCurrentText("Validation part")
+    _settle(view)
+    data = open_run(run).data()
+    value = model.predict(data.x_val[:1], verbose=0)[0, 0]
+    assert view.prediction_label.text().startswith(f"Predicted value: <b>{value:.6g}</b>")
+    assert f"true: {data.y_val[0]:.6g}" in view.prediction_label.text()
+    qtbot.wait(50)
+    view.grab().save(str(screenshot_dir / "try_it_table.png"))
+    view.values_edit.clear()
+    qtbot.keyClicks(view.values_edit, "1, 2")
+    qtbot.keyClick(view.values_edit, Qt.Key.Key_Return)
+    _settle(view)
+    assert view.message() == ("2 values given, but the model takes 3: x1, x2, x3.\n"
+                              "Type 3 numbers separated by commas: x1, x2, x3.")
+
+
 def test_selecting_one_past_run_in_the_runs_list_tries_it(window, runs, qtbot) -> None:
     window.runs_dir_override = runs["digits"].parent
     window.central_tabs.setCurrentWidget(window._training_tab)
