@@ -238,7 +238,8 @@ def test_a_typed_table_row_predicts_a_value(view, tmp_path, qtbot, screenshot_di
                               "Type 3 numbers separated by commas: x1, x2, x3.")
 
 
-def test_selecting_one_past_run_in_the_runs_list_tries_it(window, runs, qtbot) -> None:
+def test_selecting_one_past_run_in_the_runs_list_tries_it(window, runs, qtbot,
+                                                         screenshot_dir) -> None:
     window.runs_dir_override = runs["digits"].parent
     window.central_tabs.setCurrentWidget(window._training_tab)
     window._update_runs_dir()
@@ -255,3 +256,5 @@ def test_selecting_one_past_run_in_the_runs_list_tries_it(window, runs, qtbot) -
     _settle(try_it)
     assert try_it.source_combo.currentText() == "Validation part"
     assert try_it.shown_probabilities() is not None
+    qtbot.wait(50)
+    window.grab().save(str(screenshot_dir / "try_it_window.png"))
