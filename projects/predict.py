@@ -156,10 +156,11 @@ class ModelInput:
 
     @property
     def image(self) -> bool:
-        """Float (height, width) or (height, width, 1, 3 or 4): an image file can feed it."""
+        """Float (height, width, 1, 3 or 4), as every image dataset gives: an image file
+        can feed it."""
         shape = self.shape
-        return (self.dtype.startswith("float") and None not in shape
-                and (len(shape) == 2 or (len(shape) == 3 and shape[2] in (1, 3, 4))))
+        return (self.dtype.startswith("float") and None not in shape and len(shape) == 3
+                and shape[2] in (1, 3, 4))
 
     @property
     def size(self) -> int | None:
@@ -365,10 +366,9 @@ class Predictor:
         data = self.run.data()
         self._data_loaded = True
         if self.kind == "node_classification":
-            whole = self.graph()
-            mask = data.val_mask if split == "validation" else data.test_mask
-            return Samples(whole.x, whole.ids, f"the {split} nodes", whole.labels,
-                           (f"{count_text(int(mask.sum()))} {split} nodes",))
+            nodes = np.flatnonzero(data.val_mask if split == "validation" else data.test_mask)
+            return Samples([data.features], [str(i) for i in nodes], f"the {split} nodes",
+                           data.labels[nodes])
         x, y = (data.x_val, data.y_val) if split == "validation" else (data.x_test,
                                                                         data.y_test)
         if x is None or not len(as_tuple(x)[0]):
@@ -526,8 +526,7 @@ class Predictor:
             raise RunFailure(f"{display}: the model takes samples of shape "
                              f"{model_input.shape}, not images.",
                              "Give a CSV, NPZ or NPY file of samples.")
-        height, width = model_input.shape[:2]
-        channels = model_input.shape[2] if len(model_input.shape) == 3 else 1
+        height, width, channels = model_input.shape
         pictures, resized = [], []
         for path in files:
             where = path.name if len(files) == 1 else path.relative_to(root).as_posix()
@@ -539,8 +538,6 @@ class Predictor:
                 picture = np.clip(np.round(picture), 0, 255).astype(np.uint8)
             pictures.append(picture)
         x = np.stack(pictures)
-        if len(model_input.shape) == 2:
-            x = x[..., 0]
         # In the units of the run's pixels (digits count 0 to 16), which its scale maps
         pixel_max = self.scaling().pixel_max or 255.0
         values = x.astype(np.float32) * np.float32(pixel_max / 255.0)
@@ -674,7 +671,7 @@ class Predictor:
             from projects.training import _graph_tensors
 
             x, _ = _graph_tensors(self.run.data())
-            out = model.predict_on_batch(x)
+            out = np.asarray(model.predict_on_batch(x))[[int(i) for i in samples.ids]]
         else:
             out = model.predict(x, batch_size=self.run.settings.batch_size, verbose=0)
         out = np.asarray(as_tuple(out)[0], dtype=np.float64)

@@ -228,7 +228,8 @@ class TryItView(QWidget):
     def set_run(self, folder: Path | None) -> None:
         """Try the model of the run in ``folder`` (None: none). It loads when shown."""
         folder = None if folder is None else Path(folder)
-        if folder == self._folder and (self._loaded is not None or self._pending):
+        if folder == self._folder and (self._loaded is not None or self._pending
+                                       or self.jobs.busy):
             return
         self._folder = folder
         self._loaded = None

@@ -235,6 +235,12 @@ def test_a_graph_run_predicts_every_node_of_its_own_graph(tmp_path: Path, capsys
         (data.features, data.adjacency().toarray()), batch_size=34, verbose=0)
     expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(_probabilities(rows), expected, rtol=1e-4, atol=1e-6)
+    predictor = Predictor(past)
+    test = predictor.predict(predictor.split("test"))
+    nodes = np.flatnonzero(data.test_mask)
+    assert test.ids == [str(i) for i in nodes] and len(nodes) == data.num_test
+    np.testing.assert_allclose(test.probabilities, expected[nodes], rtol=1e-4, atol=1e-6)
+    assert test.labels.tolist() == data.labels[nodes].tolist()
     assert cli.main(["predict", str(run), str(tmp_path / "other.csv")]) == cli.EXIT_INVALID
     err = capsys.readouterr().err
     assert ("other.csv: a node-classification model predicts the nodes of the graph it "
