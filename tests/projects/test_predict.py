@@ -311,3 +311,18 @@ def test_a_regression_run_writes_the_predicted_values(tmp_path: Path) -> None:
     assert header == ["id", "predicted"]
     expected = keras.saving.load_model(run / "model.keras").predict(x[:3], verbose=0)[:, 0]
     np.testing.assert_allclose([float(row[1]) for row in rows], expected, rtol=1e-6)
+
+
+def test_a_gan_run_has_no_predictions(tmp_path: Path, capsys) -> None:
+    """Refused from the run's snapshot alone, before any model loads."""
+    from tests.projects.test_export import gan_project
+
+    run = tmp_path / "run"
+    run.mkdir()
+    files.save(gan_project(), run / "project.deepwire")
+    (run / "run.json").write_text("{}")
+    (run / "model.keras").write_bytes(b"")
+    assert cli.main(["predict", str(run), str(tmp_path / "x.npy")]) == cli.EXIT_INVALID
+    err = capsys.readouterr().err
+    assert f"error: {run} is a GAN's run: its model generates samples" in err
+    assert "hint: See its samples in the dashboard's GAN tab." in err
