@@ -122,6 +122,7 @@ class TrainingController:
 
         dashboard = self.ensure_dashboard()
         dashboard.reset()
+        dashboard.set_run_folder(None)
         dashboard.show_live()
         dashboard.set_block_titles({i: n.title or n.spec.title for i, n in
                                          self.editor.project.nodes.items()})
@@ -173,6 +174,8 @@ class TrainingController:
         self._update_training_actions()
         self.runs.refresh()
         self.runs.select_run()  # the run that has just ended: Open Folder works at once
+        ended = isinstance(result, ev.Finished) and result.run_dir
+        self.ensure_dashboard().set_run_folder(Path(result.run_dir) if ended else None)
         if isinstance(result, ev.Failed):
             self.statusBar().showMessage(f"Training failed: {result.message}", 8000)
         else:
@@ -224,4 +227,6 @@ class TrainingController:
 
         if self.session.running:
             return  # the live run keeps the curves
-        self.ensure_dashboard().show_history({f.name: read_history(f) for f in folders})
+        dashboard = self.ensure_dashboard()
+        dashboard.show_history({f.name: read_history(f) for f in folders})
+        dashboard.set_run_folder(folders[0] if len(folders) == 1 else None)

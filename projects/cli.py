@@ -13,7 +13,8 @@ import blocks
 from blocks.describe import describe_param, describe_ports
 from projects.text import count_text
 
-COMMANDS = ("blocks", "datasets", "validate", "summary", "export", "train", "evaluate")
+COMMANDS = ("blocks", "datasets", "validate", "summary", "export", "train", "evaluate",
+            "predict")
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 
@@ -241,6 +242,28 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from projects.predict import predict_run, summary, write_predictions
+    from projects.training import RunFailure
+
+    try:
+        predictions = predict_run(args.run_dir, args.input, attention=False)
+    except RunFailure as err:
+        print(f"error: {err}", file=sys.stderr)
+        if err.hint:
+            print(f"  hint: {err.hint}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        out = write_predictions(predictions, args.out)
+    except OSError as err:
+        print(f"error: cannot write {args.out}: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    for note in predictions.notes:
+        print(f"note: {note}")
+    print(summary(predictions, out))
+    return EXIT_OK
+
+
 def _metrics_line(metrics: dict[str, float]) -> str:
     return "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
 
@@ -412,6 +435,25 @@ def build_parser() -> argparse.ArgumentParser:
     p_evaluate.add_argument("--split", choices=("validation", "test"), default="test",
                             help="which part of the run's data (default: test)")
     p_evaluate.set_defaults(func=_cmd_evaluate)
+
+    p_predict = sub.add_parser(
+        "predict", help="predict new samples with a past run's model, into a CSV",
+        description="Predict samples with a past run's model and write one row per sample: "
+        "id, predicted (class name or value) and p_<class> per class. The input is prepared "
+        "as the run's data was (the same columns, channels and scaling).")
+    p_predict.add_argument("run_dir", metavar="RUN_DIR", help="one run's folder (it holds "
+                           "model.keras and the project's snapshot)")
+    p_predict.add_argument(
+        "input", metavar="INPUT",
+        help="a CSV (the run's feature columns by name, in any order; label and split "
+        "columns are ignored; for a model of sequences or images, each row flattened), an "
+        ".npz (one array per Input block, by its id, or one array), an .npy, or a folder "
+        "of images (converted to the model's channels; images of another size are resized "
+        "to the model's). For a node-classification run: 'graph' (or its graph file), "
+        "which predicts every node of the graph it trained on")
+    p_predict.add_argument("--out", default="predictions.csv", metavar="CSV",
+                           help="where to write the predictions (default: predictions.csv)")
+    p_predict.set_defaults(func=_cmd_predict)
     return parser
 
 

@@ -136,16 +136,23 @@ class AttentionView(LazyView):
             self._add_blocks(event.attention_nodes)
 
     def _on_probe(self, event: ev.AttentionProbe) -> None:
-        samples = max((len(w) for w in event.weights.values()), default=0)
-        relabel = samples != self.sample_combo.count() or list(event.labels) != self._labels
-        self._weights = dict(event.weights)
-        self._tokens = event.tokens
-        self._labels = list(event.labels)
-        self._add_blocks(event.weights)
+        self.show_weights(event.weights, event.tokens, event.labels,
+                          f"Epoch {event.epoch} · step {count_text(event.step)}")
+
+    def show_weights(self, weights: dict[str, np.ndarray], tokens: list[list[str]],
+                     labels: list[int] | list[str], info: str) -> None:
+        """Show attention weights of some samples: a probe's, or the Try it tab's one
+        sample (``labels`` name each sample's class; ``info`` says where they are from)."""
+        samples = max((len(w) for w in weights.values()), default=0)
+        relabel = samples != self.sample_combo.count() or list(labels) != self._labels
+        self._weights = dict(weights)
+        self._tokens = tokens
+        self._labels = list(labels)
+        self._add_blocks(weights)
         if relabel:
             self._fill_samples(samples)
         self._sync_heads()
-        self.info_label.setText(f"Epoch {event.epoch} · step {count_text(event.step)}")
+        self.info_label.setText(info)
         self.draw_later()
 
     def _add_blocks(self, node_ids) -> None:

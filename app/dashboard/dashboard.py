@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QApplication, QTabWidget, QVBoxLayout, QWidget
@@ -14,6 +15,7 @@ from app.dashboard.gan import GanView
 from app.dashboard.graph import GraphView
 from app.dashboard.header import ProgressHeader
 from app.dashboard.plotting import LazyView
+from app.dashboard.try_it import TryItView
 from projects import events as ev
 
 TAB_STYLE = """
@@ -45,6 +47,7 @@ class Dashboard(QWidget):
         self.attention = AttentionView()
         self.gan = GanView()
         self.graph = GraphView()
+        self.try_it = TryItView()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(False)
         self.tabs.setStyleSheet(TAB_STYLE)
@@ -52,10 +55,14 @@ class Dashboard(QWidget):
                 (self.curves, "Curves", "Loss and metrics per batch and per epoch"),
                 (self.attention, "Attention", "Attention maps of the attention blocks"),
                 (self.gan, "GAN", "Generator and discriminator, and generated samples"),
-                (self.graph, "Graph", "Node embeddings and accuracy per node group")):
+                (self.graph, "Graph", "Node embeddings and accuracy per node group"),
+                (self.try_it, "Try it", "The run's model on one sample: pick one of its "
+                 "validation or test samples, or give your own")):
             index = self.tabs.addTab(view, title)
             self.tabs.setTabToolTip(index, tip)
         self._views = (self.curves, self.attention, self.gan, self.graph)
+        # Views of one finished run, past or just ended (set_run_folder)
+        self._run_views = (self.try_it,)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -126,6 +133,16 @@ class Dashboard(QWidget):
         """Past runs' per-epoch curves, ``{run name: read_history(run_dir)}``; two overlay."""
         self.curves.show_history(histories)
         self.tabs.setCurrentWidget(self.curves)
+
+    def set_run_folder(self, folder: Path | None) -> None:
+        """The finished run that the run views show (None: no single run is chosen)."""
+        for view in self._run_views:
+            view.set_run(folder)
+
+    def close_jobs(self) -> None:
+        """Stop the run views' background work (the window is closing)."""
+        for view in self._run_views:
+            view.close_jobs()
 
     def show_live(self) -> None:
         self.curves.show_live()

@@ -277,28 +277,36 @@ def split_samples(marks: np.ndarray | None, n: int, context: Context
     return train, val, test
 
 
-def scale_values(x: np.ndarray, scale: str, pixel_max: float | None) -> np.ndarray:
+def scale_values(x: np.ndarray, scale: str, pixel_max: float | None,
+                 bounds: tuple[Any, Any] | None = None) -> np.ndarray:
     """Map values to [0, 1] ("unit") or [-1, 1] ("tanh").
 
     Images use their known range (``pixel_max``; 255 for uint8 arrays). Other arrays are
     min-max scaled: a table (samples, columns) column by column, since its columns have
-    their own units, anything else as a whole. Integer tokens are left alone.
+    their own units, anything else as a whole. Integer tokens are left alone. ``bounds``,
+    :func:`scale_bounds` of the training samples, scales new samples as those were.
     """
     if scale == "none" or (pixel_max is None and np.issubdtype(x.dtype, np.integer)
                            and x.dtype != np.uint8):
         return x
-    if pixel_max is None and x.dtype == np.uint8:
-        pixel_max = 255.0
+    low, high = bounds if bounds is not None else scale_bounds(x, pixel_max)
     x = x.astype(np.float32)
-    if pixel_max is not None:
-        low, high = np.float32(0.0), np.float32(pixel_max)
-    elif x.ndim == 2 and len(x):
-        low, high = x.min(axis=0), x.max(axis=0)
-    else:
-        low, high = (x.min(), x.max()) if x.size else (np.float32(0.0), np.float32(1.0))
     span = np.where(high > low, high - low, np.float32(1.0))
     unit = np.clip((x - low) / span, 0.0, 1.0)
     return unit * 2.0 - 1.0 if scale == "tanh" else unit
+
+
+def scale_bounds(x: np.ndarray, pixel_max: float | None) -> tuple[Any, Any]:
+    """The (low, high) that :func:`scale_values` maps to the ends of the scale."""
+    if pixel_max is None and x.dtype == np.uint8:
+        pixel_max = 255.0
+    if pixel_max is not None:
+        return np.float32(0.0), np.float32(pixel_max)
+    if x.ndim == 2 and len(x):  # float32 rounding keeps the order: the same min and max
+        return x.min(axis=0).astype(np.float32), x.max(axis=0).astype(np.float32)
+    if x.size:
+        return np.float32(x.min()), np.float32(x.max())
+    return np.float32(0.0), np.float32(1.0)
 
 
 def _value_range(scale: str) -> tuple[float, float] | None:
