@@ -560,7 +560,12 @@ class NodeItem(Hoverable):
         title = node.title or spec.title
         self._title = s.title_metrics.elidedText(title, Qt.TextElideMode.ElideRight,
                                                  self._width - 2 * PAD - 24)
-        self._overview = QStaticText(title)
+        # zoomed out, the title wraps at spaces; a word wider than the block is elided,
+        # not cut at both sides ("axPooling2")
+        room = self._width - 2 * PAD
+        self._overview = QStaticText(" ".join(
+            s.overview_metrics.elidedText(word, Qt.TextElideMode.ElideRight, room)
+            for word in title.split()))
         self._overview.setTextFormat(Qt.TextFormat.PlainText)
         self._overview.setTextWidth(self._width - 2 * PAD)
         self._overview.setTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))

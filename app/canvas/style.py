@@ -88,6 +88,7 @@ class _Style:
         self.mono_metrics = QFontMetricsF(self.mono)
         self.port_metrics = QFontMetricsF(self.port)
         self.wire_metrics = QFontMetricsF(self.wire)
+        self.overview_metrics = QFontMetricsF(self.overview)
 
         self.text = QColor(TEXT)
         self.muted = QColor(MUTED)

@@ -893,3 +893,15 @@ def test_long_titles_and_parameters_widen_the_block_instead_of_being_cut(canvas,
         editor.replace_project(example(name), None)
         boxes = [i.sceneBoundingRect().adjusted(4, 4, -4, -4) for i in scene.node_items()]
         assert not any(a.intersects(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
+
+
+def test_zoomed_out_titles_fit_their_blocks(canvas, editor) -> None:
+    """Far out, a block shows one big title; a word too wide for the block ends in "…"
+    instead of running out of both sides ("axPooling2")."""
+    scene, _ = canvas
+    editor.replace_project(example("cnn_digits"), None)
+    for item in scene.node_items():
+        overview = item._overview
+        assert overview.size().width() <= item.width - 2 * 12.0 + 0.5, item.node.spec.title
+    pooling = next(i for i in scene.node_items() if i.node.block == "global_average_pooling2d")
+    assert pooling._overview.text().endswith("…")
