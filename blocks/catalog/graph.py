@@ -39,7 +39,7 @@ def _build_graph_convolution(params: Params, inputs: Mapping[str, Any], name: st
 
 
 # Kipf & Welling's weight decay of 5e-4 is TensorFlow's 5e-4·l2_loss(W) = 5e-4·Σw²/2.
-GCN_L2 = replace(L2, doc="L2 penalty on the weights, added to the loss as l2·Σw² (Keras's "
+GCN_L2 = replace(L2, help="L2 penalty on the weights, added to the loss as l2·Σw² (Keras's "
                  "L2); 0 means none. Kipf & Welling's weight decay 5e-4 on the first layer "
                  "is 5e-4·Σw²/2, so enter 2.5e-4 for it.")
 
