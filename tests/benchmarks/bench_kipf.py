@@ -29,7 +29,7 @@ from typing import Any
 from tests.benchmarks.harness import Row, Settings, benchmark, ratio_row, run_child
 
 MAX_ACCURACY_GAP = 0.015  # Deepwire within 1.5 points of the reference, on average
-FULL = {"seeds": 5, "epochs": 200, "graph": {}}
+FULL = {"seeds": 10, "epochs": 200, "graph": {}}
 # Quick: a small graph and a few epochs, one seed; only the harness's smoke test uses it.
 QUICK = {"seeds": 1, "epochs": 5,
          "graph": {"sizes": (40, 30, 30), "words": 60, "citations": 150, "self_loops": 3,
