@@ -53,11 +53,16 @@ def _propagation(graph) -> np.ndarray:
     return adjacency * scale[:, None] * scale[None, :]
 
 
-def _paper_logits(graph, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """The paper's forward pass without dropout: Â ReLU(Â X W0) W1, X row-normalised."""
+def _paper_features(graph) -> np.ndarray:
+    """The paper's preprocess_features: each row divided by its sum (empty rows: 0)."""
     words = graph.features.astype(np.float64)
     sums = words.sum(1, keepdims=True)
-    x = np.divide(words, sums, out=np.zeros_like(words), where=sums > 0)
+    return np.divide(words, sums, out=np.zeros_like(words), where=sums > 0)
+
+
+def _paper_logits(graph, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The paper's forward pass without dropout: Â ReLU(Â X W0) W1, X row-normalised."""
+    x = _paper_features(graph)
     a = _propagation(graph)
     return a @ np.maximum(a @ x @ first, 0) @ second
 
@@ -118,10 +123,7 @@ def test_the_training_objective_is_the_papers(trained) -> None:
     with tf.GradientTape(persistent=True) as tape:
         ours = model.compute_loss(x, y, model(x, training=False),
                                   mask_weights(data.train_mask), training=False)
-        words = graph.features.astype(np.float64)
-        sums = words.sum(1, keepdims=True)
-        features = tf.constant(np.divide(words, sums, out=np.zeros_like(words),
-                                         where=sums > 0), tf.float32)
+        features = tf.constant(_paper_features(graph), tf.float32)
         a = tf.constant(_propagation(graph), tf.float32)
         logits = a @ tf.nn.relu(a @ features @ kernels[0]) @ kernels[1]
         train = np.flatnonzero(graph.train)
