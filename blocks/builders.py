@@ -58,7 +58,8 @@ def activation(name: str) -> str | None:
 L1 = Param("l1", "float", 0.0, "L1 penalty on the weights, added to the loss as "
            "l1·Σ|w|; 0 means none.", minimum=0.0, maximum=1.0, title="L1 penalty")
 L2 = Param("l2", "float", 0.0, "L2 penalty on the weights, added to the loss as "
-           "l2·Σw² (Kipf & Welling's GCN uses 5e-4); 0 means none.",
+           "l2·Σw² (Keras's L2); 0 means none. A weight decay written as decay·Σw²/2 "
+           "(TensorFlow's l2_loss) is l2 = decay/2.",
            minimum=0.0, maximum=1.0, title="L2 penalty")
 REGULARIZE_BIAS = Param("regularize_bias", "bool", False, "Apply the same L1 and L2 "
                         "penalties to the biases (rarely helps).", title="Penalise biases")

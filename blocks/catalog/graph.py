@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from blocks.builders import (
     ACTIVATIONS,
-    REGULARIZATION_WITH_BIAS,
+    L1,
+    L2,
+    REGULARIZE_BIAS,
     activation,
     add_regularization,
     regularizers,
@@ -35,6 +38,11 @@ def _build_graph_convolution(params: Params, inputs: Mapping[str, Any], name: st
     return {"out": layer(inputs["features"], inputs["adjacency"])}
 
 
+# Kipf & Welling's weight decay of 5e-4 is TensorFlow's 5e-4·l2_loss(W) = 5e-4·Σw²/2.
+GCN_L2 = replace(L2, help="L2 penalty on the weights, added to the loss as l2·Σw² (Keras's "
+                 "L2); 0 means none. Kipf & Welling's weight decay 5e-4 on the first layer "
+                 "is 5e-4·Σw²/2, so enter 2.5e-4 for it.")
+
 register(BlockSpec(
     id="graph_input",
     title="Graph (adjacency)",
@@ -53,7 +61,8 @@ register(BlockSpec(
     title="Graph Convolution",
     category="Graph",
     doc="Kipf & Welling GCN: each node mixes its neighbours' features, "
-        "σ(D̂^-½ Â D̂^-½ H W + b).",
+        "σ(D̂^-½ Â D̂^-½ H W + b) with Â = A + I. The paper's layers have no bias "
+        "(turn use_bias off) and a Dropout block before each of them.",
     build=_build_graph_convolution,
     inputs=(
         Port("features", doc="Node features (N, F), one row per node"),
@@ -65,8 +74,9 @@ register(BlockSpec(
               minimum=1, maximum=65536),
         Param("activation", "choice", "relu", "Non-linearity applied to the output.",
               choices=ACTIVATIONS),
-        Param("use_bias", "bool", True, "Add a learned bias to each output feature."),
-        *REGULARIZATION_WITH_BIAS,
+        Param("use_bias", "bool", True, "Add a learned bias to each output feature "
+              "(Kipf & Welling's layers have none)."),
+        L1, GCN_L2, REGULARIZE_BIAS,
     ),
     version=2,
     migrate=add_regularization(with_bias=True),

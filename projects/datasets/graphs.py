@@ -14,7 +14,7 @@ import numpy as np
 
 from projects.datasets.dataset import Dataset
 from projects.datasets.loading import Context, Raw
-from projects.datasets.registry import DatasetError
+from projects.datasets.registry import FEATURE_NORMALIZATIONS, DatasetError
 from projects.datasets.tables import Table, is_number, split_part, table_labels
 from projects.text import count_text
 
@@ -90,7 +90,11 @@ def graph_dataset(context: Context, features: np.ndarray, edges: np.ndarray,
     train, val, test = masks
     if not train.any():
         raise DatasetError(f"{context.name}: no node is marked for training")
-    data = Dataset("graph", context.name, features=features.astype(np.float32, copy=False),
+    normalization = _feature_normalization(context)
+    features = features.astype(np.float32, copy=False)
+    if normalization == "rows":
+        features = row_normalized(features)
+    data = Dataset("graph", context.name, features=features,
                    edges=edges, num_nodes=len(features), labels=labels.astype(np.int32),
                    train_mask=train, val_mask=val, test_mask=test,
                    num_classes=len(class_names) if class_names else int(labels.max()) + 1,
@@ -101,9 +105,29 @@ def graph_dataset(context: Context, features: np.ndarray, edges: np.ndarray,
         data.warnings = (f"{context.name}: the graph file has {loops}. They are not counted "
                          "as edges: the Graph block gives every node one self-loop of "
                          "weight 1, so a node's own loop changes nothing.",)
+    if normalization == "rows":
+        data.description += "; features row-normalised"
     return data
 
 
+def row_normalized(features: np.ndarray) -> np.ndarray:
+    """Each row divided by its sum, so it sums to 1, and a row summing to 0 made zeros:
+    Kipf & Welling's ``preprocess_features`` (for bag-of-words counts or 0/1 words)."""
+    sums = features.sum(axis=1, keepdims=True, dtype=np.float64)
+    scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums != 0)
+    return (features * scale).astype(np.float32)
+
+
+def _feature_normalization(context: Context) -> str | None:
+    """The dataset's ``feature_normalization``: None (as stored) or "rows"."""
+    if not context.dataset.has_param("feature_normalization"):
+        return None
+    value = context.text("feature_normalization")
+    if value is not None and value not in FEATURE_NORMALIZATIONS:
+        raise DatasetError(f"{context.name}: feature_normalization must be empty (as stored) "
+                           f"or {' or '.join(map(repr, FEATURE_NORMALIZATIONS))}. Received: "
+                           f"feature_normalization={value!r}", field="feature_normalization")
+    return value
 
 
 # ----------------------------------------------------------------------------- graph files

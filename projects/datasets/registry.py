@@ -136,6 +136,13 @@ SCALE = Param("scale", "choice", None,
               "for images, as stored otherwise.", choices=SCALES, allow_none=True,
               title="Scale", choice_titles=("0 to 1", "−1 to 1 (tanh)", "As stored"),
               none_title="Automatic")
+FEATURE_NORMALIZATIONS: tuple[str, ...] = ("rows",)
+FEATURE_NORMALIZATION = Param(
+    "feature_normalization", "choice", None, "How node features reach the model: rows "
+    "divides each node's features by their sum, so every row sums to 1 (Kipf & Welling's "
+    "preprocessing; a row of zeros stays zeros); empty keeps them as stored.",
+    choices=FEATURE_NORMALIZATIONS, allow_none=True, title="Features",
+    choice_titles=("Row-normalised",), none_title="As stored")
 DATA_SEED = Param("data_seed", "int", 0, "Generates the data; the training seed only "
                   "shuffles and splits it.", minimum=0, maximum=2**31 - 1, title="Data seed")
 

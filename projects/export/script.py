@@ -90,7 +90,12 @@ class _Script:
             body.extend(self._step_lines(step, names))
         inputs = _structure([names.of(t) for t in model.inputs])
         outputs = _structure([names.of(t) for t in model.outputs])
-        model_call = _Group("keras.Model(", [
+        # A graph model is Deepwire's GraphModel, so plain predict takes all nodes at once.
+        model_class = "keras.Model"
+        if _deepwire_class(type(model)):
+            self._note_import(type(model))
+            model_class = type(model).__name__
+        model_call = _Group(f"{model_class}(", [
             ("inputs=", inputs), ("outputs=", outputs), ("name=", _literal(model.name))], ")")
         if compile_model:
             body.extend(_layout(model_call, INDENT, "model = ", ""))

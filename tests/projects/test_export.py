@@ -316,6 +316,54 @@ def test_script_leaves_out_what_keras_fills_in():
     assert 'n3 = keras.layers.Dropout(rate=0.25, name="n3")(n2)\n' in source
 
 
+GRAPH_DRIVER = """
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+from gcn_script import build_model
+
+saved = np.load("inputs.npz")
+model = build_model()
+model.set_weights([saved[f"w{i}"] for i in range(int(saved["count"]))])
+adjacency = tf.SparseTensor(saved["indices"], saved["values"], saved["shape"])
+scores = model.predict((saved["features"], adjacency), verbose=0)  # no batch_size
+np.savez("scores.npz", scores=scores, kind=type(model).__name__)
+"""
+
+
+def test_graph_script_builds_a_graph_model_that_predicts_all_nodes_at_once(tmp_path):
+    """The script's model is a GraphModel: plain predict on a graph of more nodes than
+    Keras's default batch of 32, in a fresh process, gives the app's model's numbers."""
+    project = penalised_gcn_project()
+    project.set_params("n2", {"num_nodes": 45})
+    source = export_python(project)
+    assert "from blocks.layers import GraphConvolution, GraphModel, GraphNormalization\n" in (
+        source)
+    assert "model = GraphModel(inputs=[n1, n2], outputs=n5, name=\"karate_gcn\")" in source
+    original = build(project).model
+    features, adjacency = random_inputs(original, seed=2)
+    weights = original.get_weights()
+    np.savez(tmp_path / "inputs.npz", features=np.asarray(features),
+             indices=adjacency.indices.numpy(), values=adjacency.values.numpy(),
+             shape=adjacency.dense_shape.numpy(), count=len(weights),
+             **{f"w{i}": w for i, w in enumerate(weights)})
+    (tmp_path / "gcn_script.py").write_text(source, encoding="utf-8")
+    (tmp_path / "driver.py").write_text(GRAPH_DRIVER, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "driver.py"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    exported = np.load(tmp_path / "scores.npz")
+    assert str(exported["kind"]) == "GraphModel"
+    expected = original.predict((features, adjacency), verbose=0)
+    assert exported["scores"].shape == (45, 3)
+    np.testing.assert_allclose(exported["scores"], expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(expected, original.predict_on_batch((features, adjacency)),
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_script_needs_only_keras_without_custom_layers():
     source = export_python(dense_project())
     docstring = run_script(source)["__doc__"]

@@ -118,6 +118,19 @@ def test_gcn_separates_the_karate_clubs_from_one_label_each() -> None:
     assert statistics.median(accuracies) >= 0.90, accuracies
 
 
+def test_gcn_citation_trains_the_paper_recipe_to_its_test_accuracy() -> None:
+    trainer, result, _ = _train("gcn_citation")
+    assert isinstance(result, ev.Finished), result
+    model = trainer.compiled.model
+    # Kipf & Welling: dropout before each convolution, no biases, L2 on the first only.
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count("Dropout") == 2 and kinds.count("GraphConvolution") == 2
+    assert all(not layer.use_bias for layer in model.layers
+               if type(layer).__name__ == "GraphConvolution")
+    assert len(model.losses) == 1
+    assert result.test_metrics["accuracy"] >= 0.85, result.test_metrics
+
+
 def test_cnn_digits_reaches_95_percent() -> None:
     _, result, _ = _train("cnn_digits")
     assert isinstance(result, ev.Finished), result

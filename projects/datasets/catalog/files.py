@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from blocks.spec import Param
-from projects.datasets.registry import SCALE, DatasetSpec, labelled_per_class, register
+from projects.datasets.registry import (
+    FEATURE_NORMALIZATION,
+    SCALE,
+    DatasetSpec,
+    labelled_per_class,
+    register,
+)
 
 if TYPE_CHECKING:
     from projects.datasets.loading import Context, Raw
@@ -108,6 +114,7 @@ register(DatasetSpec(
         _file("labels", "Labels CSV", "Optional: node labels, if neither the "
               "features CSV nor the graph holds them.", TABLES),
         _text("label_column", "Label column", "Column of the labels.", "label"),
+        FEATURE_NORMALIZATION,
         labelled_per_class(20)),
     picker="graph_file", picker_title="Graph file…",
     suffixes=(".edgelist", ".edges", ".txt", ".graphml", ".gml")))
