@@ -889,8 +889,8 @@ def test_long_titles_and_parameters_widen_the_block_instead_of_being_cut(canvas,
     assert item.width == NODE_MAX_WIDTH
     assert item.texts()[0].endswith("…") and long_title in item.toolTip()
     # the widest blocks still leave a gap to their neighbours in the examples' layouts
-    for name in ("transformer_classifier", "gcn_karate", "cnn_digits", "gan_digits"):
-        editor.replace_project(example(name), None)
+    for path in sorted(resources.examples_dir().glob("*.deepwire")):
+        editor.replace_project(example(path.stem), None)
         boxes = [i.sceneBoundingRect().adjusted(4, 4, -4, -4) for i in scene.node_items()]
         assert not any(a.intersects(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
 
