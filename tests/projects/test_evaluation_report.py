@@ -217,7 +217,7 @@ def test_a_missing_split_or_dataset_is_a_plain_failure(runs, tmp_path) -> None:
     info = json.loads((copy / "run.json").read_text())
     info["project_path"] = str(tmp_path / "elsewhere" / "classes.deepwire")
     (copy / "run.json").write_text(json.dumps(info))
-    with pytest.raises(RunFailure, match="table.csv") as failure:
+    with pytest.raises(RunFailure, match=r"table\.csv") as failure:
         evaluate_predictions(open_run(copy), "test")
     assert "still be where it was" in failure.value.hint
     info.pop("project_path")
