@@ -147,7 +147,9 @@ def evaluate_run(run_dir: str | Path | PastRun, split: str = "test") -> dict[str
 
 MISTAKES_SHOWN = 24  # the most confident mistakes a report keeps
 NEIGHBOURS_SHOWN = 12  # a graph mistake's neighbours kept for drawing
-PREDICT_BATCH = 1024  # one predict in few, large batches: its cost is close to evaluate's
+PREDICT_BATCH = 1024  # a GAN's samples, judged in batches of this many
+PREDICT_BYTES = 4 << 20  # a split predicts in batches of about this much input (4 MB) …
+MAX_PREDICT_BATCH = 4096  # … and at most this many samples
 GAN_GRID = 16  # as projects.probes draws it, from the same seed
 JUDGED_SAMPLES = 500
 JUDGE_CONFIDENCE = 0.9
@@ -304,7 +306,7 @@ def evaluate_predictions(run: PastRun, split: str = "test") -> Evaluation:
         from projects.training import _graph_tensors
 
         x, _ = _graph_tensors(data)
-        scores = _first_output(model.predict(x, batch_size=data.num_nodes, verbose=0))
+        scores = _first_output(model.predict_on_batch(x))  # all nodes are one batch
         true = np.asarray(data.labels)[mask]
         selected = scores[mask]
     else:
@@ -313,9 +315,7 @@ def evaluate_predictions(run: PastRun, split: str = "test") -> Evaluation:
         if x is None or not len(as_tuple(x)[0]):
             raise RunFailure(f"The run's data has no {split} part to evaluate on.",
                              "Try the other split.")
-        inputs = as_tuple(x)
-        selected = _first_output(model.predict(inputs if len(inputs) > 1 else inputs[0],
-                                               batch_size=PREDICT_BATCH, verbose=0))
+        selected = _first_output(_predict(model, x, run.settings.batch_size))
         mask = None
     evaluation = Evaluation(run.folder.name, run.kind, split, len(true), note=note)
     if params["loss"] in REGRESSION_LOSSES:
@@ -328,6 +328,22 @@ def evaluate_predictions(run: PastRun, split: str = "test") -> Evaluation:
                            scores.argmax(-1) if mask is not None else None)
         evaluation.classification = report
     return evaluation
+
+
+def _predict(model: Any, x: Any, batch_size: int) -> Any:
+    """One prediction over all of ``x``, in batches of about PREDICT_BYTES of input (at least
+    the run's batch size): one step when they all fit, else Keras's predict over a tf.data
+    pipeline (handed NumPy arrays, predict would trace a new input pipeline every call)."""
+    import tensorflow as tf
+
+    inputs = tuple(np.asarray(a) for a in as_tuple(x))
+    x = inputs if len(inputs) > 1 else inputs[0]
+    per_sample = sum(a[:1].nbytes for a in inputs) or 1
+    batch = max(batch_size, min(MAX_PREDICT_BATCH, PREDICT_BYTES // per_sample))
+    if len(inputs[0]) <= batch:
+        return model.predict_on_batch(x)
+    pipeline = tf.data.Dataset.from_tensor_slices(x).batch(batch).prefetch(tf.data.AUTOTUNE)
+    return model.predict(pipeline, verbose=0)
 
 
 def _first_output(predicted: Any) -> np.ndarray:

@@ -291,3 +291,13 @@ def test_gan_grid_and_judge_score(tmp_path, monkeypatch) -> None:
 
 def test_no_judge_says_why() -> None:
     assert "not on cifar10" in digits_judge("cifar10", (32, 32, 3))
+
+
+def test_a_split_bigger_than_one_batch_predicts_the_same(runs, monkeypatch) -> None:
+    run = open_run(runs["classes"])
+    whole = evaluate_predictions(run, "validation").classification
+    monkeypatch.setattr("projects.evaluation.MAX_PREDICT_BATCH", 4)  # the run's 16 then
+    assert len(whole.true) > 16
+    batched = evaluate_predictions(run, "validation").classification
+    np.testing.assert_allclose(batched.probabilities, whole.probabilities, atol=1e-6)
+    np.testing.assert_array_equal(batched.confusion, whole.confusion)
