@@ -233,6 +233,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         self.session.stop_and_wait()
         if self.session.estimator is not None:
             self.session.estimator.close()
+        self.close_training_views()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.autosaver.discard()

@@ -111,6 +111,7 @@ class TrainingController:
 
         dashboard = self.ensure_dashboard()
         dashboard.reset()
+        dashboard.set_run_folder(None)  # the run's evaluation shows once it has ended
         dashboard.show_live()
         dashboard.set_block_titles({i: n.title or n.spec.title for i, n in
                                          self.editor.project.nodes.items()})
@@ -162,6 +163,8 @@ class TrainingController:
         self._update_training_actions()
         self.runs.refresh()
         self.runs.select_run()  # the run that has just ended: Open Folder works at once
+        if isinstance(result, ev.Finished) and result.run_dir:
+            self.ensure_dashboard().set_run_folder(Path(result.run_dir))
         if isinstance(result, ev.Failed):
             self.statusBar().showMessage(f"Training failed: {result.message}", 8000)
         else:
@@ -211,6 +214,13 @@ class TrainingController:
     def _show_runs(self, folders: list[Path]) -> None:
         from projects.runs import read_history
 
+        dashboard = self.ensure_dashboard()
+        dashboard.set_run_folder(folders[0] if len(folders) == 1 else None)
         if self.session.running:
             return  # the live run keeps the curves
-        self.ensure_dashboard().show_history({f.name: read_history(f) for f in folders})
+        dashboard.show_history({f.name: read_history(f) for f in folders})
+
+    def close_training_views(self) -> None:
+        """The window is closing: the dashboard's background work (evaluations) ends."""
+        if self.dashboard is not None:
+            self.dashboard.close_jobs()

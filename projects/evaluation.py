@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -262,6 +264,24 @@ class Evaluation:
     regression: RegressionReport | None = None
     gan: GanReport | None = None
     note: str = ""
+
+
+@contextmanager
+def one_model_at_a_time(cancelled: Callable[[], bool] = lambda: False) -> Iterator[bool]:
+    """Hold the lock a training run holds while it builds and trains, for work beside it
+    (the app's evaluation): loading or building a model draws from Keras's global random
+    state, which a run seeds once and must find as it left it. Yields False, without
+    the lock, when ``cancelled()`` turns true while waiting."""
+    from projects.training import _ONE_AT_A_TIME
+
+    while not _ONE_AT_A_TIME.acquire(timeout=0.1):
+        if cancelled():
+            yield False
+            return
+    try:
+        yield True
+    finally:
+        _ONE_AT_A_TIME.release()
 
 
 def _split_failure(run: PastRun, split: str) -> RunFailure | None:

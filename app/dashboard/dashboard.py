@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QApplication, QTabWidget, QVBoxLayout, QWidget
 
 from app.dashboard.attention import AttentionView
 from app.dashboard.curves import CurvesView
+from app.dashboard.evaluation import EvaluationView
 from app.dashboard.gan import GanView
 from app.dashboard.graph import GraphView
 from app.dashboard.header import ProgressHeader
@@ -32,7 +34,7 @@ class Dashboard(QWidget):
     ``handle`` takes the engine's events on the GUI thread; the views draw them on the event
     loop's next pass (or at ``draw_now``), once however many arrived, and hidden tabs only
     when shown. The Attention, GAN and Graph tabs appear only when the run has something to
-    show in them.
+    show in them. The Evaluation tab shows a finished run (``set_run_folder``).
     """
 
     failureNodeRequested = Signal(str)
@@ -45,6 +47,7 @@ class Dashboard(QWidget):
         self.attention = AttentionView()
         self.gan = GanView()
         self.graph = GraphView()
+        self.evaluation = EvaluationView()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(False)
         self.tabs.setStyleSheet(TAB_STYLE)
@@ -52,10 +55,15 @@ class Dashboard(QWidget):
                 (self.curves, "Curves", "Loss and metrics per batch and per epoch"),
                 (self.attention, "Attention", "Attention maps of the attention blocks"),
                 (self.gan, "GAN", "Generator and discriminator, and generated samples"),
-                (self.graph, "Graph", "Node embeddings and accuracy per node group")):
+                (self.graph, "Graph", "Node embeddings and accuracy per node group"),
+                (self.evaluation, "Evaluation", "A finished run's model judged on its "
+                 "validation or test part")):
             index = self.tabs.addTab(view, title)
             self.tabs.setTabToolTip(index, tip)
         self._views = (self.curves, self.attention, self.gan, self.graph)
+        # Views of one finished run, from its folder (set_run_folder); each evaluates in
+        # its own BackgroundJobs, closed with the window (close_jobs).
+        self._run_views = (self.evaluation,)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -126,6 +134,17 @@ class Dashboard(QWidget):
         """Past runs' per-epoch curves, ``{run name: read_history(run_dir)}``; two overlay."""
         self.curves.show_history(histories)
         self.tabs.setCurrentWidget(self.curves)
+
+    def set_run_folder(self, folder: Path | None) -> None:
+        """The finished run the run views show: the run that has just ended, or the one
+        past run selected in the Runs list (None: none, or several)."""
+        for view in self._run_views:
+            view.set_run_folder(folder)
+
+    def close_jobs(self) -> None:
+        """The window is closing: the run views' background work ends, threads joined."""
+        for view in self._run_views:
+            view.close_jobs()
 
     def show_live(self) -> None:
         self.curves.show_live()

@@ -13,7 +13,8 @@ from pathlib import Path
 from tests.benchmarks.harness import REPO_ROOT, child_env
 
 SMOKE_BENCHMARKS = (
-    "mha_train_step", "gcn_epoch", "trainer_throughput", "gan_step", "gcn_training", "gan_quality"
+    "mha_train_step", "gcn_epoch", "trainer_throughput", "gan_step", "gcn_training", "gan_quality",
+    "evaluation",
 )
 
 
