@@ -56,6 +56,8 @@ from projects.evaluation import ClassReport, Evaluation, Mistakes, RegressionRep
 
 SPLITS = ("validation", "test")
 THUMB = 84  # pixels a mistake's image is drawn at
+FOCUS = 4
+MAX_CELL = 60  # a confusion matrix of few classes keeps readable cells, not giant ones
 NO_LABEL = "#c0c4cc"
 WRONG = "#dc2626"
 BUTTON_STYLE = """
@@ -86,9 +88,9 @@ def _segmented(labels: tuple[str, ...], tip: str) -> tuple[QWidget, QButtonGroup
     return box, group, buttons
 
 
-def _caption(text: str = "", bold: bool = False) -> QLabel:
+def _caption(text: str = "", bold: bool = False, wrap: bool = True) -> QLabel:
     label = QLabel(text)
-    label.setWordWrap(True)
+    label.setWordWrap(wrap)
     label.setStyleSheet(f"color: {INK if bold else MUTED};" + (" font-weight: 600;" if bold
                                                                 else ""))
     return label
@@ -174,24 +176,24 @@ class EvaluationView(QWidget):
         self.class_table.verticalHeader().setVisible(False)
         self.class_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.Stretch)
+        self.class_table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents)
         self.class_table.setAlternatingRowColors(True)
         self.class_caption = _caption("Per class, by scikit-learn's metrics (0 where a class "
                                       "is never predicted or never present)")
-        left = QWidget()
-        column = QVBoxLayout(left)
-        column.setContentsMargins(8, 0, 4, 0)
-        column.addWidget(_caption("Confusion matrix", bold=True))
-        column.addWidget(self.confusion_table, 1)
-        column.addWidget(self.confusion_caption)
-        right = QWidget()
-        column = QVBoxLayout(right)
-        column.setContentsMargins(4, 0, 8, 0)
-        column.addWidget(_caption("Precision, recall, F1 and support", bold=True))
-        column.addWidget(self.class_table, 1)
-        column.addWidget(self.class_caption)
         top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(left)
-        top.addWidget(right)
+        for title, table, caption, margins in (
+                ("Confusion matrix", self.confusion_table, self.confusion_caption, (8, 4)),
+                ("Precision, recall, F1 and support", self.class_table, self.class_caption,
+                 (4, 8))):
+            side = QWidget()
+            column = QVBoxLayout(side)
+            column.setContentsMargins(margins[0], 0, margins[1], 0)
+            column.addWidget(_caption(title, bold=True))
+            column.addWidget(table, 100)  # up to its maximum size, at the top left
+            column.addWidget(caption)
+            column.addStretch(1)
+            top.addWidget(side)
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 2)
         self.gallery_title = _caption(bold=True)
@@ -213,8 +215,8 @@ class EvaluationView(QWidget):
         page = QSplitter(Qt.Orientation.Vertical)
         page.addWidget(top)
         page.addWidget(bottom)
-        page.setStretchFactor(0, 3)
-        page.setStretchFactor(1, 2)
+        page.setStretchFactor(0, 1)
+        page.setStretchFactor(1, 1)
         page.setChildrenCollapsible(False)
         self.classification_page = page
         return page
@@ -391,7 +393,7 @@ class EvaluationView(QWidget):
         for widget in self._matrix_controls:
             widget.setVisible(classification)
         for widget in (self.split_label, self.validation_button, self.test_button):
-            widget.setEnabled(splits)
+            widget.setVisible(splits)
 
     def _show(self, evaluation: Evaluation) -> None:
         self.evaluation = evaluation
@@ -426,6 +428,11 @@ class EvaluationView(QWidget):
         table.horizontalHeader().setToolTip("predicted class")
         table.verticalHeader().setToolTip("true class")
         self._fill_confusion()
+        frame = 2 * table.frameWidth()
+        width = max(MAX_CELL, max(table.fontMetrics().horizontalAdvance(n) for n in names) + 16)
+        table.setMaximumSize(table.verticalHeader().sizeHint().width() + len(names) * width
+                             + frame, table.horizontalHeader().sizeHint().height()
+                             + len(names) * MAX_CELL + frame)
         self._fill_class_table(report)
         self._fill_gallery(report)
         self.pages.setCurrentWidget(self.classification_page)
@@ -447,7 +454,10 @@ class EvaluationView(QWidget):
         for i in range(len(counts)):
             for j in range(len(counts)):
                 text = f"{values[i, j]:.2f}" if self.normalised() else str(int(counts[i, j]))
-                item = table.item(i, j) or QTableWidgetItem()
+                item = table.item(i, j)
+                if item is None:
+                    item = QTableWidgetItem()
+                    table.setItem(i, j, item)
                 item.setText(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 item.setFont(font)
@@ -459,7 +469,6 @@ class EvaluationView(QWidget):
                 item.setToolTip(f"true {report.class_names[i]}, predicted "
                                 f"{report.class_names[j]}: {int(counts[i, j])} "
                                 f"({100 * report.normalised()[i, j]:.1f} % of the row)")
-                table.setItem(i, j, item)
         self.confusion_caption.setText(
             "Rows: true class · columns: predicted class · "
             + ("each row's fractions (a row sums to 1)" if self.normalised() else "counts")
@@ -511,11 +520,11 @@ class EvaluationView(QWidget):
             elif mistakes.nodes is not None:
                 picture, text = _neighbourhood_label(mistakes, i, report.class_names)
                 card.add(picture)
-                card.add(_caption(text))
+                card.add(_caption(text, wrap=False))
             elif mistakes.values is not None:
                 values = ", ".join(f"{v:.3g}" for v in mistakes.values[i][:8])
                 more = ", …" if len(mistakes.values[i]) > 8 else ""
-                card.add(_caption(f"[{values}{more}]"))
+                card.add(_caption(f"[{values}{more}]", wrap=False))
             self.gallery_grid.addWidget(card, i // columns, i % columns)
             self.cards.append(card)
         self.gallery_grid.setRowStretch(math.ceil(len(mistakes) / columns), 1)
@@ -531,8 +540,8 @@ class EvaluationView(QWidget):
 
     def _show_regression(self, report: RegressionReport) -> None:
         self.regression_figures.setText(
-            f"MAE {report.mae:.4g} &nbsp;·&nbsp; RMSE {report.rmse:.4g} &nbsp;·&nbsp; "
-            f"R² {report.r2:.3f}")
+            f"MAE {report.mae:.4g}   ·   RMSE {report.rmse:.4g}   ·   R² {report.r2:.3f}   "
+            f"({len(report.true)} values; residual = predicted − true)")
         self.scatter.setData(report.true, report.predicted)
         both = np.concatenate([report.true, report.predicted])
         finite = both[np.isfinite(both)]
@@ -603,7 +612,6 @@ class _Card(QFrame):
         self.column.setSpacing(4)
         self.caption = QLabel(caption)
         self.caption.setStyleSheet(f"color: {INK};")
-        self.caption.setWordWrap(True)
         self.column.addWidget(self.caption)
 
     def add(self, widget: QWidget) -> None:
@@ -647,22 +655,23 @@ def _add_tokens(card: _Card, mistakes: Mistakes, i: int) -> None:
     block = list(mistakes.attention)[-1]
     weights = np.asarray(mistakes.attention[block][i], dtype=np.float64)
     matrix = weights.mean(axis=0) if weights.ndim == 3 else weights[None, :]
-    received = matrix.mean(axis=0)
-    peak = received.max() or 1.0
+    received = matrix.mean(axis=0)  # sums to 1 over the tokens
+    # full colour at FOCUS times an even share: even attention stays pale
+    shades = np.clip(received * len(received) / FOCUS, 0, 1)
     spans = []
-    for token, weight in zip(tokens, received, strict=False):
-        shade = _heat(weight / peak)
-        ink = "white" if weight / peak > 0.55 else INK
+    for token, shade_value in zip(tokens, shades, strict=False):
+        shade = _heat(shade_value)
+        ink = "white" if shade_value > 0.55 else INK
         spans.append(f"<span style='background:{shade.name()}; color:{ink}'>&nbsp;"
                      f"{html.escape(token)}&nbsp;</span>")
     strip = QLabel("".join(spans))
     strip.setWordWrap(True)
     strip.setToolTip(f"Shade: the attention each token receives in "
-                     f"{mistakes.attention_titles.get(block, block)}")
+                     f"{mistakes.attention_titles.get(block, block)} (mean over queries and "
+                     f"heads); darkest at {FOCUS}× an even share")
     card.column.addWidget(strip)
-    if matrix.shape[0] > 1:
-        peak = matrix.max() or 1.0
-        rgb = (PROBABILITY_MAP.map((matrix / peak).reshape(-1), mode="byte")[:, :3]
+    if matrix.shape[0] > 1:  # the weights are probabilities: levels [0, 1], as everywhere
+        rgb = (PROBABILITY_MAP.map(np.clip(matrix, 0, 1).reshape(-1), mode="byte")[:, :3]
                .reshape(*matrix.shape, 3))
         picture = QImage(np.ascontiguousarray(rgb).data, matrix.shape[1], matrix.shape[0],
                          3 * matrix.shape[1], QImage.Format.Format_RGB888).copy()
@@ -672,7 +681,8 @@ def _add_tokens(card: _Card, mistakes: Mistakes, i: int) -> None:
             Qt.TransformationMode.FastTransformation))
         label.setToolTip("Attention map, mean of heads: queries down, keys across")
         card.add(label)
-    card.add(_caption(f"attention of {mistakes.attention_titles.get(block, block)}"))
+    card.add(_caption(f"attention of {mistakes.attention_titles.get(block, block)}",
+                      wrap=False))
 
 
 def _neighbourhood_label(mistakes: Mistakes, i: int, names: list[str]) -> tuple[QLabel, str]:
