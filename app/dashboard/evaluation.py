@@ -436,6 +436,11 @@ class EvaluationView(QWidget):
         self._fill_class_table(report)
         self._fill_gallery(report)
         self.pages.setCurrentWidget(self.classification_page)
+        # the matrix's height (a few classes need little), the rest for the mistakes
+        page = self.classification_page
+        total = max(page.height(), 400)
+        top = min(int(total * 0.6), table.maximumHeight() + 64)
+        page.setSizes([top, total - top])
 
     def normalised(self) -> bool:
         return self.normalised_button.isChecked()
@@ -509,8 +514,11 @@ class EvaluationView(QWidget):
             else f"all {wrong}"
         self.gallery_title.setText(f"Most confident mistakes ({shown}): true → predicted "
                                    "(the predicted class's probability)")
-        wide = mistakes.tokens is not None or mistakes.nodes is not None
-        columns = 3 if wide else 8
+        columns = 3 if mistakes.tokens is not None else 6 if mistakes.nodes is not None else 8
+        if mistakes.nodes is not None:
+            self.gallery_title.setText(self.gallery_title.text() + " · each node among its "
+                                       "neighbours: fill = true class, grey = no label, "
+                                       "red ring = predicted wrong")
         for i in range(len(mistakes)):
             card = _Card(self._card_text(report, i))
             if mistakes.images is not None:
@@ -723,5 +731,7 @@ def _neighbourhood_label(mistakes: Mistakes, i: int, names: list[str]) -> tuple[
     counts = ", ".join(f"{n} × {_class_name(names, int(c))}" for c, n in
                        zip(*np.unique(known, return_counts=True), strict=True))
     more = f" ({len(neighbours)} drawn)" if degree > len(neighbours) else ""
+    unlabelled = int((labels < 0).sum())
+    counts += (", " if counts else "") + (f"{unlabelled} no label" if unlabelled else "")
     label.setToolTip("Fill: true class (grey: no label); red ring: predicted wrong")
-    return label, f"{degree} neighbours{more}: {counts or 'none labelled'}"
+    return label, f"{degree} neighbours{more}\n{counts or 'none labelled'}"
