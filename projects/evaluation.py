@@ -37,6 +37,7 @@ class PastRun:
     _data: Any = field(default=None, repr=False)
     _model: Any = field(default=None, repr=False)
     _compiled: Any = field(default=None, repr=False)
+    _probe: Any = field(default=None, repr=False)
 
     @property
     def kind(self) -> str:
@@ -90,6 +91,14 @@ class PastRun:
                     layer.set_weights(saved[layer.name].get_weights())
             self._compiled = compiled
         return self._compiled
+
+
+    def probe_model(self) -> Any:
+        """The attention probe of :meth:`compiled`, built once (a new one would trace its
+        predict function again); None without attention blocks."""
+        if self._probe is None and self.project_has_attention:
+            self._probe = self.compiled().probe_model()
+        return self._probe
 
 
 def _all_layers(model: Any) -> list[Any]:
@@ -430,8 +439,7 @@ def _describe_mistakes(mistakes: Mistakes, run: PastRun, data: Any, split: str,
     x = data.x_val if split == "validation" else data.x_test
     inputs = tuple(np.asarray(a)[mistakes.index] for a in as_tuple(x))
     first = inputs[0]
-    compiled = run.compiled() if run.project_has_attention else None
-    probe = compiled.probe_model() if compiled is not None else None
+    probe = run.probe_model()
     if probe is not None:
         weights = probe.predict_on_batch(inputs if len(inputs) > 1 else inputs[0])
         mistakes.attention = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
