@@ -532,7 +532,8 @@ def digits_judge(dataset: str, sample_shape: tuple[int, ...],
                  cache_dir: Path | None = None) -> Judge | str:
     """The judge for GANs trained on ``dataset`` (digits or MNIST): a small classifier
     trained once on the real digits (seconds) and kept in the user's cache, keyed by the
-    dataset and the Keras version. A string says why there is none."""
+    dataset and the Keras version. A string says why there is none. Training it seeds
+    Keras's global random state (the app trains it under :func:`one_model_at_a_time`)."""
     import keras
 
     if dataset not in JUDGED_DATASETS:

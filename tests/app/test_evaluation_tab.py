@@ -172,3 +172,28 @@ def test_the_window_hands_the_selected_run_to_the_tab(window, runs, qtbot) -> No
     assert evaluation.error is None
     assert evaluation.evaluation is not None and evaluation.evaluation.run == (
         runs["classes"].name)
+
+
+def test_a_gan_shows_its_final_grid_and_the_judges_score(view, tmp_path, monkeypatch) -> None:
+    import resources
+    from app.dashboard.gan import tile_grid
+    from projects import files
+    from projects.document import TrainingSettings
+
+    monkeypatch.setattr("projects.evaluation.user_cache_dir", lambda: tmp_path / "cache")
+    project = files.load(resources.examples_dir() / "gan_digits.deepwire")
+    project.set_training(TrainingSettings(**{**project.training.__dict__, "epochs": 1}))
+    path = tmp_path / "gan.deepwire"
+    files.save(project, path)
+    folder = train(path)
+    view.set_run_folder(folder)
+    _evaluated(view)
+    expected = evaluate_predictions(open_run(folder)).gan  # the judge, from the cache now
+    judgement = expected.judgement
+    assert view.gan_score.text() == (f"{100 * judgement.confident_share:.1f} % look like "
+                                     "digits")
+    assert view.gan_meaning.text().startswith(judgement.meaning())
+    np.testing.assert_allclose(view.grid_image.image, tile_grid(expected.samples, fill=1.0),
+                               atol=1e-6)
+    assert view.digit_bars.opts["height"].tolist() == judgement.per_digit.tolist()
+    assert not view.test_button.isVisible() and not view.normalised_button.isVisible()
