@@ -299,7 +299,8 @@ def _split_failure(run: PastRun, split: str) -> RunFailure | None:
     if split == "test" and not run.has_test_part:
         return RunFailure(f"{run.folder} was trained before runs held back a test part, so its "
                           "data has none that training did not see.",
-                          "Use --split validation, or train the project again.")
+                          "Use the validation split (--split validation), or train the "
+                          "project again.")
     return None
 
 
