@@ -34,7 +34,8 @@ class EvaluationCase:
 
 
 FULL = (EvaluationCase("cnn_digits", 3), EvaluationCase("cnn_digits", 3, "validation"),
-        EvaluationCase("transformer_classifier", 2, dataset=(("samples", 8000),)))
+        EvaluationCase("transformer_classifier", 2, dataset=(("samples", 8000),)),
+        EvaluationCase("gcn_karate", 20))
 QUICK = (EvaluationCase("cnn_digits", 1),)
 
 
@@ -80,9 +81,10 @@ def evaluation(settings: Settings) -> Iterator[Row]:
             timing = alternate(ours, keras_evaluate, repeats, warmup=2)
             report = ours().classification
             count = len(report.true)
+            what = "nodes" if run.kind == "node_classification" else "samples"
             yield ratio_row(
                 "evaluation",
-                f"{case.example}, {case.split} split ({count} samples, {len(report.class_names)}"
+                f"{case.example}, {case.split} split ({count} {what}, {len(report.class_names)}"
                 " classes), run loaded: evaluate_predictions vs model.evaluate",
                 timing.ours, timing.base, "s", at_most=TARGET_RATIO,
                 note=f"{len(report.mistakes)} mistakes shown; {timing.spread()}")
