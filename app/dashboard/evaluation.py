@@ -23,6 +23,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -210,7 +211,15 @@ class EvaluationView(QWidget):
         column = QVBoxLayout(bottom)
         column.setContentsMargins(8, 4, 0, 0)
         column.setSpacing(2)
-        column.addWidget(self.gallery_title)
+        self.block_combo = QComboBox()  # which attention block shades the tokens
+        self.block_combo.setToolTip("The attention block whose maps the mistakes show")
+        self.block_combo.currentIndexChanged.connect(self._on_block_chosen)
+        self.block_label = QLabel("Attention of")
+        titles = QHBoxLayout()
+        titles.addWidget(self.gallery_title, 1)
+        titles.addWidget(self.block_label)
+        titles.addWidget(self.block_combo)
+        column.addLayout(titles)
         column.addWidget(scroll, 1)
         page = QSplitter(Qt.Orientation.Vertical)
         page.addWidget(top)
@@ -428,6 +437,7 @@ class EvaluationView(QWidget):
         table.horizontalHeader().setToolTip("predicted class")
         table.verticalHeader().setToolTip("true class")
         self._fill_confusion()
+        self._fill_blocks(report.mistakes)
         frame = 2 * table.frameWidth()
         width = max(MAX_CELL, max(table.fontMetrics().horizontalAdvance(n) for n in names) + 16)
         table.setMaximumSize(table.verticalHeader().sizeHint().width() + len(names) * width
@@ -500,6 +510,23 @@ class EvaluationView(QWidget):
                 table.setItem(r, c, item)
         table.resizeRowsToContents()
 
+    def _fill_blocks(self, mistakes: Mistakes) -> None:
+        """One entry per attention block, the deepest (nearest the output) chosen."""
+        blocks = list(mistakes.attention)
+        self.block_combo.blockSignals(True)
+        self.block_combo.clear()
+        for node_id in blocks:
+            self.block_combo.addItem(mistakes.attention_titles.get(node_id, node_id), node_id)
+        self.block_combo.setCurrentIndex(len(blocks) - 1)
+        self.block_combo.blockSignals(False)
+        for widget in (self.block_label, self.block_combo):
+            widget.setVisible(len(blocks) > 1)
+
+    def _on_block_chosen(self) -> None:
+        report = self.evaluation.classification if self.evaluation is not None else None
+        if report is not None:
+            self._fill_gallery(report)
+
     def _fill_gallery(self, report: ClassReport) -> None:
         for card in self.cards:
             self.gallery_grid.removeWidget(card)
@@ -524,7 +551,7 @@ class EvaluationView(QWidget):
             if mistakes.images is not None:
                 card.add(_image_label(mistakes.images[i], mistakes.levels))
             elif mistakes.tokens is not None:
-                _add_tokens(card, mistakes, i)
+                _add_tokens(card, mistakes, i, self.block_combo.currentData())
             elif mistakes.nodes is not None:
                 picture, text = _neighbourhood_label(mistakes, i, report.class_names)
                 card.add(picture)
@@ -653,14 +680,16 @@ def _heat(value: float) -> QColor:
     return PROBABILITY_MAP.map(float(np.clip(value, 0, 1)), mode="qcolor")
 
 
-def _add_tokens(card: _Card, mistakes: Mistakes, i: int) -> None:
-    """The tokens shaded by the attention each receives from the deepest attention block,
-    and that block's map (queries down, keys across; mean of heads)."""
+def _add_tokens(card: _Card, mistakes: Mistakes, i: int, block: str | None) -> None:
+    """The tokens shaded by the attention each receives from ``block`` (default: the
+    deepest attention block), and that block's map (queries down, keys across; mean of
+    heads)."""
     tokens = mistakes.tokens[i]
     if not mistakes.attention:
         card.add(_caption(" ".join(tokens)))
         return
-    block = list(mistakes.attention)[-1]
+    if block not in mistakes.attention:
+        block = list(mistakes.attention)[-1]
     weights = np.asarray(mistakes.attention[block][i], dtype=np.float64)
     matrix = weights.mean(axis=0) if weights.ndim == 3 else weights[None, :]
     received = matrix.mean(axis=0)  # sums to 1 over the tokens

@@ -12,9 +12,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel
 
+import resources
 from app.dashboard import Dashboard
 from app.dashboard.evaluation import EvaluationView
+from app.dashboard.gan import tile_grid
+from projects import files
+from projects.document import TrainingSettings
 from projects.evaluation import evaluate_predictions, open_run
 from tests.projects.test_evaluation_report import (
     _dense_project,
@@ -175,11 +180,6 @@ def test_the_window_hands_the_selected_run_to_the_tab(window, runs, qtbot) -> No
 
 
 def test_a_gan_shows_its_final_grid_and_the_judges_score(view, tmp_path, monkeypatch) -> None:
-    import resources
-    from app.dashboard.gan import tile_grid
-    from projects import files
-    from projects.document import TrainingSettings
-
     monkeypatch.setattr("projects.evaluation.user_cache_dir", lambda: tmp_path / "cache")
     project = files.load(resources.examples_dir() / "gan_digits.deepwire")
     project.set_training(TrainingSettings(**{**project.training.__dict__, "epochs": 1}))
@@ -197,3 +197,32 @@ def test_a_gan_shows_its_final_grid_and_the_judges_score(view, tmp_path, monkeyp
                                atol=1e-6)
     assert view.digit_bars.opts["height"].tolist() == judgement.per_digit.tolist()
     assert not view.test_button.isVisible() and not view.normalised_button.isVisible()
+
+
+def test_token_mistakes_show_the_chosen_blocks_attention(view, tmp_path, qtbot) -> None:
+    project = files.load(resources.examples_dir() / "transformer_classifier.deepwire")
+    project.set_dataset({**project.dataset, "samples": 300})
+    project.set_training(TrainingSettings(epochs=1, batch_size=32, seed=1))
+    path = tmp_path / "tokens.deepwire"
+    files.save(project, path)
+    folder = train(path)
+    view.set_run_folder(folder)
+    _evaluated(view)
+    mistakes = evaluate_predictions(open_run(folder)).classification.mistakes
+    blocks = list(mistakes.attention)
+    combo = view.block_combo
+    assert combo.isVisible() and combo.count() == 2 and combo.currentData() == blocks[-1]
+
+    def strips() -> list[str]:
+        return [card.findChildren(QLabel)[1].text() for card in view.cards]
+
+    assert len(view.cards) == len(mistakes)
+    assert all(token in strips()[0] for token in mistakes.tokens[0])
+    deepest = strips()
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Up)  # the first block, by keyboard
+    assert combo.currentData() == blocks[0]
+    assert strips() != deepest  # shaded by the other block's weights
+    title = mistakes.attention_titles[blocks[0]]
+    assert all(card.findChildren(QLabel)[-1].text() == f"attention of {title}"
+               for card in view.cards)
