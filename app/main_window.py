@@ -261,8 +261,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         self.session.stop_and_wait()
         if self.session.estimator is not None:
             self.session.estimator.close()
-        if self.dashboard is not None:
-            self.dashboard.close_jobs()
+        self.close_training_views()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.editor_layout_state())
         self.autosaver.discard()

@@ -122,7 +122,7 @@ class TrainingController:
 
         dashboard = self.ensure_dashboard()
         dashboard.reset()
-        dashboard.set_run_folder(None)
+        dashboard.set_run_folder(None)  # the run's evaluation shows once it has ended
         dashboard.show_live()
         dashboard.set_block_titles({i: n.title or n.spec.title for i, n in
                                          self.editor.project.nodes.items()})
@@ -225,8 +225,13 @@ class TrainingController:
     def _show_runs(self, folders: list[Path]) -> None:
         from projects.runs import read_history
 
+        dashboard = self.ensure_dashboard()
+        dashboard.set_run_folder(folders[0] if len(folders) == 1 else None)
         if self.session.running:
             return  # the live run keeps the curves
-        dashboard = self.ensure_dashboard()
         dashboard.show_history({f.name: read_history(f) for f in folders})
-        dashboard.set_run_folder(folders[0] if len(folders) == 1 else None)
+
+    def close_training_views(self) -> None:
+        """The window is closing: the dashboard's background work (evaluations) ends."""
+        if self.dashboard is not None:
+            self.dashboard.close_jobs()

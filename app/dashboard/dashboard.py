@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QTabWidget, QVBoxLayout, QWidget
 
 from app.dashboard.attention import AttentionView
 from app.dashboard.curves import CurvesView
+from app.dashboard.evaluation import EvaluationView
 from app.dashboard.gan import GanView
 from app.dashboard.graph import GraphView
 from app.dashboard.header import ProgressHeader
@@ -34,7 +35,7 @@ class Dashboard(QWidget):
     ``handle`` takes the engine's events on the GUI thread; the views draw them on the event
     loop's next pass (or at ``draw_now``), once however many arrived, and hidden tabs only
     when shown. The Attention, GAN and Graph tabs appear only when the run has something to
-    show in them.
+    show in them. The Evaluation tab shows a finished run (``set_run_folder``).
     """
 
     failureNodeRequested = Signal(str)
@@ -47,6 +48,7 @@ class Dashboard(QWidget):
         self.attention = AttentionView()
         self.gan = GanView()
         self.graph = GraphView()
+        self.evaluation = EvaluationView()
         self.try_it = TryItView()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(False)
@@ -56,13 +58,16 @@ class Dashboard(QWidget):
                 (self.attention, "Attention", "Attention maps of the attention blocks"),
                 (self.gan, "GAN", "Generator and discriminator, and generated samples"),
                 (self.graph, "Graph", "Node embeddings and accuracy per node group"),
+                (self.evaluation, "Evaluation", "A finished run's model judged on its "
+                 "validation or test part"),
                 (self.try_it, "Try it", "The run's model on one sample: pick one of its "
                  "validation or test samples, or give your own")):
             index = self.tabs.addTab(view, title)
             self.tabs.setTabToolTip(index, tip)
         self._views = (self.curves, self.attention, self.gan, self.graph)
-        # Views of one finished run, past or just ended (set_run_folder)
-        self._run_views = (self.try_it,)
+        # Views of one finished run, from its folder (set_run_folder); each works in its
+        # own BackgroundJobs, closed with the window (close_jobs).
+        self._run_views = (self.evaluation, self.try_it)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -135,12 +140,13 @@ class Dashboard(QWidget):
         self.tabs.setCurrentWidget(self.curves)
 
     def set_run_folder(self, folder: Path | None) -> None:
-        """The finished run that the run views show (None: no single run is chosen)."""
+        """The finished run the run views show: the run that has just ended, or the one
+        past run selected in the Runs list (None: none, or several)."""
         for view in self._run_views:
-            view.set_run(folder)
+            view.set_run_folder(folder)
 
     def close_jobs(self) -> None:
-        """Stop the run views' background work (the window is closing)."""
+        """The window is closing: the run views' background work ends, threads joined."""
         for view in self._run_views:
             view.close_jobs()
 

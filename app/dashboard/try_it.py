@@ -96,7 +96,7 @@ def _load(folder: Path) -> _Loaded:
 
 class TryItView(QWidget):
     """One run's model on one sample: the sample, its class probabilities (or value) and,
-    for attention models, its attention maps. ``set_run(folder)`` chooses the run; it
+    for attention models, its attention maps. ``set_run_folder(folder)`` chooses the run; it
     loads when the tab is first shown."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -225,7 +225,7 @@ class TryItView(QWidget):
 
     # ---- choosing the run
 
-    def set_run(self, folder: Path | None) -> None:
+    def set_run_folder(self, folder: Path | None) -> None:
         """Try the model of the run in ``folder`` (None: none). It loads when shown."""
         folder = None if folder is None else Path(folder)
         if folder == self._folder and (self._loaded is not None or self._pending

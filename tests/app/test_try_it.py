@@ -82,7 +82,7 @@ def _settle(view: TryItView) -> None:
 
 def test_the_split_and_the_sample_are_picked_with_the_keyboard(view, runs, qtbot,
                                                                 screenshot_dir) -> None:
-    view.set_run(runs["tokens"])
+    view.set_run_folder(runs["tokens"])
     _settle(view)
     past = open_run(runs["tokens"])
     data, model = past.data(), past.model()
@@ -122,7 +122,7 @@ def test_the_split_and_the_sample_are_picked_with_the_keyboard(view, runs, qtbot
 
 def test_a_typed_token_sequence_predicts_on_enter_and_bad_ones_are_explained(
         view, runs, qtbot) -> None:
-    view.set_run(runs["tokens"])
+    view.set_run_folder(runs["tokens"])
     _settle(view)
     assert "Type 16 token ids from 0 to 31" in view.values_edit.placeholderText()
     qtbot.keyClicks(view.values_edit, " ".join(str(t) for t in SEQUENCE))
@@ -154,7 +154,7 @@ def test_an_image_file_is_converted_as_the_digits_were(view, runs, tmp_path, qtb
     pixels = np.random.default_rng(2).integers(0, 256, (16, 16, 1), dtype=np.uint8)
     path = tmp_path / "mine.png"
     path.write_bytes(tf.io.encode_png(pixels).numpy())
-    view.set_run(runs["digits"])
+    view.set_run_folder(runs["digits"])
     _settle(view)
     view.open_file(path)  # what the Open File… dialog calls
     _settle(view)
@@ -176,7 +176,7 @@ def test_an_image_file_is_converted_as_the_digits_were(view, runs, tmp_path, qtb
 
 def test_a_graph_node_shows_its_prediction_and_neighbours(view, runs, qtbot,
                                                           screenshot_dir) -> None:
-    view.set_run(runs["karate"])
+    view.set_run_folder(runs["karate"])
     _settle(view)
     assert not view.values_edit.isVisible() and not view.open_button.isVisible()
     view.source_combo.setCurrentText("All nodes")
@@ -209,7 +209,7 @@ def test_a_typed_table_row_predicts_a_value(view, tmp_path, qtbot, screenshot_di
     project.set_dataset({"name": "csv", "path": "table.csv", "label_column": "target"})
     project.set_training(TrainingSettings(epochs=1, batch_size=8))
     run = _train(project, tmp_path)
-    view.set_run(run)
+    view.set_run_folder(run)
     _settle(view)
     assert view.values_edit.placeholderText() == ("Type 3 numbers separated by commas: x1, "
                                                   "x2, x3.")

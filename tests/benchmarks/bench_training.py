@@ -585,8 +585,7 @@ def train_judge(epochs: int | None) -> tuple[Any, float, float]:
     Returns the classifier, its validation accuracy, and the share of the held-out real
     digits it classifies with confidence >= CONFIDENCE: the best a generator could hope for.
     """
-    import numpy as np
-
+    from projects.evaluation import judge_samples
     from projects.training import RunOptions, Trainer
 
     project = load_example("cnn_digits")
@@ -594,9 +593,8 @@ def train_judge(epochs: int | None) -> tuple[Any, float, float]:
     result = fail_unless_finished(trainer.run())
     classifier = trainer.compiled.model
     data = load_data(project, project.training)
-    confidence = np.asarray(classifier(data.x_val, training=False)).max(axis=1)
-    return (classifier, result.final_metrics["val_accuracy"],
-            float(np.mean(confidence >= CONFIDENCE)))
+    real = judge_samples(classifier, data.x_val, (0.0, 1.0), CONFIDENCE)
+    return classifier, result.final_metrics["val_accuracy"], real.confident_share
 
 
 @benchmark("gan_quality")
@@ -605,6 +603,7 @@ def gan_quality(settings: Settings) -> Iterator[Row]:
     import numpy as np
 
     from projects import events as ev
+    from projects.evaluation import judge_samples
     from projects.training import RunOptions, Trainer
 
     case = QUICK_QUALITY if settings.quick else FULL_QUALITY
@@ -628,10 +627,9 @@ def gan_quality(settings: Settings) -> Iterator[Row]:
     latent = generator.input.shape[-1]
     noise = np.random.default_rng(1).standard_normal((GAN_SAMPLES, latent)).astype("float32")
     samples = np.asarray(generator(noise, training=False))
-    low, high = data.value_range  # the GAN's data range; the judge sees [0, 1] pixels
-    scores = np.asarray(judge((samples - low) / (high - low), training=False))
-    confident = float(np.mean(scores.max(axis=1) >= CONFIDENCE))
-    histogram = np.bincount(scores.argmax(axis=1), minlength=DIGITS)
+    # the GAN's data range; the judge sees [0, 1] pixels (as the Evaluation tab's judge does)
+    judged = judge_samples(judge, samples, data.value_range, CONFIDENCE)
+    confident, histogram = judged.confident_share, judged.per_digit
     distinct = int(np.count_nonzero(histogram))
 
     steps = epochs * steps_per_epoch

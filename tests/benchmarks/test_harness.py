@@ -15,6 +15,7 @@ from tests.benchmarks.harness import REPO_ROOT, child_env
 SMOKE_BENCHMARKS = (
     "mha_train_step", "gcn_epoch", "trainer_throughput", "gan_step", "gcn_training", "gan_quality",
     "gcn_paper",
+    "evaluation",
 )
 
 
