@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 import blocks
@@ -39,6 +39,7 @@ from projects.document import (
 from projects.fixes import Fix, apply_fix
 from projects.layout import layered_positions
 from projects.shape_cache import ShapeDiskCache
+from projects.user_folders import user_cache_dir
 from projects.validation import Report
 
 Position = tuple[float, float]
@@ -46,8 +47,7 @@ Position = tuple[float, float]
 
 def open_shape_cache() -> ShapeDiskCache:
     """The disk cache of shapes in the user's cache folder, shared by every window."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
-    return ShapeDiskCache(Path(base) / "shapes.sqlite")
+    return ShapeDiskCache(user_cache_dir() / "shapes.sqlite")
 
 
 class Editor(QObject):

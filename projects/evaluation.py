@@ -23,6 +23,7 @@ from projects.compiler import CompiledProject, compile_project
 from projects.document import Project, TrainingSettings
 from projects.probes import as_tuple
 from projects.training import REGRESSION_LOSSES, RunFailure, evaluate_split, load_run_data
+from projects.user_folders import user_cache_dir
 
 
 @dataclass
@@ -513,20 +514,6 @@ class Judge:
     accuracy: float
     real_share: float
     description: str
-
-
-def user_cache_dir() -> Path:
-    """Deepwire's folder in the user's cache (XDG, macOS or Windows conventions)."""
-    import os
-    import sys
-
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "deepwire"
 
 
 def digits_judge(dataset: str, sample_shape: tuple[int, ...],

@@ -146,7 +146,7 @@ def test_the_dashboard_evaluates_only_once_its_tab_is_shown(qtbot, runs) -> None
     qtbot.addWidget(dashboard)
     dashboard.show()
     qtbot.waitExposed(dashboard)
-    assert dashboard._run_views == (dashboard.evaluation,)
+    assert dashboard._run_views == (dashboard.evaluation, dashboard.try_it)
     dashboard.set_run_folder(runs["classes"])
     assert not dashboard.evaluation.jobs.busy  # hidden tab: nothing done yet
     dashboard.tabs.setCurrentWidget(dashboard.evaluation)

@@ -88,7 +88,7 @@ def test_the_app_opens_the_project_before_it_imports_tensorflow(tmp_path) -> Non
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"),
            "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "QT_QPA_PLATFORM": "offscreen"}
-    cache = ShapeDiskCache(tmp_path / "cache" / "Deepwire" / "Deepwire" / "shapes.sqlite")
+    cache = ShapeDiskCache(tmp_path / "cache" / "deepwire" / "shapes.sqlite")
     validate(files.load(EXAMPLE), ShapeInference(disk=cache), check_data=True)
     cache.close()
     out = subprocess.run([sys.executable, "-c", START_AND_OPEN, str(EXAMPLE)], env=env,
