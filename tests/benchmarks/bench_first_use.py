@@ -320,6 +320,7 @@ class Session:
                             and s["inspector"]["combo"])
         self.desktop.click(*seen["inspector"]["combo"])
         seen = app.wait_for("dataset list", lambda s: s["inspector"]["combo_items"].get(DATASET))
+        self.desktop.shot("dataset-list")
         self.desktop.click(*seen["inspector"]["combo_items"][DATASET])
         seen = app.wait_for("Digits chosen", lambda s: s["dataset"] == "digits")
         return f"dataset {seen['dataset']}; {len(seen['problems'])} problem row(s)"
@@ -368,9 +369,9 @@ class Session:
     def train(self) -> str:
         app = self.running
         self.desktop.key("F5")
-        batches = 1 if self.quick else 100
+        kind, count = ("BatchEnd", 1) if self.quick else ("EpochEnd", 3)
         seen = app.wait_for("training progress", lambda s: s["session"]["running"]
-                            and s["events"].get("BatchEnd", 0) >= batches)
+                            and s["events"].get(kind, 0) >= count)
         header = seen["header"] or {}
         return f"tab {seen['tab']}; {seen['events']}; header {header}"
 
@@ -380,7 +381,9 @@ class Session:
         seen = app.wait_for("paused", lambda s: s["session"]["paused"])
         time.sleep(1.0 if self.quick else 3.0)
         still = app.ask()
-        if still["events"].get("BatchEnd", 0) - seen["events"].get("BatchEnd", 0) > 1:
+        went_on = [kind for kind in ("BatchEnd", "EpochEnd")
+                   if still["events"].get(kind, 0) - seen["events"].get(kind, 0) > 1]
+        if went_on:
             raise StepFailed(f"batches went on while paused: {seen['events']} -> "
                              f"{still['events']}")
         header = still["header"] or {}
@@ -409,6 +412,7 @@ class Session:
         app.wait_for("save dialog", lambda s: s["file_dialog"])
         self.desktop.key("ctrl+a")
         self.desktop.type(str(self.project))
+        self.desktop.shot("save-dialog")
         self.desktop.key("Return")
         seen = app.wait_for("saved file", lambda s: s["path"] and not s["dirty"])
         if Path(seen["path"]) != self.project or not self.project.exists():
@@ -440,12 +444,18 @@ class Session:
         seen = self.running.wait_for("the saved project", lambda s: s["path"] == str(
             self.project) and not any(n["pending"] for n in s["nodes"]), START_TIMEOUT_S)
         took = time.perf_counter() - began
+        self.desktop.shot("reopened-shapes-shown")
+        loaded = self.running.wait_for("TensorFlow loaded", lambda s: s["tensorflow_ready"]
+                                       and not s["popup"], START_TIMEOUT_S)
+        time.sleep(0.5)  # the canvas fits the view once the event loop runs again
         if (blocks_on_canvas(seen), links_by_block(seen)) != (self.saved["blocks"],
                                                              self.saved["links"]):
             raise StepFailed(f"reopened {blocks_on_canvas(seen)} {links_by_block(seen)}, "
                              f"saved {self.saved['blocks']} {self.saved['links']}")
         return (f"{seen['window']['title']!r}: {links_by_block(seen)}, shapes "
-                f"{[n['shape'] for n in seen['nodes']]} {took:.1f} s after the start")
+                f"{[n['shape'] for n in seen['nodes']]} {took:.1f} s after the start, "
+                f"TensorFlow ready {time.perf_counter() - began:.1f} s after; report "
+                f"{loaded['report']}")
 
     def close(self) -> None:
         if self.app is not None:
