@@ -346,23 +346,31 @@ class Session:
         return f"epochs {EPOCHS}"
 
     def fix_problems(self) -> str:
-        """Double-click the first problem that offers a fix, until none is left."""
+        """Double-click the first problem that offers a fix, until the model is valid;
+        scroll the Problems panel when its fixes are out of sight."""
         app = self.running
+
+        def settled(s: dict[str, Any]) -> bool:
+            return s["report"] is not None and (s["report"]["errors"] == 0 or any(
+                p["fix"] for p in s["problems"]))
+
         applied = []
-        for _ in range(10):
-            seen = app.wait_for("a checked model", lambda s: s["report"] is not None)
-            time.sleep(0.5)  # the dataset's description arrives after its preview loads
-            seen = app.ask()
-            fixable = [p for p in seen["problems"] if p["fix"] and p["centre"]]
-            if not fixable:
+        for _ in range(12):
+            # the dataset's description arrives after its preview loads: wait for a fix
+            seen = app.wait_for("a valid model or a fix to apply", settled)
+            fixes = [p for p in seen["problems"] if p["fix"]]
+            if not fixes:  # warnings' fixes are taken too: a new user accepts them
                 break
-            errors = seen["report"]["errors"]
-            issues = seen["report"]["issues"]
-            self.desktop.click(*fixable[0]["centre"], double=True)
-            applied.append(fixable[0]["fix"])
-            app.wait_for(f"fix {fixable[0]['fix']!r} applied",
-                         lambda s, e=errors, i=issues: s["report"] is not None
-                         and (s["report"]["errors"] != e or s["report"]["issues"] != i))
+            shown = [p for p in fixes if p["centre"]]
+            if not shown:
+                x, y, w, h = seen["problems_rect"]
+                self.desktop.scroll(x + w // 2, y + h // 2, down=True, clicks=2)
+                continue
+            report = seen["report"]
+            self.desktop.click(*shown[0]["centre"], double=True)
+            applied.append(shown[0]["fix"])
+            app.wait_for(f"fix {shown[0]['fix']!r} applied",
+                         lambda s, r=report: s["report"] is not None and s["report"] != r)
         seen = app.wait_for("a valid model", lambda s: s["report"] is not None
                             and s["report"]["errors"] == 0, timeout=10)
         return f"fixes applied: {applied or 'none'}; shapes {[n['shape'] for n in seen['nodes']]}"
@@ -438,9 +446,9 @@ class Session:
         self.running.wait_for("example open", lambda s: s["nodes"] and not s["dirty"],
                               START_TIMEOUT_S)
         self.desktop.key("alt+f")
-        time.sleep(0.3)
+        self.running.wait_for("the File menu", lambda s: "Open Recent" in s["menu"])
         self.desktop.key("r")
-        time.sleep(0.3)
+        self.running.wait_for("the recent files", lambda s: str(self.project) in s["menu"])
         self.desktop.key("Return")
         seen = self.running.wait_for("the saved project", lambda s: s["path"] == str(
             self.project) and not any(n["pending"] for n in s["nodes"]), START_TIMEOUT_S)

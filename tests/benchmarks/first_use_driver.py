@@ -73,6 +73,7 @@ class Probe:
             "modal": modal.windowTitle() if modal is not None else None,
             "file_dialog": dialogs[0].windowTitle() if dialogs else None,
             "popup": qt_app.activePopupWidget() is not None,
+            "menu": _menu(qt_app.activePopupWidget()),
         }
         if not windows or not windows[0].isVisible():
             return {**found, "window": None}
@@ -108,6 +109,7 @@ class Probe:
             "links": sorted([link.source, link.source_port, link.target, link.target_port]
                             for link in editor.project.links),
             "problems": _problems(window.problems),
+            "problems_rect": _rect(window.problems.viewport()),
             "inspector": _inspector(window),
             "session": {"running": window.session.running, "paused": window.session.paused},
             "events": dict(self.events),
@@ -143,6 +145,16 @@ def _in_view(view: Any, rect: Any) -> list[int] | None:
     if not view.isVisible() or rect.isEmpty() or not viewport.rect().contains(rect.center()):
         return None
     return _point(viewport, rect.center())
+
+
+def _menu(popup: Any) -> list[str]:
+    """The entries of the menu open on top (a submenu, when one is open), as shown."""
+    from PySide6.QtWidgets import QMenu
+
+    if not isinstance(popup, QMenu):
+        return []
+    return [action.text().replace("&", "") for action in popup.actions()
+            if not action.isSeparator()]
 
 
 def _palette(palette: Any) -> dict[str, list[int] | None]:
