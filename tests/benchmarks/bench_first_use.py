@@ -41,6 +41,7 @@ DATASET = "Digits: 8×8 handwriting"
 EPOCHS = 200  # longer than the session trains: Stop ends the run, not its last epoch
 STEP_TIMEOUT_S = 60.0
 START_TIMEOUT_S = 120.0  # TensorFlow's import, on two shared cores
+SETTLE_S = 0.4  # before a screenshot
 
 
 class StepFailed(RuntimeError):
@@ -146,6 +147,7 @@ class Desktop:
             return None
         self.count += 1
         path = self.shots / f"{self.count:02d}-{name}.png"
+        time.sleep(SETTLE_S)  # the dashboard draws what came in at most 250 ms later
         subprocess.run(["import", "-window", "root", str(path)], env=self.env,
                        capture_output=True, timeout=30, check=False)
         return path if path.exists() else None
