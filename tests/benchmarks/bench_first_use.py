@@ -100,6 +100,15 @@ class Desktop:
                                 text=True, timeout=timeout, check=False)
         return result.stdout
 
+    def focus(self, window: str | None = None) -> None:
+        """Give the window (default: the one named Deepwire) the keyboard: without a window
+        manager nothing does, at start or when a dialog closes."""
+        if window is None:
+            found = self.xdotool("search", "--onlyvisible", "--name", "Deepwire").split()
+            window = found[0] if found else None
+        if window is not None:
+            self.xdotool("windowfocus", window)
+
     def move(self, x: int, y: int) -> None:
         self.xdotool("mousemove", str(x), str(y))
         time.sleep(0.1)
@@ -226,10 +235,12 @@ class App:
 def wait_window(desktop: Desktop, timeout: float = START_TIMEOUT_S) -> None:
     """What a person waits for: a window named Deepwire on the display (xdotool --sync)."""
     try:
-        desktop.xdotool("search", "--sync", "--onlyvisible", "--name", "Deepwire",
-                        timeout=timeout)
+        found = desktop.xdotool("search", "--sync", "--onlyvisible", "--name", "Deepwire",
+                                timeout=timeout).split()
     except subprocess.TimeoutExpired as err:
         raise StepFailed(f"no window named Deepwire after {timeout:.0f} s") from err
+    if found:
+        desktop.focus(found[0])
 
 
 # --- the session ------------------------------------------------------------------------------
@@ -426,6 +437,7 @@ class Session:
         self.desktop.shot("save-dialog")
         self.desktop.key("Return")
         seen = app.wait_for("saved file", lambda s: s["path"] and not s["dirty"])
+        self.desktop.focus()  # the dialog had the keyboard
         if Path(seen["path"]) != self.project or not self.project.exists():
             raise StepFailed(f"saved to {seen['path']}, not {self.project}")
         self.saved.update(blocks=blocks_on_canvas(seen), links=links_by_block(seen))
