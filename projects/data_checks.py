@@ -228,6 +228,18 @@ def _check_logits(project: Project, node_id: str, from_logits: bool) -> list[Iss
     block, activation = found
     label = project.node(node_id).label
     probabilities = activation in PROBABILITIES
+    if not probabilities and activation != "linear":
+        # relu, tanh, ...: the class scores are squashed (relu's cannot go below 0), so
+        # turning from_logits on alone would leave a head that learns badly
+        edits = [fixes.SetParams(block.id, (("activation", "linear"),))]
+        if not from_logits:
+            edits.append(fixes.SetParams(node_id, (("from_logits", True),)))
+        turn = "" if from_logits else f" and turn from_logits on in '{label}'"
+        return [Issue("error" if not from_logits else "warning",
+                      f"{block.label} ends in {activation}, which squashes the class scores "
+                      f"{label} learns from: a classifier head ends in linear (raw scores, "
+                      "from_logits on) or softmax", block.id, "activation",
+                      fixes.Fix(f"Make '{block.label}' linear{turn}", tuple(edits)))]
     if probabilities == (not from_logits):
         return []
     if probabilities:

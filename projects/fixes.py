@@ -17,8 +17,6 @@ from typing import Any
 
 from projects.document import DocumentError, Link, Node, Project
 
-ROW = 140.0  # how far below a wire an inserted block goes (as the editor places blocks)
-
 
 @dataclass(frozen=True)
 class SetParams:
@@ -47,12 +45,18 @@ class RemoveLink:
 
 
 @dataclass(frozen=True)
+class MoveNode:
+    node_id: str
+    position: tuple[float, float]
+
+
+@dataclass(frozen=True)
 class SetSetting:
     what: str  # "dataset", "task", ...
     value: Any
 
 
-Edit = SetParams | AddNode | RemoveNode | AddLink | RemoveLink | SetSetting
+Edit = SetParams | AddNode | RemoveNode | AddLink | RemoveLink | MoveNode | SetSetting
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,6 +92,10 @@ def _apply(project: Project, edit: Edit) -> Edit:
     if isinstance(edit, RemoveLink):
         project.remove_link(edit.link)
         return AddLink(edit.link)
+    if isinstance(edit, MoveNode):
+        old_position = project.node(edit.node_id).position
+        project.move_node(edit.node_id, edit.position)
+        return MoveNode(edit.node_id, old_position)
     old_value = getattr(project, edit.what)
     _SETTERS[edit.what](project, edit.value)
     return SetSetting(edit.what, old_value)
@@ -122,21 +130,29 @@ def set_param(project: Project, node_id: str, name: str, value: Any, title: str)
 
 def insert_on_link(project: Project, link: Link, block: str, params: dict[str, Any],
                    title: str) -> Fix:
-    """Put a new ``block`` on the wire ``link``, halfway between its two ends."""
+    """Put a new ``block`` on the wire ``link``, in line with it: in the gap between its
+    two ends when there is room, else where the target was, with the target and every
+    block at or right of it moved one column right (as inserting a column), so the wires
+    still run forward instead of looping back to a block placed below."""
     import blocks
+    from projects.layout import DEFAULT_SIZE, GAP_X
 
     spec = blocks.get(block)
     source, target = project.node(link.source), project.node(link.target)
-    x = (source.position[0] + target.position[0]) / 2
-    y = max(source.position[1], target.position[1]) + ROW
-    while any(abs(n.position[0] - x) < 180 and abs(n.position[1] - y) < 110
-              for n in project.nodes.values()):  # below the wire, clear of other blocks
-        y += ROW
-    position = (x, y)
+    column = DEFAULT_SIZE[0] + GAP_X
+    moves: list[Edit] = []
+    if target.position[0] - source.position[0] >= 2 * column:
+        position = ((source.position[0] + target.position[0]) / 2, target.position[1])
+    else:
+        position = (max(target.position[0], source.position[0] + column), target.position[1])
+        shift = position[0] + column - target.position[0]
+        moves = [MoveNode(n.id, (n.position[0] + shift, n.position[1]))
+                 for n in project.nodes.values() if n.position[0] >= target.position[0]
+                 and n.id != source.id]
     node = Node(project.next_node_id(), block, spec.resolve(params), position)
     port_in = node.input_ports()[0].name
     port_out = node.output_ports()[0].name
-    return Fix(title, (RemoveLink(link), AddNode(node),
+    return Fix(title, (*moves, RemoveLink(link), AddNode(node),
                        AddLink(Link(link.source, link.source_port, node.id, port_in)),
                        AddLink(Link(node.id, port_out, link.target, link.target_port))))
 

@@ -145,7 +145,40 @@ def test_image_into_a_classifier_head_gets_flatten() -> None:
     issue = only(check(project))
     assert issue.fix.title == "Insert Flatten before 'Dense (n2)'"
     assert not fixed(project, issue).errors
-    assert ids
+    # in line with the wire, after the Input; the Dense and the Output one column on,
+    # so both wires still run forward (not to a block tucked below, looping back)
+    [flatten] = [n for n in project.nodes.values() if n.block == "flatten"]
+    assert flatten.position == (250.0, 0.0)  # a column (block and gap) after the Input
+    xs = [project.node(i).position[0] for i in (ids[0], flatten.id, ids[1], ids[2])]
+    assert xs == sorted(xs) and len(set(xs)) == 4
+    assert all(project.node(i).position[1] == 0.0 for i in ids)
+
+
+def test_an_inserted_block_takes_the_gap_when_there_is_room() -> None:
+    project = Project("digits")
+    project.set_dataset({"name": "digits"})
+    ids = chain(project, ("input", {"shape": [8, 8, 1]}),
+                ("dense", {"units": 10, "activation": "softmax"}), ("output", {}))
+    project.move_node(ids[1], (800.0, 0.0))
+    project.move_node(ids[2], (1000.0, 0.0))
+    fixed(project, only(check(project)))
+    [flatten] = [n for n in project.nodes.values() if n.block == "flatten"]
+    assert flatten.position == (400.0, 0.0)
+    assert project.node(ids[1]).position == (800.0, 0.0)  # nothing else moved
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_a_head_ending_in_relu_is_made_linear(from_logits: bool) -> None:
+    """Turning from_logits on alone would leave class scores that cannot go below 0."""
+    project, ids = markers(("global_average_pooling1d", {}), activation="relu",
+                           from_logits=from_logits)
+    issue = only(check(project), "warning" if from_logits else "error")
+    assert (issue.node_id, issue.param) == (ids[-2], "activation")
+    turn = "" if from_logits else " and turn from_logits on in 'Output (n4)'"
+    assert issue.fix.title == f"Make 'Dense (n3)' linear{turn}"
+    assert not fixed(project, issue).issues
+    assert project.node(ids[-2]).params["activation"] == "linear"
+    assert project.node(ids[-1]).params["from_logits"]
 
 
 def test_fewer_units_than_classes_is_an_error_more_a_warning() -> None:
