@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QToolButton, 
 
 from app.dataset_panel import DatasetPreview
 from app.editor import Editor
-from app.fields import Field, add_row, form_layout, param_field, text_label
+from app.fields import ComboBox, Field, add_row, form_layout, param_field, text_label
 from blocks.spec import Param
 from projects.datasets import registry
 from projects.datasets.registry import DatasetSpec
@@ -86,7 +86,7 @@ class DatasetForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         form = form_layout(label_width)
-        self.choice = QComboBox()
+        self.choice = ComboBox()
         self.choice.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.choice.setMinimumContentsLength(8)

@@ -285,12 +285,27 @@ class CheckField(Field):
         self.input.setChecked(bool(value))
 
 
+class ComboBox(QComboBox):
+    """A combo box that leaves the wheel to the page it sits on unless it has the focus:
+    scrolling the inspector past a combo must not change its value."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel alone never focuses it
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()  # the scroll area behind scrolls instead
+
+
 class ChoiceField(Field):
     """A combo box of (title, value) items; ``activated`` applies, so showing never does."""
 
     def __init__(self, items: Sequence[tuple[str, Any]], apply: Callable[[Any], None],
                  caption: str = "", tooltip: str = "") -> None:
-        combo = QComboBox()
+        combo = ComboBox()
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(8)
         for title, value in items:

@@ -528,3 +528,35 @@ def test_offline_mnist_says_it_must_be_downloaded(qtbot, inspector, editor) -> N
     assert "MNIST is not on this computer yet" in form.preview.error
     assert form.preview.status.isVisible()
     assert form.preview.status.property("role") == "error"
+
+
+def test_scrolling_the_page_past_a_choice_does_not_change_it(qtbot) -> None:
+    """The wheel over a combo box the user has not clicked scrolls the page; it does not
+    pick another value (scrolling the inspector once changed a dataset's scale)."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    from app.fields import ChoiceField
+
+    chosen: list = []
+    field = ChoiceField([("One", 1), ("Two", 2), ("Three", 3)], chosen.append)
+    qtbot.addWidget(field)
+    field.show_value(1)
+    field.show()
+    combo = field.input
+
+    def wheel() -> bool:
+        centre = QPointF(combo.rect().center())
+        event = QWheelEvent(centre, QPointF(combo.mapToGlobal(combo.rect().center())),
+                            QPoint(0, 0), QPoint(0, -120), Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                            False)
+        QApplication.sendEvent(combo, event)
+        return event.isAccepted()
+
+    assert not wheel()  # ignored: it goes on to the page
+    assert combo.currentIndex() == 0 and not chosen
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus)
+    wheel()  # a focused combo takes the wheel as Qt's does
+    assert combo.currentIndex() == 1
