@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 import blocks
 from app.canvas.block_item import BadgeItem
 from app.canvas.scene import CanvasScene
-from app.canvas.style import GRID
+from app.canvas.style import GRID, HEADER, NODE_WIDTH
 from projects import clipboard
 
 ZOOM_MIN = 0.05
@@ -338,8 +338,10 @@ class CanvasView(QGraphicsView):
         if block_id is None:
             event.ignore()
             return
+        # the cursor holds the new block by the middle of its title bar, as if dragged there
         point = self.canvas.snapped(
-            self.viewportTransform().inverted()[0].map(event.position()))
+            self.viewportTransform().inverted()[0].map(event.position())
+            - QPointF(NODE_WIDTH / 2, HEADER / 2))
         node_id = self.canvas.editor.add_block(block_id, (point.x(), point.y()))
         self.canvas.select_nodes([node_id])
         event.acceptProposedAction()

@@ -600,14 +600,17 @@ def test_dropping_a_palette_entry_places_the_block_there(canvas, editor) -> None
     assert drop(view, "multi_head_attention", QPoint(400, 500))
     node = editor.project.node("n10")
     assert node.block == "multi_head_attention"
-    assert node.position == pytest.approx((point.x(), point.y()), abs=0.01)
+    # the cursor holds the block by the middle of its title bar
+    assert node.position == pytest.approx((point.x() - NODE_WIDTH / 2, point.y() - HEADER / 2),
+                                          abs=0.01)
     assert scene.selected_node_ids() == ["n10"]
     view.snap_to_grid = True
     drop(view, "dense", QPoint(333, 517))
     x, y = editor.project.node("n11").position
     assert x % 20 == 0 and y % 20 == 0
     point = scene_at(view, QPoint(333, 517))
-    assert abs(x - point.x()) <= 10 and abs(y - point.y()) <= 10
+    assert scene.node_item("n11").sceneBoundingRect().contains(point)
+    assert abs(x + NODE_WIDTH / 2 - point.x()) <= 10 and abs(y + HEADER / 2 - point.y()) <= 10
     assert editor.undo_stack.count() == 2
     assert not drop(view, "no_such_block", QPoint(100, 100))
     assert len(editor.project.nodes) == 11
