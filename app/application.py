@@ -174,6 +174,9 @@ def wait_for_threads(loader) -> None:
     _wait_for_previews()
 
 
+TENSORFLOW_DELAY_MS = 250  # after the event loop starts: the opened project paints first
+
+
 def run(argv: Sequence[str]) -> int:
     from PySide6.QtCore import QTimer
 
@@ -191,10 +194,11 @@ def run(argv: Sequence[str]) -> int:
     window = MainWindow()
     window.show()
     qt_app.processEvents()  # the window is on screen before anything slow happens
-    # TensorFlow's import holds the GIL for seconds: it starts once the project is open
-    # (its shapes may come from the disk cache at once), or while a dialog asks first.
+    # TensorFlow's import holds the GIL for seconds (loading its libraries): it starts once
+    # the project is open and painted (its shapes may come from the disk cache at once),
+    # or while a dialog asks first.
     loaders = []
-    QTimer.singleShot(0, lambda: loaders.append(start_tensorflow(window)))
+    QTimer.singleShot(TENSORFLOW_DELAY_MS, lambda: loaders.append(start_tensorflow(window)))
     open_initial_project(window, [a for a in argv if not a.startswith("-")], crash)
     code = qt_app.exec()
     wait_for_threads(loaders[0] if loaders else None)

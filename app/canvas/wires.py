@@ -263,18 +263,23 @@ class LinkItem(Hoverable):
             self._label_size = (metrics.horizontalAdvance(label) + 8, metrics.height() + 3)
             self.setToolTip(f"{info} {info.dtype}{' sparse' if info.sparse else ''}"
                             if info is not None else "")
-            self.update_path()
+            self._layout_label()  # the route stays: it does not depend on the label
 
     def update_path(self) -> None:
         self.prepareGeometryChange()
         start = self.source.port_scene_pos(self.link.source_port, True)
         end = self.target.port_scene_pos(self.link.target_port, False)
-        self._path = wire_path(start, end, self._clear_lane(start, end))
+        lane = self._clear_lane(start, end) if self.scene() is not None else None
+        self._path = wire_path(start, end, lane)
         stroker = QPainterPathStroker()
         stroker.setWidth(12.0)
         self._hit = stroker.createStroke(self._path)
-        bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3)
-        self._wire_bounds = bounds
+        self._wire_bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3)
+        self._layout_label()
+
+    def _layout_label(self) -> None:
+        """The label at the wire's middle, unless it would cover one of its two blocks;
+        the scene then spreads the labels (``place_label``)."""
         self._label_visible = False
         if self.label:
             self._label_rect = self._label_at(0.5)
