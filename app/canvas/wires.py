@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
@@ -126,7 +126,7 @@ class BlockIndex:
     def __init__(self, blocks: Callable[[], Iterable[NodeItem]]) -> None:
         self._blocks = blocks
         self._items: list[NodeItem] = []
-        self._rects = np.zeros((0, 4))
+        self._rects: Any = None  # NumPy (imported on first use: not needed to start)
         self._stale = True
 
     def invalidate(self) -> None:
@@ -134,13 +134,17 @@ class BlockIndex:
 
     def hits(self, rect: QRectF) -> list[NodeItem]:
         """The blocks whose bounding rectangles meet ``rect``."""
+        import numpy as np
+
         x0, y0, x1, y1 = _edges(rect)
         r = self._rects_now()
         found = np.flatnonzero((r[:, 0] <= x1) & (r[:, 2] >= x0) & (r[:, 1] <= y1)
                                & (r[:, 3] >= y0))
         return [self._items[i] for i in found]
 
-    def _rects_now(self) -> np.ndarray:
+    def _rects_now(self) -> Any:
+        import numpy as np
+
         if self._stale:
             self._items = list(self._blocks())
             self._rects = np.array([_edges(i.sceneBoundingRect()) for i in self._items]
@@ -154,6 +158,8 @@ class BlockIndex:
         """The first of ``heights`` whose run from ``left`` to ``right`` (``half`` above
         and below it) and whose vertical legs (``(x, port y)``: from the port to the run)
         meet no block but those in ``ignore``; all heights are tried at once."""
+        import numpy as np
+
         r = self._rects_now()
         keep = np.ones(len(r), dtype=bool)
         for item in ignore:
