@@ -3,6 +3,7 @@ way to the dashboard, and the Training tab that holds the runs and the dashboard
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -12,6 +13,7 @@ from app.runs_panel import RunsPanel
 from app.training_session import DryRunEstimator, TrainingSession
 
 DASHBOARD_REFRESH_MS = 250  # the dashboard redraws at most ~4 times a second
+RUNS_WIDTH = 360  # the Runs list's share of the Training tab: every column fits
 
 
 class TrainingController:
@@ -26,12 +28,13 @@ class TrainingController:
         self._flush_timer = QTimer(self, singleShot=True, interval=DASHBOARD_REFRESH_MS)
         self._flush_timer.timeout.connect(self._flush_training_events)
         self.runs_dir_override: Path | None = None  # where runs go, if not beside the file
+        self._unsaved_since = datetime.now()  # names the unsaved project's runs folder
         self._run_revision = 0
         self._training_tab = self._build_training_tab()
 
     def _connect_training(self) -> None:
         editor = self.editor
-        editor.documentReplaced.connect(self._update_runs_dir)
+        editor.documentReplaced.connect(self._on_project_switched)
         editor.stateChanged.connect(self._update_runs_dir)
         editor.documentChanged.connect(self._mark_run_differs)
         self.session.event.connect(self._on_training_event)
@@ -63,7 +66,7 @@ class TrainingController:
         splitter.addWidget(self.runs)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([260, 1140])
+        splitter.setSizes([RUNS_WIDTH, 1400 - RUNS_WIDTH])
         # The plots must not claim width from the docks while the Model tab is shown.
         splitter.setMinimumSize(320, 240)
         return splitter
@@ -94,10 +97,22 @@ class TrainingController:
     def runs_dir(self) -> Path:
         from projects.training import default_runs_dir
 
-        return self.runs_dir_override or default_runs_dir(self.editor.project, self.editor.path)
+        return self.runs_dir_override or default_runs_dir(self.editor.project, self.editor.path,
+                                                          self._unsaved_since)
 
     def _update_runs_dir(self) -> None:
-        self.runs.set_runs_dir(self.runs_dir())
+        self.runs.set_runs_dir(self.runs_dir(), unsaved=self.editor.path is None
+                               and self.runs_dir_override is None)
+
+    def _on_project_switched(self) -> None:
+        """Another project is open (new, opened or recovered): its own runs folder, and no
+        results of the last project on the dashboard, unless a run is going."""
+        self._unsaved_since = datetime.now()
+        self._update_runs_dir()
+        if not self.session.running:
+            self.run_note.hide()
+            if self.dashboard is not None:
+                self.dashboard.reset()
 
     def train(self) -> None:
         """Train a snapshot of the model on a worker thread; editing may go on meanwhile."""
@@ -119,6 +134,7 @@ class TrainingController:
         self.central_tabs.setCurrentWidget(self._training_tab)
         self.session.start(self.editor.project, self.editor.path,
                            RunOptions(runs_dir=self.runs_dir()))
+        self.runs.run_starting()
         self._update_training_actions()
 
     def stop_training(self) -> None:
@@ -138,7 +154,10 @@ class TrainingController:
         from projects import events as ev
 
         self._pending_events.append(event)
-        if isinstance(event, ev.RunStarted | ev.Failed | ev.Finished | ev.RunWarning):
+        if isinstance(event, ev.RunStarted) and event.run_dir:
+            self.runs.run_started(Path(event.run_dir))
+        if isinstance(event, ev.RunStarted | ev.Failed | ev.Finished | ev.RunWarning
+                      | ev.Paused | ev.Resumed):
             self._flush_training_events()
         elif not self._flush_timer.isActive():
             self._flush_timer.start()
@@ -160,7 +179,8 @@ class TrainingController:
 
         self._flush_training_events()
         self._update_training_actions()
-        self.runs.refresh()
+        self.run_note.hide()  # the run it spoke of is over
+        self.runs.run_ended()
         self.runs.select_run()  # the run that has just ended: Open Folder works at once
         if isinstance(result, ev.Failed):
             self.statusBar().showMessage(f"Training failed: {result.message}", 8000)
@@ -212,5 +232,7 @@ class TrainingController:
         from projects.runs import read_history
 
         if self.session.running:
+            if folders == [self.runs.live_run]:
+                self.ensure_dashboard().show_live()  # the run going on is the live view
             return  # the live run keeps the curves
         self.ensure_dashboard().show_history({f.name: read_history(f) for f in folders})

@@ -34,6 +34,7 @@ PROBABILITY_MAP = pg.ColorMap([0.0, 0.35, 1.0], ["#f8fafc", "#60a5fa", "#1e3a8a"
 DEFAULT_SMOOTHING = 0.8
 # Downsampled curves keep ~1.5 points per pixel (pyqtgraph's default, 5, costs 3× the paint).
 POINTS_PER_PIXEL = 1.5
+QSIZE_MAX = 16777215
 
 
 def tint(hex_colour: str, strength: float) -> QColor:
@@ -125,6 +126,42 @@ def add_legend(plot: pg.PlotItem, columns: int = 1, offset: tuple[int, int] = (-
                           colCount=columns)
 
 
+class LegendRow:
+    """A legend in a row of its own above plots, entries side by side: it never covers a
+    curve. A series gets its entry once it has points, so none is listed that isn't there."""
+
+    def __init__(self, layout: pg.GraphicsLayout, row: int, col: int = 0, colspan: int = 1
+                 ) -> None:
+        self.legend = pg.LegendItem(labelTextColor=INK, labelTextSize="8.5pt", colCount=8,
+                                    horSpacing=14)
+        self._place = (row, col, colspan)
+        self._layout = layout
+        self.names: list[str] = []
+        self.attach()
+
+    def attach(self) -> None:
+        """Into its row again, after the layout was cleared."""
+        row, col, colspan = self._place
+        self._layout.addItem(self.legend, row=row, col=col, colspan=colspan)
+        self._layout.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignLeft
+                                         | Qt.AlignmentFlag.AlignVCenter)
+
+    def offer(self, item: pg.PlotDataItem, name: str) -> None:
+        """List ``item`` as ``name`` if it has points and ``name`` is not listed yet."""
+        if name not in self.names and item.xData is not None and len(item.xData):
+            self.legend.addItem(item, name)
+            self.names.append(name)
+            # As wide and high as its entries, at the row's left: not stretched over it.
+            needed = self.legend.layout.preferredSize()
+            self.legend.setMaximumSize(needed.width(), needed.height())
+
+    def clear(self) -> None:
+        if self.names:
+            self.legend.clear()
+            self.names = []
+            self.legend.setMaximumSize(QSIZE_MAX, QSIZE_MAX)
+
+
 def plot_widget(title: str = "", left: str = "", bottom: str = "", grid: bool = True
                 ) -> pg.PlotWidget:
     widget = pg.PlotWidget(background="w")
@@ -165,6 +202,36 @@ def curve(plot: pg.PlotItem, hex_colour: str, *, width: float = 2.0, dashed: boo
     item.setDownsampling(auto=True, method=method)
     item.setClipToView(True)
     return item
+
+
+FEW_POINTS = 3  # fewer per-epoch points than this show as points alone, no line
+MANY_POINTS = 60  # more than this show as a line alone: symbols would crowd it
+
+
+def show_points(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+    """``item.setData(x, y)`` for a series of a few measured points (per epoch, per probe):
+    two points joined by a line would read as a trend, so the line appears from
+    ``FEW_POINTS`` on; the symbols go once there are ``MANY_POINTS``."""
+    style = getattr(item, "_deepwire_style", None)
+    if style is None:  # the style it was made with
+        style = item._deepwire_style = [item.opts["pen"], item.opts["symbol"], None]
+    pen, symbol, shown = style
+    mode = "points" if len(x) < FEW_POINTS else "both" if len(x) <= MANY_POINTS else "line"
+    if mode != shown:
+        style[2] = mode
+        item.setPen(None if mode == "points" else pen)
+        item.setSymbol(None if mode == "line" else symbol)
+    item.setData(x, y)
+
+
+def follow_x(plot: pg.PlotItem, x_max: float, end: int) -> int:
+    """Show x from 0 to the data's last whole epoch (``end`` is the one shown now; the new
+    one is returned): the axis grows with the run, and moves once an epoch, not at every
+    refresh, which would redraw the axis and the grid each time."""
+    new_end = max(1, math.ceil(x_max - 1e-9))
+    if new_end != end:
+        plot.setXRange(0, new_end, padding=0.02)
+    return new_end
 
 
 def settle_range(plot: pg.PlotItem) -> None:
@@ -213,12 +280,16 @@ class GrowingSeries:
         self._y[:self._n] = y
         self._changed = True
 
-    def show_in(self, item: pg.PlotDataItem) -> None:
+    def show_in(self, item: pg.PlotDataItem, points: bool = False) -> None:
         """``item.setData`` with every point, if any changed since the last time: each
-        ``setData`` re-derives bounds, downsampling and the path, whatever was added."""
+        ``setData`` re-derives bounds, downsampling and the path, whatever was added.
+        ``points``: a few measured points, drawn as :func:`show_points` does."""
         if self._changed:
             self._changed = False
-            item.setData(self.x, self.y)
+            if points:
+                show_points(item, self.x, self.y)
+            else:
+                item.setData(self.x, self.y)
 
 
 class Smoother:
@@ -257,7 +328,7 @@ class SmoothedCurve:
     ``append`` only keeps the point; ``show`` hands the new points to the plot.
     """
 
-    def __init__(self, plot: pg.PlotItem, hex_colour: str, name: str,
+    def __init__(self, plot: pg.PlotItem, hex_colour: str, name: str | None = None,
                  factor: float = DEFAULT_SMOOTHING) -> None:
         self.raw = curve(plot, hex_colour, width=1.0, faint=True)
         self.smoothed = curve(plot, hex_colour, width=2.0, name=name, method="mean")
@@ -316,6 +387,12 @@ class LazyView(QWidget):
 
     def redraw(self) -> None:
         raise NotImplementedError
+
+
+def metric_order(name: str) -> tuple[int, str]:
+    """Where a metric's plot goes: losses first, then accuracies, then the rest, by name;
+    the live and the past runs' grids both follow it."""
+    return (0 if name.endswith("loss") else 1 if name.endswith("accuracy") else 2, name)
 
 
 def pretty_metric(name: str) -> str:
