@@ -24,8 +24,8 @@ from app.dashboard.plotting import (
     LazyView,
     LegendRow,
     SmoothedCurve,
+    SteadyRange,
     curve,
-    follow_x,
     layout_widget,
     metric_order,
     pretty_metric,
@@ -49,7 +49,6 @@ class _MetricGrid:
         self.widget = layout_widget()
         self.legend = LegendRow(self.widget.ci, 0, 0, COLUMNS)
         self.plots: dict[str, pg.PlotItem] = {}
-        self.x_end = 0  # the x range's end while it follows the data, in whole epochs
 
     def plot(self, metric: str) -> pg.PlotItem:
         """The metric's plot (the legend above holds for all)."""
@@ -63,34 +62,32 @@ class _MetricGrid:
         self.plots[metric] = plot
         return plot
 
-    def follow_x(self, x_max: float) -> None:
-        """The x axis grows with the data (the other plots' axes are linked to the first)."""
-        if self.plots:
-            self.x_end = follow_x(next(iter(self.plots.values())), x_max, self.x_end)
-
     def clear(self) -> None:
         self.legend.clear()
         self.widget.ci.clear()
         self.legend.attach()
         self.plots.clear()
-        self.x_end = 0
 
 
 class _LiveMetric:
     """A metric's live curves: per batch (raw and smoothed), per epoch train and validation."""
 
     def __init__(self, plot: pg.PlotItem, hex_colour: str, smoothing: float) -> None:
+        self.range = SteadyRange(plot)
         self.batch = SmoothedCurve(plot, hex_colour, None, smoothing)
         self.train = curve(plot, hex_colour, width=1.5, symbol="o")
         self.validation = curve(plot, hex_colour, dashed=True, symbol="o")
         self.train_points = GrowingSeries(64)
         self.validation_points = GrowingSeries(64)
 
-    def show(self) -> None:
-        """Hand the points that arrived since the last time to the plot."""
+    def show(self, x_max: float) -> None:
+        """Hand the points that arrived since the last time to the plot, and fit its range
+        (the x axis grows with the run)."""
         self.batch.show()
         self.train_points.show_in(self.train, points=True)
         self.validation_points.show_in(self.validation, points=True)
+        series = (self.batch, self.train_points, self.validation_points)
+        self.range.follow(x_max, min(s.low for s in series), max(s.high for s in series))
 
     def name_in(self, legend: LegendRow) -> None:
         items = self.items()
@@ -182,9 +179,8 @@ class CurvesView(LazyView):
     def redraw(self) -> None:
         """Hand every curve the points that arrived since the last draw, in one go."""
         for metric in self._live.values():
-            metric.show()
+            metric.show(self._x_max)
             metric.name_in(self._live_grid.legend)
-        self._live_grid.follow_x(self._x_max)
         for plot in self._live_grid.plots.values():
             settle_range(plot)
 
@@ -192,7 +188,6 @@ class CurvesView(LazyView):
         metric = self._live.get(name)
         if metric is None:
             plot = self._live_grid.plot(name)
-            plot.enableAutoRange(axis="x", enable=False)  # follow_x sets it
             metric = self._live[name] = _LiveMetric(plot, RUN_COLOURS[0], self._smoothing)
             metric.batch.raw.setVisible(self._raw_check.isChecked())
         return metric

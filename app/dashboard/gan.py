@@ -16,8 +16,8 @@ from app.dashboard.plotting import (
     LazyView,
     LegendRow,
     SmoothedCurve,
+    SteadyRange,
     curve,
-    follow_x,
     layout_widget,
     settle_range,
     style_plot,
@@ -71,11 +71,11 @@ class GanView(LazyView):
         self.legend = LegendRow(ci, 0, 0)  # both plots' series, above them
         self.loss_plot: pg.PlotItem = ci.addPlot(row=1, col=0)
         style_plot(self.loss_plot, "Losses", bottom="epoch")
-        self.loss_plot.enableAutoRange(axis="x", enable=False)  # follow_x sets it
+        self.loss_range = SteadyRange(self.loss_plot)
         self.d_plot: pg.PlotItem = ci.addPlot(row=2, col=0)
         style_plot(self.d_plot, "Discriminator's view", left="probability", bottom="epoch")
         self.d_plot.setYRange(0, 1, padding=0.02)
-        self.d_plot.enableAutoRange(axis="y", enable=False)
+        self.d_range = SteadyRange(self.d_plot, y=False)  # 0 to 1 always
         self.d_plot.setXLink(self.loss_plot)
         self.d_plot.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen(
             AXIS, style=Qt.PenStyle.DashLine)))
@@ -100,7 +100,9 @@ class GanView(LazyView):
 
     def _make_curves(self) -> None:
         self._blank = True  # nothing plotted yet: a reset has nothing to clear
-        self._x_max, self._x_end = 0.0, 0
+        self._x_max = 0.0
+        self.loss_range.reset()
+        self.d_range.reset()
         self.generator_loss = SmoothedCurve(self.loss_plot, GENERATOR)
         self.discriminator_loss = SmoothedCurve(self.loss_plot, DISCRIMINATOR)
         self.d_real = curve(self.d_plot, REAL, symbol="o")
@@ -149,7 +151,10 @@ class GanView(LazyView):
                            (self.discriminator_loss.smoothed, "discriminator"),
                            (self.d_real, "D(x), real"), (self.d_fake, "D(G(z)), generated")):
             self.legend.offer(item, name)
-        self._x_end = follow_x(self.loss_plot, self._x_max, self._x_end)  # d_plot follows
+        losses = (self.generator_loss, self.discriminator_loss)
+        self.loss_range.follow(self._x_max, min(c.low for c in losses),
+                               max(c.high for c in losses))
+        self.d_range.follow(self._x_max, 0.0, 1.0)
         for plot in (self.loss_plot, self.d_plot):
             settle_range(plot)
         if self.probe is None or self.levels is None or self.probe is self._drawn_probe:

@@ -109,6 +109,9 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
         axis.setPen(pg.mkPen(AXIS))
         axis.setTextPen(pg.mkPen(MUTED))
         axis.setTickFont(tick_font)
+        # Major ticks and one level of minor ones: a third level costs 0.7 ms more each
+        # time the range changes, for ticks too small to read.
+        axis.setStyle(maxTickLevel=1)
     if left:
         plot.setLabel("left", left, color=MUTED, **{"font-size": "9pt"})
     if bottom:
@@ -224,14 +227,65 @@ def show_points(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
     item.setData(x, y)
 
 
-def follow_x(plot: pg.PlotItem, x_max: float, end: int) -> int:
-    """Show x from 0 to the data's last whole epoch (``end`` is the one shown now; the new
-    one is returned): the axis grows with the run, and moves once an epoch, not at every
-    refresh, which would redraw the axis and the grid each time."""
-    new_end = max(1, math.ceil(x_max - 1e-9))
-    if new_end != end:
-        plot.setXRange(0, new_end, padding=0.02)
-    return new_end
+def x_axis_end(x_max: float) -> int:
+    """Where the x axis ends for data up to ``x_max`` epochs: the next power of two, so the
+    data fills at least half the axis, and the axis (whose change re-clips every curve and
+    redraws the axis) moves a few times in a run, not at every epoch."""
+    return 1 << max(0, math.ceil(math.log2(max(x_max, 1.0)) - 1e-9))
+
+
+class SteadyRange:
+    """A plot's x and y ranges, kept around its data by the view rather than by pyqtgraph's
+    auto-range, and changed only when they must.
+
+    pyqtgraph's auto-range re-fits the y range to the data at every refresh, as a loss
+    falls: each time the axis re-derives its ticks and texts and the whole plot repaints,
+    a third of a refresh. Here the y range changes only when the data leaves it or fills
+    less than half of it, and then leaves ``HEADROOM`` on the side the data went. The x
+    range runs from 0 to the last whole epoch. Once the user zooms or pans a plot (or
+    presses its auto-range button), the plot is theirs.
+    """
+
+    HEADROOM = 0.4  # of the data's span, beyond the side it left the range on
+    MARGIN = 0.05  # of the data's span, on the other side
+
+    def __init__(self, plot: pg.PlotItem, x: bool = True, y: bool = True) -> None:
+        self.view = plot.getViewBox()
+        self._axes = (x, y)
+        self._x_end = 0
+        self._y: tuple[float, float] | None = None
+        self.manual = False
+        plot.enableAutoRange(x=False if x else None, y=False if y else None)
+        self.view.sigRangeChangedManually.connect(self._on_manual)
+
+    def _on_manual(self, *_args) -> None:
+        self.manual = True
+
+    def _ours(self, axis: int) -> bool:
+        return self._axes[axis] and not self.manual and not self.view.state["autoRange"][axis]
+
+    def follow(self, x_max: float, low: float, high: float) -> None:
+        """Fit the ranges to data up to ``x_max`` with y values in [``low``, ``high``]."""
+        if self._ours(0):
+            end = x_axis_end(x_max)
+            if end != self._x_end:
+                self._x_end = end
+                self.view.setXRange(0, end, padding=0.02)
+        if not self._ours(1) or not (math.isfinite(low) and math.isfinite(high)):
+            return
+        span = high - low or abs(high) * 0.1 or 1.0
+        if self._y is not None:
+            bottom, top = self._y
+            if bottom <= low and high <= top and span >= 0.5 * (top - bottom):
+                return  # the data is inside and fills the range well: it stays
+            self._y = (low - span * (self.HEADROOM if low < bottom else self.MARGIN),
+                       high + span * (self.HEADROOM if high > top else self.MARGIN))
+        else:
+            self._y = (low - span * self.MARGIN, high + span * self.MARGIN)
+        self.view.setYRange(*self._y, padding=0)
+
+    def reset(self) -> None:
+        self._x_end, self._y, self.manual = 0, None, False
 
 
 def settle_range(plot: pg.PlotItem) -> None:
@@ -275,6 +329,14 @@ class GrowingSeries:
         self._y[self._n] = y
         self._n += 1
         self._changed = True
+        if math.isfinite(y):
+            if y < self.low:
+                self.low = y
+            if y > self.high:
+                self.high = y
+
+    low = math.inf  # the finite values' range, kept as they arrive
+    high = -math.inf
 
     def replace_y(self, y: np.ndarray) -> None:
         self._y[:self._n] = y
@@ -343,6 +405,15 @@ class SmoothedCurve:
     def show(self) -> None:
         self._raw.show_in(self.raw)
         self._smooth.show_in(self.smoothed)
+
+    @property
+    def low(self) -> float:
+        """The lowest finite raw value (the smoothed ones lie within the raw range)."""
+        return self._raw.low
+
+    @property
+    def high(self) -> float:
+        return self._raw.high
 
     def set_smoothing(self, factor: float) -> None:
         self._smoother.factor = factor
