@@ -3,7 +3,7 @@ way to the dashboard, and the Training tab that holds the runs and the dashboard
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -13,7 +13,7 @@ from app.runs_panel import RunsPanel
 from app.training_session import DryRunEstimator, TrainingSession
 
 DASHBOARD_REFRESH_MS = 250  # the dashboard redraws at most ~4 times a second
-RUNS_WIDTH = 360  # the Runs list's share of the Training tab: every column fits
+RUNS_WIDTH = 380  # the Runs list's share of the Training tab: every column fits
 
 
 class TrainingController:
@@ -107,7 +107,8 @@ class TrainingController:
     def _on_project_switched(self) -> None:
         """Another project is open (new, opened or recovered): its own runs folder, and no
         results of the last project on the dashboard, unless a run is going."""
-        self._unsaved_since = datetime.now()
+        # A second apart at least: the folder's name has the time to the second.
+        self._unsaved_since = max(datetime.now(), self._unsaved_since + timedelta(seconds=1))
         self._update_runs_dir()
         if not self.session.running:
             self.run_note.hide()
