@@ -173,6 +173,10 @@ class CurvesView(LazyView):
                     self._metric(name).validation_points.append(event.epoch, value)
             self._x_max = max(self._x_max, event.epoch)
             self.draw_later()
+        elif isinstance(event, ev.Finished | ev.Failed):
+            for metric in self._live.values():
+                metric.range.tighten()
+            self.draw_later()
         elif isinstance(event, ev.RunStarted):
             self.reset()
 

@@ -123,6 +123,10 @@ class GanView(LazyView):
             self._on_probe(event)
         elif isinstance(event, ev.RunWarning):
             self._mark_warning(event)
+        elif isinstance(event, ev.Finished | ev.Failed):
+            self.loss_range.tighten()
+            self.d_range.tighten()
+            self.draw_later()
         elif isinstance(event, ev.RunStarted):
             self.reset()
             self._steps_per_epoch = max(event.steps_per_epoch, 1)

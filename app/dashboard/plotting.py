@@ -246,7 +246,7 @@ class SteadyRange:
     presses its auto-range button), the plot is theirs.
     """
 
-    HEADROOM = 0.4  # of the data's span, beyond the side it left the range on
+    HEADROOM = 0.3  # of the data's span, beyond the side it left the range on
     MARGIN = 0.05  # of the data's span, on the other side
 
     def __init__(self, plot: pg.PlotItem, x: bool = True, y: bool = True) -> None:
@@ -255,6 +255,7 @@ class SteadyRange:
         self._x_end = 0
         self._y: tuple[float, float] | None = None
         self.manual = False
+        self._final = False  # the run is over: no more growth to leave room for
         plot.enableAutoRange(x=False if x else None, y=False if y else None)
         self.view.sigRangeChangedManually.connect(self._on_manual)
 
@@ -267,7 +268,7 @@ class SteadyRange:
     def follow(self, x_max: float, low: float, high: float) -> None:
         """Fit the ranges to data up to ``x_max`` with y values in [``low``, ``high``]."""
         if self._ours(0):
-            end = x_axis_end(x_max)
+            end = max(1, math.ceil(x_max - 1e-9)) if self._final else x_axis_end(x_max)
             if end != self._x_end:
                 self._x_end = end
                 self.view.setXRange(0, end, padding=0.02)
@@ -282,10 +283,21 @@ class SteadyRange:
                        high + span * (self.HEADROOM if high > top else self.MARGIN))
         else:
             self._y = (low - span * self.MARGIN, high + span * self.MARGIN)
-        self.view.setYRange(*self._y, padding=0)
+        bottom, top = self._y
+        if low >= 0:  # a loss or a rate: no headroom below zero
+            bottom = max(bottom, -span * self.MARGIN)
+        if low >= 0 and high <= 1:  # an accuracy or a probability: none above one
+            top = min(top, 1 + span * self.MARGIN)
+        self._y = (bottom, top)
+        self.view.setYRange(bottom, top, padding=0)
+
+    def tighten(self) -> None:
+        """Fit closely at the next ``follow``, x to the last epoch and y without headroom:
+        the run is over."""
+        self._y, self._final = None, True
 
     def reset(self) -> None:
-        self._x_end, self._y, self.manual = 0, None, False
+        self._x_end, self._y, self.manual, self._final = 0, None, False, False
 
 
 def settle_range(plot: pg.PlotItem) -> None:
