@@ -127,6 +127,7 @@ class TrainingController:
 
         dashboard = self.ensure_dashboard()
         dashboard.reset()
+        dashboard.header.show_starting(self.editor.project.name)
         dashboard.show_live()
         dashboard.set_block_titles({i: n.title or n.spec.title for i, n in
                                          self.editor.project.nodes.items()})

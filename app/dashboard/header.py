@@ -20,7 +20,8 @@ from projects import events as ev
 from projects.text import count_text
 
 BAR_RANGE = 1000  # progress bars count per mille, so tiny and huge runs move smoothly
-STATE_COLOURS = {"idle": ("#f3f4f6", "#4b5563"), "training": ("#dbeafe", "#1d4ed8"),
+STATE_COLOURS = {"idle": ("#f3f4f6", "#4b5563"), "starting": ("#dbeafe", "#1d4ed8"),
+                 "training": ("#dbeafe", "#1d4ed8"),
                  "paused": ("#fef3c7", "#b45309"),
                  "completed": ("#dcfce7", "#15803d"), "stopped": ("#f3f4f6", "#374151"),
                  "failed": ("#fee2e2", "#b91c1c")}
@@ -140,6 +141,13 @@ class ProgressHeader(LazyView):
         self.clear_banners()
         self.redraw()
 
+    def show_starting(self, project: str) -> None:
+        """Train was pressed: the data loads and the model builds before the first event."""
+        self.reset()
+        self._project = project or "Untitled"
+        self._set_state("starting", "Starting · loading the data and building the model")
+        self.redraw()
+
     def handle(self, event: ev.Event) -> None:
         if isinstance(event, ev.BatchEnd):
             self._on_batch(event)
@@ -243,7 +251,7 @@ class ProgressHeader(LazyView):
 
     @property
     def state(self) -> str:
-        """idle, training, paused, completed, stopped or failed."""
+        """idle, starting, training, paused, completed, stopped or failed."""
         return self._state
 
     def add_banner(self, banner: Banner) -> None:

@@ -119,6 +119,7 @@ def test_the_current_run_is_listed_at_once_first_and_selected(window: MainWindow
     _click_tool(window, window.train_action)
     first = tree.topLevelItem(0)  # at once: before the data has even loaded
     assert first.text(1) == "starting" and first.isSelected()
+    assert window.dashboard.current_status().startswith("Starting")
     qtbot.waitUntil(lambda: tree.topLevelItem(0).text(1) == "running", timeout=60_000)
     first = tree.topLevelItem(0)
     folder = Path(window.session.trainer.run_dir)
