@@ -3,6 +3,7 @@ way to the dashboard, and the Training tab that holds the runs and the dashboard
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QTimer
@@ -13,6 +14,7 @@ from app.training_session import DryRunEstimator, TrainingSession
 
 DASHBOARD_REFRESH_MS = 250  # the dashboard redraws at most ~4 times a second
 EDITING_DOCKS = ("palette", "inspector", "summary")  # step aside while Training is shown
+RUNS_WIDTH = 380  # the Runs list's share of the Training tab: every column fits
 
 
 class TrainingController:
@@ -27,6 +29,7 @@ class TrainingController:
         self._flush_timer = QTimer(self, singleShot=True, interval=DASHBOARD_REFRESH_MS)
         self._flush_timer.timeout.connect(self._flush_training_events)
         self.runs_dir_override: Path | None = None  # where runs go, if not beside the file
+        self._unsaved_since = datetime.now()  # names the unsaved project's runs folder
         self._run_revision = 0
         self._editor_state: QByteArray | None = None  # the layout before Training was shown
         self._docks_before_training: dict[str, bool] = {}
@@ -34,7 +37,7 @@ class TrainingController:
 
     def _connect_training(self) -> None:
         editor = self.editor
-        editor.documentReplaced.connect(self._update_runs_dir)
+        editor.documentReplaced.connect(self._on_project_switched)
         editor.stateChanged.connect(self._update_runs_dir)
         editor.documentChanged.connect(self._mark_run_differs)
         self.session.event.connect(self._on_training_event)
@@ -66,7 +69,7 @@ class TrainingController:
         splitter.addWidget(self.runs)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([260, 1140])
+        splitter.setSizes([RUNS_WIDTH, 1400 - RUNS_WIDTH])
         # The plots must not claim width from the docks while the Model tab is shown.
         splitter.setMinimumSize(320, 240)
         return splitter
@@ -105,10 +108,23 @@ class TrainingController:
     def runs_dir(self) -> Path:
         from projects.training import default_runs_dir
 
-        return self.runs_dir_override or default_runs_dir(self.editor.project, self.editor.path)
+        return self.runs_dir_override or default_runs_dir(self.editor.project, self.editor.path,
+                                                          self._unsaved_since)
 
     def _update_runs_dir(self) -> None:
-        self.runs.set_runs_dir(self.runs_dir())
+        self.runs.set_runs_dir(self.runs_dir(), unsaved=self.editor.path is None
+                               and self.runs_dir_override is None)
+
+    def _on_project_switched(self) -> None:
+        """Another project is open (new, opened or recovered): its own runs folder, and no
+        results of the last project on the dashboard, unless a run is going."""
+        # A second apart at least: the folder's name has the time to the second.
+        self._unsaved_since = max(datetime.now(), self._unsaved_since + timedelta(seconds=1))
+        self._update_runs_dir()
+        if not self.session.running:
+            self.run_note.hide()
+            if self.dashboard is not None:
+                self.dashboard.reset()
 
     def train(self) -> None:
         """Train a snapshot of the model on a worker thread; editing may go on meanwhile."""
@@ -123,6 +139,7 @@ class TrainingController:
         dashboard = self.ensure_dashboard()
         dashboard.reset()
         dashboard.set_run_folder(None)  # the run's evaluation shows once it has ended
+        dashboard.header.show_starting(self.editor.project.name)
         dashboard.show_live()
         dashboard.set_block_titles({i: n.title or n.spec.title for i, n in
                                          self.editor.project.nodes.items()})
@@ -131,6 +148,7 @@ class TrainingController:
         self.central_tabs.setCurrentWidget(self._training_tab)
         self.session.start(self.editor.project, self.editor.path,
                            RunOptions(runs_dir=self.runs_dir()))
+        self.runs.run_starting()
         self._update_training_actions()
 
     def stop_training(self) -> None:
@@ -150,7 +168,10 @@ class TrainingController:
         from projects import events as ev
 
         self._pending_events.append(event)
-        if isinstance(event, ev.RunStarted | ev.Failed | ev.Finished | ev.RunWarning):
+        if isinstance(event, ev.RunStarted) and event.run_dir:
+            self.runs.run_started(Path(event.run_dir))
+        if isinstance(event, ev.RunStarted | ev.Failed | ev.Finished | ev.RunWarning
+                      | ev.Paused | ev.Resumed):
             self._flush_training_events()
         elif not self._flush_timer.isActive():
             self._flush_timer.start()
@@ -172,7 +193,8 @@ class TrainingController:
 
         self._flush_training_events()
         self._update_training_actions()
-        self.runs.refresh()
+        self.run_note.hide()  # the run it spoke of is over
+        self.runs.run_ended()
         self.runs.select_run()  # the run that has just ended: Open Folder works at once
         ended = isinstance(result, ev.Finished) and result.run_dir
         self.ensure_dashboard().set_run_folder(Path(result.run_dir) if ended else None)
@@ -228,6 +250,8 @@ class TrainingController:
         dashboard = self.ensure_dashboard()
         dashboard.set_run_folder(folders[0] if len(folders) == 1 else None)
         if self.session.running:
+            if folders == [self.runs.live_run]:
+                self.ensure_dashboard().show_live()  # the run going on is the live view
             return  # the live run keeps the curves
         dashboard.show_history({f.name: read_history(f) for f in folders})
 

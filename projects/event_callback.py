@@ -95,6 +95,8 @@ class EventCallback:
             self._started += paused
             self._since += paused
             self._epoch_started += paused
+            if not trainer.stopping:
+                trainer._emit(ev.Resumed(step, self._epoch))
         if trainer.stopping:
             self.model.stop_training = True
 

@@ -101,6 +101,14 @@ class Paused:
 
 
 @dataclass(frozen=True)
+class Resumed:
+    """The run goes on after a pause (not sent when a stop ends the pause)."""
+
+    step: int
+    epoch: int
+
+
+@dataclass(frozen=True)
 class RunWarning:
     message: str
     step: int = 0
@@ -137,10 +145,10 @@ def test_headline(metrics: dict[str, float]) -> str:
 
 
 Event = (RunStarted | BatchEnd | EpochEnd | AttentionProbe | GanProbe | EmbeddingProbe
-         | Paused | RunWarning | Failed | Finished)
+         | Paused | Resumed | RunWarning | Failed | Finished)
 EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (
     RunStarted, BatchEnd, EpochEnd, AttentionProbe, GanProbe, EmbeddingProbe, Paused,
-    RunWarning, Failed, Finished)}
+    Resumed, RunWarning, Failed, Finished)}
 _ARRAY = "__ndarray__"
 
 

@@ -168,7 +168,7 @@ class Trainer:
         except DocumentError as err:
             return self._emit(ev.Failed(str(err), "Fix the training settings and try again."))
         try:
-            self._open_run_folder()
+            self._open_run_folder(settings)
         except OSError as err:
             return self._emit(ev.Failed(f"Cannot create the run folder: {err}",
                                         "Choose a runs folder you can write to."))
@@ -208,7 +208,9 @@ class Trainer:
 
     # ---- the run folder
 
-    def _open_run_folder(self) -> None:
+    def _open_run_folder(self, settings: TrainingSettings) -> None:
+        """The run's own folder, with the project snapshot and a first run.json that says
+        "running" (so a list of runs shows it at once); the final one replaces it."""
         if not self.options.record:
             return
         runs = self.options.runs_dir or default_runs_dir(self.project, self.project_path)
@@ -228,6 +230,14 @@ class Trainer:
                 folder = runs / f"{stamp}_{suffix}"
         self.run_dir = folder
         files.save(self.project, folder / "project.deepwire")
+        self._started_at = datetime.now().isoformat(timespec="seconds")
+        info = {"status": "running", "project": self.project.name,
+                "task": self.project.task.get("kind"), "training": asdict(settings),
+                "dataset": self.project.dataset, "final_metrics": {}, "test_metrics": {},
+                "project_path": str(self.project_path) if self.project_path else None,
+                "started_at": self._started_at}
+        files.atomic_write(folder / "run.json",
+                           (json.dumps(info, indent=2, sort_keys=True) + "\n").encode())
         self._events_file = open(folder / "events.jsonl", "w", encoding="utf-8")  # noqa: SIM115
 
     def _write_run_json(self, status: str, settings: TrainingSettings, result: ev.Event,
@@ -260,6 +270,7 @@ class Trainer:
             "seconds": round(seconds, 3),
             "versions": {"deepwire": _deepwire_version(), "tensorflow": tf.__version__,
                          "keras": keras.__version__, "python": platform.python_version()},
+            "started_at": getattr(self, "_started_at", None),
             "finished_at": datetime.now().isoformat(timespec="seconds"),
         }
         files.atomic_write(self.run_dir / "run.json",
@@ -513,13 +524,17 @@ def _graph_tensors(data) -> tuple[tuple[Any, Any], np.ndarray]:
     return x, np.where(data.labels >= 0, data.labels, 0).astype("int32")
 
 
-def default_runs_dir(project: Project, project_path: Path | None) -> Path:
-    """``<name>.runs`` beside the project file, or in the user's home for unsaved ones."""
+def default_runs_dir(project: Project, project_path: Path | None,
+                     unsaved_since: datetime | None = None) -> Path:
+    """``<name>.runs`` beside the project file; for an unsaved project, a folder of its own in
+    the user's home, ``~/Deepwire/<name>_<when it was created>.runs`` (``unsaved_since``,
+    default now), so two unsaved projects never mix their runs."""
     if project_path is not None:
         return project_path.with_name(project_path.stem + ".runs")
     from projects.compiler import model_name
 
-    return Path.home() / "Deepwire" / f"{model_name(project.name)}.runs"
+    stamp = (unsaved_since or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
+    return Path.home() / "Deepwire" / f"{model_name(project.name)}_{stamp}.runs"
 
 
 def _deepwire_version() -> str:

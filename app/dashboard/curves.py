@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -21,66 +22,77 @@ from app.dashboard.plotting import (
     RUN_COLOURS,
     GrowingSeries,
     LazyView,
+    LegendRow,
     SmoothedCurve,
-    add_legend,
+    SteadyRange,
     curve,
     layout_widget,
+    metric_order,
     pretty_metric,
     settle_range,
+    show_points,
     style_plot,
 )
 from projects import events as ev
 
 COLUMNS = 2
 HISTORY_SKIPPED = frozenset({"epoch", "learning_rate", "lr"})
+LIVE_NAMES = {"smoothed": "train (batches, smoothed)", "train": "train (epoch)",
+              "validation": "validation (epoch)"}
 
 
 class _MetricGrid:
-    """One plot per metric in a two-column grid, x axes linked, created on first use."""
+    """One plot per metric in a two-column grid under a legend row, x axes linked, created
+    on first use."""
 
     def __init__(self) -> None:
         self.widget = layout_widget()
+        self.legend = LegendRow(self.widget.ci, 0, 0, COLUMNS)
         self.plots: dict[str, pg.PlotItem] = {}
-        self.epochs = 0  # the x range, when the run's length is known
 
     def plot(self, metric: str) -> pg.PlotItem:
-        """The metric's plot; the first one holds the legend, which holds for all."""
+        """The metric's plot (the legend above holds for all)."""
         if metric in self.plots:
             return self.plots[metric]
         index = len(self.plots)
-        plot = self.widget.ci.addPlot(row=index // COLUMNS, col=index % COLUMNS)
+        plot = self.widget.ci.addPlot(row=1 + index // COLUMNS, col=index % COLUMNS)
         style_plot(plot, pretty_metric(metric), bottom="epoch")
         if self.plots:
             plot.setXLink(next(iter(self.plots.values())))
-        else:
-            add_legend(plot)
-        if self.epochs:  # the whole run's width: the axis stays put as the curves grow
-            plot.setXRange(0, self.epochs, padding=0.02)
         self.plots[metric] = plot
         return plot
 
     def clear(self) -> None:
+        self.legend.clear()
         self.widget.ci.clear()
+        self.legend.attach()
         self.plots.clear()
-        self.epochs = 0
 
 
 class _LiveMetric:
     """A metric's live curves: per batch (raw and smoothed), per epoch train and validation."""
 
     def __init__(self, plot: pg.PlotItem, hex_colour: str, smoothing: float) -> None:
-        self.batch = SmoothedCurve(plot, hex_colour, "train (batches, smoothed)", smoothing)
-        self.train = curve(plot, hex_colour, width=1.5, name="train (epoch)", symbol="o")
-        self.validation = curve(plot, hex_colour, dashed=True, name="validation (epoch)",
-                                symbol="o")
+        self.range = SteadyRange(plot)
+        self.batch = SmoothedCurve(plot, hex_colour, None, smoothing)
+        self.train = curve(plot, hex_colour, width=1.5, symbol="o")
+        self.validation = curve(plot, hex_colour, dashed=True, symbol="o")
         self.train_points = GrowingSeries(64)
         self.validation_points = GrowingSeries(64)
 
-    def show(self) -> None:
-        """Hand the points that arrived since the last time to the plot."""
+    def show(self, x_max: float) -> None:
+        """Hand the points that arrived since the last time to the plot, and fit its range
+        (the x axis grows with the run)."""
         self.batch.show()
-        self.train_points.show_in(self.train)
-        self.validation_points.show_in(self.validation)
+        self.train_points.show_in(self.train, points=True)
+        self.validation_points.show_in(self.validation, points=True)
+        series = (self.batch, self.train_points, self.validation_points)
+        self.range.follow(x_max, min(s.low for s in series), max(s.high for s in series))
+
+    def name_in(self, legend: LegendRow) -> None:
+        items = self.items()
+        for key, name in LIVE_NAMES.items():
+            legend.offer(items[key], name)
 
     def items(self) -> dict[str, pg.PlotDataItem]:
         return {"batch": self.batch.raw, "smoothed": self.batch.smoothed, "train": self.train,
@@ -100,6 +112,7 @@ class CurvesView(LazyView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._smoothing = DEFAULT_SMOOTHING
+        self._x_max = 0.0  # the live run's last x (fractional epochs)
         self._live: dict[str, _LiveMetric] = {}
         self._history_items: dict[str, dict[str, pg.PlotDataItem]] = {}
         self._live_grid = _MetricGrid()
@@ -146,23 +159,32 @@ class CurvesView(LazyView):
     def handle(self, event: ev.Event) -> None:
         if isinstance(event, ev.BatchEnd):
             x = event.epoch - 1 + event.epoch_step / max(event.steps_per_epoch, 1)
-            for name, value in _batch_values(event).items():
-                self._metric(name).batch.append(x, value)
+            values = _batch_values(event)
+            for name in sorted(values, key=metric_order) if not self._live else values:
+                self._metric(name).batch.append(x, values[name])
+            self._x_max = max(self._x_max, x)
             self.draw_later()
         elif isinstance(event, ev.EpochEnd):
-            for name, value in event.metrics.items():
-                self._metric(name).train_points.append(event.epoch, value)
+            for name in sorted(event.metrics, key=metric_order):
+                if name not in HISTORY_SKIPPED:  # the header shows the learning rate
+                    self._metric(name).train_points.append(event.epoch, event.metrics[name])
             for name, value in event.val_metrics.items():
-                self._metric(name).validation_points.append(event.epoch, value)
+                if name not in HISTORY_SKIPPED:
+                    self._metric(name).validation_points.append(event.epoch, value)
+            self._x_max = max(self._x_max, event.epoch)
+            self.draw_later()
+        elif isinstance(event, ev.Finished | ev.Failed):
+            for metric in self._live.values():
+                metric.range.tighten()
             self.draw_later()
         elif isinstance(event, ev.RunStarted):
             self.reset()
-            self._live_grid.epochs = event.epochs
 
     def redraw(self) -> None:
         """Hand every curve the points that arrived since the last draw, in one go."""
         for metric in self._live.values():
-            metric.show()
+            metric.show(self._x_max)
+            metric.name_in(self._live_grid.legend)
         for plot in self._live_grid.plots.values():
             settle_range(plot)
 
@@ -204,6 +226,7 @@ class CurvesView(LazyView):
         return self._live[metric].items() if metric in self._live else {}
 
     def reset(self) -> None:
+        self._x_max = 0.0
         self._live.clear()
         self._live_grid.clear()
         self._history_items.clear()
@@ -220,6 +243,11 @@ class CurvesView(LazyView):
         """Per-epoch curves of past runs (``read_history`` of each), one hue per run."""
         self._history_items.clear()
         self._history_grid.clear()
+        metrics = sorted({key[4:] if key.startswith("val_") else key
+                          for history in histories.values() for key, values in history.items()
+                          if key not in HISTORY_SKIPPED and values}, key=metric_order)
+        for metric in metrics:  # in the live grid's order
+            self._history_grid.plot(metric)
         for index, (run, history) in enumerate(histories.items()):
             hue = RUN_COLOURS[index % len(RUN_COLOURS)]
             epochs = history.get("epoch")
@@ -230,11 +258,11 @@ class CurvesView(LazyView):
                 metric = key[4:] if validation else key
                 plot = self._history_grid.plot(metric)
                 kind = "validation" if validation else "train"
-                item = curve(plot, hue, dashed=validation, width=2.0, symbol="o",
-                             name=f"{run} · {kind}")
+                item = curve(plot, hue, dashed=validation, width=2.0, symbol="o")
                 x = ([e + 1 for e in epochs[:len(values)]] if epochs
                      else list(range(1, len(values) + 1)))
-                item.setData(x, values)
+                show_points(item, np.asarray(x, dtype=float), np.asarray(values, dtype=float))
+                self._history_grid.legend.offer(item, f"{run} · {kind}")
                 self._history_items.setdefault(metric, {})[f"{run} {kind}"] = item
         names = list(histories)
         self._caption.setText("Past run: " + names[0] if len(names) == 1

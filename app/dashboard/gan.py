@@ -14,8 +14,9 @@ from app.dashboard.plotting import (
     MUTED,
     GrowingSeries,
     LazyView,
+    LegendRow,
     SmoothedCurve,
-    add_legend,
+    SteadyRange,
     curve,
     layout_widget,
     settle_range,
@@ -67,18 +68,18 @@ class GanView(LazyView):
         self._drawn_probe: ev.GanProbe | None = None
         self.layout_widget = layout_widget()
         ci = self.layout_widget.ci
-        self.loss_plot: pg.PlotItem = ci.addPlot(row=0, col=0)
+        self.legend = LegendRow(ci, 0, 0)  # both plots' series, above them
+        self.loss_plot: pg.PlotItem = ci.addPlot(row=1, col=0)
         style_plot(self.loss_plot, "Losses", bottom="epoch")
-        add_legend(self.loss_plot)
-        self.d_plot: pg.PlotItem = ci.addPlot(row=1, col=0)
+        self.loss_range = SteadyRange(self.loss_plot)
+        self.d_plot: pg.PlotItem = ci.addPlot(row=2, col=0)
         style_plot(self.d_plot, "Discriminator's view", left="probability", bottom="epoch")
-        add_legend(self.d_plot)
         self.d_plot.setYRange(0, 1, padding=0.02)
-        self.d_plot.enableAutoRange(axis="y", enable=False)
+        self.d_range = SteadyRange(self.d_plot, y=False)  # 0 to 1 always
         self.d_plot.setXLink(self.loss_plot)
         self.d_plot.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen(
             AXIS, style=Qt.PenStyle.DashLine)))
-        self.grid_plot: pg.PlotItem = ci.addPlot(row=0, col=1, rowspan=2)
+        self.grid_plot: pg.PlotItem = ci.addPlot(row=0, col=1, rowspan=3)
         style_plot(self.grid_plot, "Samples from a fixed latent batch", grid=False)
         for axis in ("left", "bottom"):
             self.grid_plot.hideAxis(axis)
@@ -99,10 +100,13 @@ class GanView(LazyView):
 
     def _make_curves(self) -> None:
         self._blank = True  # nothing plotted yet: a reset has nothing to clear
-        self.generator_loss = SmoothedCurve(self.loss_plot, GENERATOR, "generator")
-        self.discriminator_loss = SmoothedCurve(self.loss_plot, DISCRIMINATOR, "discriminator")
-        self.d_real = curve(self.d_plot, REAL, name="D(x), real", symbol="o")
-        self.d_fake = curve(self.d_plot, FAKE, name="D(G(z)), generated", symbol="o")
+        self._x_max = 0.0
+        self.loss_range.reset()
+        self.d_range.reset()
+        self.generator_loss = SmoothedCurve(self.loss_plot, GENERATOR)
+        self.discriminator_loss = SmoothedCurve(self.loss_plot, DISCRIMINATOR)
+        self.d_real = curve(self.d_plot, REAL, symbol="o")
+        self.d_fake = curve(self.d_plot, FAKE, symbol="o")
         self._real = GrowingSeries()
         self._fake = GrowingSeries()
 
@@ -112,21 +116,26 @@ class GanView(LazyView):
             if "g_loss" in event.metrics:
                 self.generator_loss.append(x, event.metrics["g_loss"])
                 self.discriminator_loss.append(x, event.metrics.get("d_loss", event.loss))
+                self._x_max = max(self._x_max, x)
                 self._blank = False
                 self.draw_later()
         elif isinstance(event, ev.GanProbe):
             self._on_probe(event)
         elif isinstance(event, ev.RunWarning):
             self._mark_warning(event)
+        elif isinstance(event, ev.Finished | ev.Failed):
+            self.loss_range.tighten()
+            self.d_range.tighten()
+            self.draw_later()
         elif isinstance(event, ev.RunStarted):
             self.reset()
             self._steps_per_epoch = max(event.steps_per_epoch, 1)
-            self.loss_plot.setXRange(0, event.epochs, padding=0.02)  # d_plot follows
 
     def _on_probe(self, event: ev.GanProbe) -> None:
         x = event.step / self._steps_per_epoch
         self._real.append(x, event.d_real)
         self._fake.append(x, event.d_fake)
+        self._x_max = max(self._x_max, x)
         self._blank = False
         low, high = _value_range(np.asarray(event.samples, dtype=np.float32))
         if self.levels is not None:
@@ -140,8 +149,16 @@ class GanView(LazyView):
         unless it is already shown."""
         for smoothed in (self.generator_loss, self.discriminator_loss):
             smoothed.show()
-        self._real.show_in(self.d_real)
-        self._fake.show_in(self.d_fake)
+        self._real.show_in(self.d_real, points=True)
+        self._fake.show_in(self.d_fake, points=True)
+        for item, name in ((self.generator_loss.smoothed, "generator"),
+                           (self.discriminator_loss.smoothed, "discriminator"),
+                           (self.d_real, "D(x), real"), (self.d_fake, "D(G(z)), generated")):
+            self.legend.offer(item, name)
+        losses = (self.generator_loss, self.discriminator_loss)
+        self.loss_range.follow(self._x_max, min(c.low for c in losses),
+                               max(c.high for c in losses))
+        self.d_range.follow(self._x_max, 0.0, 1.0)
         for plot in (self.loss_plot, self.d_plot):
             settle_range(plot)
         if self.probe is None or self.levels is None or self.probe is self._drawn_probe:
@@ -175,6 +192,7 @@ class GanView(LazyView):
                     if item in plot.items:
                         plot.removeItem(item)
             self.warning_lines = []
+            self.legend.clear()
             self._make_curves()
         self.grid_image.clear()
         self.grid_plot.setTitle("Samples from a fixed latent batch", color=MUTED, size="10pt")

@@ -20,7 +20,9 @@ from projects import events as ev
 from projects.text import count_text
 
 BAR_RANGE = 1000  # progress bars count per mille, so tiny and huge runs move smoothly
-STATE_COLOURS = {"idle": ("#f3f4f6", "#4b5563"), "training": ("#dbeafe", "#1d4ed8"),
+STATE_COLOURS = {"idle": ("#f3f4f6", "#4b5563"), "starting": ("#dbeafe", "#1d4ed8"),
+                 "training": ("#dbeafe", "#1d4ed8"),
+                 "paused": ("#fef3c7", "#b45309"),
                  "completed": ("#dcfce7", "#15803d"), "stopped": ("#f3f4f6", "#374151"),
                  "failed": ("#fee2e2", "#b91c1c")}
 BANNER_COLOURS = {"warning": ("#fffbeb", "#f59e0b", "#92400e"),
@@ -139,6 +141,13 @@ class ProgressHeader(LazyView):
         self.clear_banners()
         self.redraw()
 
+    def show_starting(self, project: str) -> None:
+        """Train was pressed: the data loads and the model builds before the first event."""
+        self.reset()
+        self._project = project or "Untitled"
+        self._set_state("starting", "Starting · loading the data and building the model")
+        self.redraw()
+
     def handle(self, event: ev.Event) -> None:
         if isinstance(event, ev.BatchEnd):
             self._on_batch(event)
@@ -159,6 +168,12 @@ class ProgressHeader(LazyView):
             self._bars[self.epoch_bar] = (0, f"Epoch 1/{event.epochs}")
             self._set_run_progress(0.0)
             self._set_state("training", f"Training · epoch 1/{event.epochs}")
+        elif isinstance(event, ev.Paused):
+            self._set_state("paused", f"Paused · epoch {event.epoch}/{self._epochs}")
+            self._set_run_progress(self._bars[self.run_bar][0] / BAR_RANGE, event.epoch)
+        elif isinstance(event, ev.Resumed):
+            self._set_state("training", f"Training · epoch {event.epoch}/{self._epochs}")
+            self._set_run_progress(self._bars[self.run_bar][0] / BAR_RANGE, event.epoch)
         elif isinstance(event, ev.RunWarning):
             self.add_banner(Banner("warning", event.message))
         elif isinstance(event, ev.Failed):
@@ -183,7 +198,9 @@ class ProgressHeader(LazyView):
         self._set_state("training", f"Training · epoch {event.epoch}/{self._epochs}")
 
     def _set_run_progress(self, fraction: float, epoch: int | None = None) -> None:
-        parts = [f"Epoch {epoch or max(self._epoch, 1)}/{self._epochs}", self._rate, self._eta]
+        # No ETA while paused: the clock it counts down has stopped.
+        eta = "" if self._state == "paused" else self._eta
+        parts = [f"Epoch {epoch or max(self._epoch, 1)}/{self._epochs}", self._rate, eta]
         if self._learning_rate is not None:
             parts.append(f"lr {self._learning_rate:g}")
         self._bars[self.run_bar] = (round(BAR_RANGE * min(max(fraction, 0.0), 1.0)),
@@ -234,7 +251,7 @@ class ProgressHeader(LazyView):
 
     @property
     def state(self) -> str:
-        """idle, training, completed, stopped or failed."""
+        """idle, starting, training, paused, completed, stopped or failed."""
         return self._state
 
     def add_banner(self, banner: Banner) -> None:

@@ -34,6 +34,7 @@ PROBABILITY_MAP = pg.ColorMap([0.0, 0.35, 1.0], ["#f8fafc", "#60a5fa", "#1e3a8a"
 DEFAULT_SMOOTHING = 0.8
 # Downsampled curves keep ~1.5 points per pixel (pyqtgraph's default, 5, costs 3× the paint).
 POINTS_PER_PIXEL = 1.5
+QSIZE_MAX = 16777215
 
 
 def tint(hex_colour: str, strength: float) -> QColor:
@@ -108,6 +109,9 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
         axis.setPen(pg.mkPen(AXIS))
         axis.setTextPen(pg.mkPen(MUTED))
         axis.setTickFont(tick_font)
+        # Major ticks and one level of minor ones: a third level costs 0.7 ms more each
+        # time the range changes, for ticks too small to read.
+        axis.setStyle(maxTickLevel=1)
     if left:
         plot.setLabel("left", left, color=MUTED, **{"font-size": "9pt"})
     if bottom:
@@ -123,6 +127,42 @@ def add_legend(plot: pg.PlotItem, columns: int = 1, offset: tuple[int, int] = (-
     return plot.addLegend(offset=offset, brush=pg.mkBrush(255, 255, 255, 225),
                           pen=pg.mkPen(BORDER), labelTextColor=INK, labelTextSize="8.5pt",
                           colCount=columns)
+
+
+class LegendRow:
+    """A legend in a row of its own above plots, entries side by side: it never covers a
+    curve. A series gets its entry once it has points, so none is listed that isn't there."""
+
+    def __init__(self, layout: pg.GraphicsLayout, row: int, col: int = 0, colspan: int = 1
+                 ) -> None:
+        self.legend = pg.LegendItem(labelTextColor=INK, labelTextSize="8.5pt", colCount=8,
+                                    horSpacing=14)
+        self._place = (row, col, colspan)
+        self._layout = layout
+        self.names: list[str] = []
+        self.attach()
+
+    def attach(self) -> None:
+        """Into its row again, after the layout was cleared."""
+        row, col, colspan = self._place
+        self._layout.addItem(self.legend, row=row, col=col, colspan=colspan)
+        self._layout.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignLeft
+                                         | Qt.AlignmentFlag.AlignVCenter)
+
+    def offer(self, item: pg.PlotDataItem, name: str) -> None:
+        """List ``item`` as ``name`` if it has points and ``name`` is not listed yet."""
+        if name not in self.names and item.xData is not None and len(item.xData):
+            self.legend.addItem(item, name)
+            self.names.append(name)
+            # As wide and high as its entries, at the row's left: not stretched over it.
+            needed = self.legend.layout.preferredSize()
+            self.legend.setMaximumSize(needed.width(), needed.height())
+
+    def clear(self) -> None:
+        if self.names:
+            self.legend.clear()
+            self.names = []
+            self.legend.setMaximumSize(QSIZE_MAX, QSIZE_MAX)
 
 
 def plot_widget(title: str = "", left: str = "", bottom: str = "", grid: bool = True
@@ -167,6 +207,99 @@ def curve(plot: pg.PlotItem, hex_colour: str, *, width: float = 2.0, dashed: boo
     return item
 
 
+FEW_POINTS = 3  # fewer per-epoch points than this show as points alone, no line
+MANY_POINTS = 60  # more than this show as a line alone: symbols would crowd it
+
+
+def show_points(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+    """``item.setData(x, y)`` for a series of a few measured points (per epoch, per probe):
+    two points joined by a line would read as a trend, so the line appears from
+    ``FEW_POINTS`` on; the symbols go once there are ``MANY_POINTS``."""
+    style = getattr(item, "_deepwire_style", None)
+    if style is None:  # the style it was made with
+        style = item._deepwire_style = [item.opts["pen"], item.opts["symbol"], None]
+    pen, symbol, shown = style
+    mode = "points" if len(x) < FEW_POINTS else "both" if len(x) <= MANY_POINTS else "line"
+    if mode != shown:
+        style[2] = mode
+        item.setPen(None if mode == "points" else pen)
+        item.setSymbol(None if mode == "line" else symbol)
+    item.setData(x, y)
+
+
+def x_axis_end(x_max: float) -> int:
+    """Where the x axis ends for data up to ``x_max`` epochs: the next power of two, so the
+    data fills at least half the axis, and the axis (whose change re-clips every curve and
+    redraws the axis) moves a few times in a run, not at every epoch."""
+    return 1 << max(0, math.ceil(math.log2(max(x_max, 1.0)) - 1e-9))
+
+
+class SteadyRange:
+    """A plot's x and y ranges, kept around its data by the view rather than by pyqtgraph's
+    auto-range, and changed only when they must.
+
+    pyqtgraph's auto-range re-fits the y range to the data at every refresh, as a loss
+    falls: each time the axis re-derives its ticks and texts and the whole plot repaints,
+    a third of a refresh. Here the y range changes only when the data leaves it or fills
+    less than half of it, and then leaves ``HEADROOM`` on the side the data went. The x
+    range runs from 0 to the last whole epoch. Once the user zooms or pans a plot (or
+    presses its auto-range button), the plot is theirs.
+    """
+
+    HEADROOM = 0.3  # of the data's span, beyond the side it left the range on
+    MARGIN = 0.05  # of the data's span, on the other side
+
+    def __init__(self, plot: pg.PlotItem, x: bool = True, y: bool = True) -> None:
+        self.view = plot.getViewBox()
+        self._axes = (x, y)
+        self._x_end = 0
+        self._y: tuple[float, float] | None = None
+        self.manual = False
+        self._final = False  # the run is over: no more growth to leave room for
+        plot.enableAutoRange(x=False if x else None, y=False if y else None)
+        self.view.sigRangeChangedManually.connect(self._on_manual)
+
+    def _on_manual(self, *_args) -> None:
+        self.manual = True
+
+    def _ours(self, axis: int) -> bool:
+        return self._axes[axis] and not self.manual and not self.view.state["autoRange"][axis]
+
+    def follow(self, x_max: float, low: float, high: float) -> None:
+        """Fit the ranges to data up to ``x_max`` with y values in [``low``, ``high``]."""
+        if self._ours(0):
+            end = max(1, math.ceil(x_max - 1e-9)) if self._final else x_axis_end(x_max)
+            if end != self._x_end:
+                self._x_end = end
+                self.view.setXRange(0, end, padding=0.02)
+        if not self._ours(1) or not (math.isfinite(low) and math.isfinite(high)):
+            return
+        span = high - low or abs(high) * 0.1 or 1.0
+        if self._y is not None:
+            bottom, top = self._y
+            if bottom <= low and high <= top and span >= 0.5 * (top - bottom):
+                return  # the data is inside and fills the range well: it stays
+            self._y = (low - span * (self.HEADROOM if low < bottom else self.MARGIN),
+                       high + span * (self.HEADROOM if high > top else self.MARGIN))
+        else:
+            self._y = (low - span * self.MARGIN, high + span * self.MARGIN)
+        bottom, top = self._y
+        if low >= 0:  # a loss or a rate: no headroom below zero
+            bottom = max(bottom, -span * self.MARGIN)
+        if low >= 0 and high <= 1:  # an accuracy or a probability: none above one
+            top = min(top, 1 + span * self.MARGIN)
+        self._y = (bottom, top)
+        self.view.setYRange(bottom, top, padding=0)
+
+    def tighten(self) -> None:
+        """Fit closely at the next ``follow``, x to the last epoch and y without headroom:
+        the run is over."""
+        self._y, self._final = None, True
+
+    def reset(self) -> None:
+        self._x_end, self._y, self.manual, self._final = 0, None, False, False
+
+
 def settle_range(plot: pg.PlotItem) -> None:
     """Auto-range ``plot`` now, after new data, instead of in its next paint: a range (or
     transform) that changes while painting makes every curve re-clip and the whole view
@@ -208,17 +341,29 @@ class GrowingSeries:
         self._y[self._n] = y
         self._n += 1
         self._changed = True
+        if math.isfinite(y):
+            if y < self.low:
+                self.low = y
+            if y > self.high:
+                self.high = y
+
+    low = math.inf  # the finite values' range, kept as they arrive
+    high = -math.inf
 
     def replace_y(self, y: np.ndarray) -> None:
         self._y[:self._n] = y
         self._changed = True
 
-    def show_in(self, item: pg.PlotDataItem) -> None:
+    def show_in(self, item: pg.PlotDataItem, points: bool = False) -> None:
         """``item.setData`` with every point, if any changed since the last time: each
-        ``setData`` re-derives bounds, downsampling and the path, whatever was added."""
+        ``setData`` re-derives bounds, downsampling and the path, whatever was added.
+        ``points``: a few measured points, drawn as :func:`show_points` does."""
         if self._changed:
             self._changed = False
-            item.setData(self.x, self.y)
+            if points:
+                show_points(item, self.x, self.y)
+            else:
+                item.setData(self.x, self.y)
 
 
 class Smoother:
@@ -257,7 +402,7 @@ class SmoothedCurve:
     ``append`` only keeps the point; ``show`` hands the new points to the plot.
     """
 
-    def __init__(self, plot: pg.PlotItem, hex_colour: str, name: str,
+    def __init__(self, plot: pg.PlotItem, hex_colour: str, name: str | None = None,
                  factor: float = DEFAULT_SMOOTHING) -> None:
         self.raw = curve(plot, hex_colour, width=1.0, faint=True)
         self.smoothed = curve(plot, hex_colour, width=2.0, name=name, method="mean")
@@ -272,6 +417,15 @@ class SmoothedCurve:
     def show(self) -> None:
         self._raw.show_in(self.raw)
         self._smooth.show_in(self.smoothed)
+
+    @property
+    def low(self) -> float:
+        """The lowest finite raw value (the smoothed ones lie within the raw range)."""
+        return self._raw.low
+
+    @property
+    def high(self) -> float:
+        return self._raw.high
 
     def set_smoothing(self, factor: float) -> None:
         self._smoother.factor = factor
@@ -316,6 +470,12 @@ class LazyView(QWidget):
 
     def redraw(self) -> None:
         raise NotImplementedError
+
+
+def metric_order(name: str) -> tuple[int, str]:
+    """Where a metric's plot goes: losses first, then accuracies, then the rest, by name;
+    the live and the past runs' grids both follow it."""
+    return (0 if name.endswith("loss") else 1 if name.endswith("accuracy") else 2, name)
 
 
 def pretty_metric(name: str) -> str:

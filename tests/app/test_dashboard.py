@@ -274,7 +274,11 @@ def test_curves_get_every_batch_and_epoch_point(qtbot) -> None:
     np.testing.assert_allclose(y, [0.7, 0.4])
     np.testing.assert_allclose(_data(items["train"])[1], [0.6, 0.3])
     np.testing.assert_allclose(_data(view.items("accuracy")["validation"])[1], [0.15, 0.35])
-    # train solid, validation dashed, in the same hue
+    # two epochs are two points, not a line that would read as a trend
+    assert items["validation"].opts["pen"].style() == Qt.PenStyle.NoPen
+    assert items["validation"].opts["symbol"] == "o"
+    feed(view, [ev.EpochEnd(3, {"loss": 0.2}, {"loss": 0.3}, 0.001, 1.0)])
+    # from three on, joined: train solid, validation dashed, in the same hue
     train_pen, val_pen = items["smoothed"].opts["pen"], items["validation"].opts["pen"]
     assert train_pen.color().rgb() == val_pen.color().rgb()
     assert train_pen.style() == Qt.PenStyle.SolidLine
@@ -313,6 +317,7 @@ def test_curves_redo_points_on_a_y_change_only_when_values_may_be_clipped(qtbot,
     monkeypatch.setattr(raw, "updateItems", lambda *a, **k: (redone.append(1),
                                                               original(*a, **k)))
     box.setYRange(0.3, 0.7)  # only y: the values span less than the view
+    box.sigRangeChangedManually.emit([False, True])  # as a zoom with the wheel: the user's
     assert redone == []
     feed(view, [batch(1, s + 1, 6, loss, 1) for s, loss in enumerate(losses[4:], start=4)])
     box.setYRange(0.3, 0.7)  # zoomed in far from 1e12: pyqtgraph clips it for Qt
@@ -327,7 +332,7 @@ def test_gan_batches_do_not_plot_the_discriminator_loss_twice(qtbot) -> None:
     view = CurvesView()
     qtbot.addWidget(view)
     view.handle(batch(1, 1, 2, 1.2, d_loss=1.2, g_loss=0.7, d_real=0.6, d_fake=0.4))
-    assert view.metrics() == ["d_loss", "g_loss", "d_real", "d_fake"]
+    assert view.metrics() == ["d_loss", "g_loss", "d_fake", "d_real"]  # as past runs list them
 
 
 def test_show_history_overlays_two_runs_then_goes_back_to_live(dashboard) -> None:

@@ -49,8 +49,7 @@ def test_runs_list_puts_the_test_figure_first(qtbot, tmp_path: Path) -> None:
     qtbot.addWidget(panel)
     panel.set_runs_dir(tmp_path)
     results = [panel.tree.topLevelItem(i).text(2) for i in range(2)]
-    assert results == ["test_accuracy 0.875  accuracy 0.900  loss 0.300",
-                       "accuracy 0.900  loss 0.300"]
+    assert results == ["test 87.5 % · train 90.0 %", "train 90.0 %"]  # the test figure first
 
 
 def test_graph_view_draws_unlabelled_nodes_grey_without_mistake_rings(qtbot) -> None:

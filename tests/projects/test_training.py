@@ -259,6 +259,8 @@ def test_pause_holds_the_step_count_and_resume_continues() -> None:
     steps = [b.step for b in batches]
     assert steps == list(range(1, len(steps) + 1)) and len(steps) > 3  # none lost, none twice
     assert [type(e) for e in seen].count(ev.Paused) == 1
+    resumed = seen.index(ev.Paused(3, 1)) + 1  # the hold ends with Resumed, then step 4
+    assert seen[resumed] == ev.Resumed(3, 1) and seen[resumed + 1].step == 4
     # The pause is not training time: step 4's rate leaves it out. Counted in, the pause
     # alone would make the step take longer than the hold.
     step_4_seconds = project.training.batch_size / batches[3].samples_per_second
