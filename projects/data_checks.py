@@ -19,6 +19,7 @@ from projects.datasets.description import (
     Misfit,
     class_misfits,
     describe,
+    dtype_misfits,
     graph_misfits,
     input_misfits,
 )
@@ -94,6 +95,9 @@ def check_data(project: Project, shapes: dict[str, NodeShapes],
     for misfit in input_misfits(data, inputs, name_of):
         issues.append(_issue(project, misfit, f"Set the shape of '{{label}}' to "
                                                f"{misfit.value}"))
+    dtypes = {i: nodes[i].params["dtype"] for i in inputs}
+    for misfit in dtype_misfits(data, dtypes, name_of):
+        issues.append(_issue(project, misfit, f"Set the type of '{{label}}' to {misfit.value}"))
     # Graph blocks outside node classification are already refused with the task
     graphs = {i: nodes[i].params["num_nodes"] for i in order
               if nodes[i].block == "graph_input" and kind == "node_classification"}

@@ -297,7 +297,9 @@ class Trainer:
             self._dataset_description = data.description
             inputs, classes, graphs = _fit_expectations(self.project, report)
             check_fits(data, inputs, classes, graph_nodes=graphs,
-                       labels={i: n.label for i, n in self.project.nodes.items()})
+                       labels={i: n.label for i, n in self.project.nodes.items()},
+                       input_dtypes={i: self.project.nodes[i].params["dtype"]
+                                     for i in inputs})
         except DatasetError as err:
             raise RunFailure(str(err), "Choose a dataset that fits the model's Input and "
                              "Output blocks, or change the blocks.", err.node_id) from err
