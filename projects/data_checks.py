@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
 from blocks.spec import format_shape
 from projects import fixes
 from projects.datasets import registry
@@ -28,6 +30,7 @@ from projects.document import TASK_TITLES, Link, Node, Project, node_sort_key
 from projects.shapes import NodeShapes, TensorInfo
 from projects.training import REGRESSION_LOSSES
 from projects.validation import Issue
+from projects.vectorizers import VectorizerError, vectorizers
 
 SPARSE = "sparse_categorical_crossentropy"
 PROBABILITIES = frozenset({"softmax", "sigmoid"})
@@ -110,6 +113,7 @@ def check_data(project: Project, shapes: dict[str, NodeShapes],
             if nodes[node_id].block == "output":
                 issues.extend(_check_output(project, shapes, data, node_id))
     issues.extend(_wire_reshapes(project, shapes))
+    issues.extend(_check_vectorizers(project))
     return issues
 
 
@@ -317,6 +321,31 @@ def _wire_reshapes(project: Project, shapes: dict[str, NodeShapes]) -> list[Issu
         issues.append(Issue("error", f"{node.label} takes {rank - 1}-axis samples but "
                                      f"receives {format_shape(tensor.shape)}: reshape them "
                                      f"to {target}", node_id, fix=fix))
+    return issues
+
+
+def _check_vectorizers(project: Project) -> list[Issue]:
+    """Text Vectorization blocks: texts straight from a string Input, and an Embedding
+    after one with room for every token id it makes (0 to Vocabulary size - 1)."""
+    try:
+        found = vectorizers(project)
+    except VectorizerError as err:
+        return [Issue("error", str(err), err.node_id)]
+    graph = project.graph()
+    issues = []
+    for vectorizer in found:
+        tokens = int(project.node(vectorizer.node_id).params["max_tokens"])
+        label = project.node(vectorizer.node_id).label
+        for node_id in sorted(nx.descendants(graph, vectorizer.node_id), key=node_sort_key):
+            node = project.nodes[node_id]
+            if node.block != "embedding" or int(node.params["input_dim"]) >= tokens:
+                continue
+            fix = fixes.set_param(project, node_id, "input_dim", tokens,
+                                  f"Set the vocabulary size of '{node.label}' to {tokens}")
+            issues.append(Issue("error", f"{node.label} takes token ids below "
+                                         f"{node.params['input_dim']} but '{label}' makes "
+                                         f"ids up to {tokens - 1}: set its input_dim to "
+                                         f"{tokens}", node_id, "input_dim", fix))
     return issues
 
 

@@ -50,6 +50,7 @@ from projects.errors import named, translate, write_report
 from projects.event_callback import EventCallback
 from projects.probes import as_tuple
 from projects.validation import validate
+from projects.vectorizers import VectorizerError, adapt_vectorizers
 
 Listener = Callable[[ev.Event], None]
 
@@ -320,6 +321,11 @@ class Trainer:
                     issue = err.issues[0]
                     raise RunFailure(issue.message, "Fix the block and train again.",
                                      issue.node_id, issue.param) from err
+                try:  # vocabularies from the training texts only, before the dry run
+                    adapt_vectorizers(self.compiled, data.x_train)
+                except VectorizerError as err:
+                    raise RunFailure(str(err), "Wire a string Input block into it.",
+                                     err.node_id) from err
             if not isinstance(strategy, DeviceScope):
                 keras_compat.fit_distributed(self.compiled.model,
                                              self.options.strategy == "multiworker")
