@@ -338,14 +338,22 @@ def _check_vectorizers(project: Project) -> list[Issue]:
         label = project.node(vectorizer.node_id).label
         for node_id in sorted(nx.descendants(graph, vectorizer.node_id), key=node_sort_key):
             node = project.nodes[node_id]
-            if node.block != "embedding" or int(node.params["input_dim"]) >= tokens:
+            if node.block != "embedding":
                 continue
-            fix = fixes.set_param(project, node_id, "input_dim", tokens,
-                                  f"Set the vocabulary size of '{node.label}' to {tokens}")
-            issues.append(Issue("error", f"{node.label} takes token ids below "
-                                         f"{node.params['input_dim']} but '{label}' makes "
-                                         f"ids up to {tokens - 1}: set its input_dim to "
-                                         f"{tokens}", node_id, "input_dim", fix))
+            if int(node.params["input_dim"]) < tokens:
+                fix = fixes.set_param(project, node_id, "input_dim", tokens,
+                                      f"Set the vocabulary size of '{node.label}' to {tokens}")
+                issues.append(Issue("error", f"{node.label} takes token ids below "
+                                             f"{node.params['input_dim']} but '{label}' makes "
+                                             f"ids up to {tokens - 1}: set its input_dim to "
+                                             f"{tokens}", node_id, "input_dim", fix))
+            if not node.params["mask_zero"]:
+                fix = fixes.set_param(project, node_id, "mask_zero", True,
+                                      f"Mask the padding in '{node.label}'")
+                issues.append(Issue("warning", f"{node.label} does not mask the padding "
+                                               f"(token 0) that '{label}' adds to short "
+                                               "texts: attention and pooling count it; tick "
+                                               "mask_zero", node_id, "mask_zero", fix))
     return issues
 
 

@@ -83,13 +83,19 @@ def _layer(compiled: Any, node_id: str) -> Any:
                 None)
 
 
-def vocabulary(model: Any) -> list[str] | None:
-    """The vocabulary of a model's first adapted Text Vectorization layer (index = token
-    id: "" for padding, "[UNK]" for unknown words), or None when it has none."""
+def words(model: Any, texts: Any) -> list[list[str]]:
+    """Each text as the tokens a model's first adapted Text Vectorization layer makes of
+    it, as words ("[UNK]" for one outside the vocabulary), padding left out; [] when the
+    model has no such layer."""
     import keras
+    import numpy as np
 
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.TextVectorization):
-            words = [str(w) for w in layer.get_vocabulary()]
-            return words if len(words) > 2 else None  # unadapted: padding and [UNK] only
-    return None
+    layer = next((layer for layer in model.layers
+                  if isinstance(layer, keras.layers.TextVectorization)), None)
+    if layer is None or layer.vocabulary_size() <= 2:  # unadapted: padding and [UNK] only
+        return []
+    vocabulary = [str(w) for w in layer.get_vocabulary()]
+    ids = np.asarray(layer(np.asarray(texts, dtype=object).reshape(-1)))
+    if ids.ndim == 1:
+        ids = ids[None]
+    return [[vocabulary[int(t)] for t in row if t != 0] for row in ids]

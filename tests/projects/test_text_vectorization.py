@@ -180,3 +180,59 @@ def test_the_exported_script_adapts_on_texts_and_takes_raw_text(tmp_path: Path) 
                           env={"TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [1, 0]
+
+
+def test_an_unmasked_embedding_after_it_is_warned_about(tmp_path: Path) -> None:
+    _texts_csv(tmp_path / "texts.csv", rows=24)
+    project = text_project()
+    embedding = _node(project, "embedding")
+    project.node(embedding).params["mask_zero"] = False
+    report = validate(project, INFERENCE, check_data=True,
+                      data=project_data(project, tmp_path))
+    warning = next(i for i in report.issues if i.param == "mask_zero")
+    assert warning.severity == "warning" and warning.node_id == embedding
+    apply_fix(project, warning.fix)
+    assert project.node(embedding).params["mask_zero"] is True
+
+
+def attention_project() -> Project:
+    """Texts through both attention blocks: multi-head self-attention, then additive
+    attention pooling the sequence."""
+    project = text_project(length=10)
+    pooling = _node(project, "global_average_pooling1d")
+    dense = _node(project, "dense")
+    project.remove_node(pooling)
+    mha = project.add_node("multi_head_attention", {"d_model": 8, "num_heads": 2},
+                           (600.0, 0.0))
+    additive = project.add_node("simple_attention", {"units": 8}, (800.0, 0.0))
+    project.add_link(_node(project, "embedding"), "out", mha.id, "query")
+    project.add_link(mha.id, "out", additive.id, "values")
+    project.add_link(additive.id, "context", dense, "in")
+    return project
+
+
+def test_attention_over_words_leaves_the_padding_out(tmp_path: Path) -> None:
+    _texts_csv(tmp_path / "texts.csv", rows=64)
+    project = attention_project()
+    project.training = replace(project.training, epochs=1)
+    probes: list[ev.AttentionProbe] = []
+    trainer = Trainer(project, tmp_path / "texts.deepwire",
+                      RunOptions(record=False, batch_interval=0.0, probe_interval=0.0),
+                      lambda e: probes.append(e) if isinstance(e, ev.AttentionProbe) else None)
+    result = trainer.run()
+    assert isinstance(result, ev.Finished), result
+    probe = probes[-1]
+    vocabulary = set(trainer.compiled.model.get_layer(
+        _node(project, "text_vectorization")).get_vocabulary())
+    assert probe.tokens and all(0 < len(t) <= 10 for t in probe.tokens)
+    assert all(word in vocabulary and word != "" for t in probe.tokens for word in t)
+    assert any(word in GOOD + BAD for word in probe.tokens[0])
+    mha, additive = (next(i for i, n in project.nodes.items() if n.block == b)
+                     for b in ("multi_head_attention", "simple_attention"))
+    assert probe.weights[mha].shape[-1] == probe.weights[additive].shape[-1] == 10
+    for i, tokens in enumerate(probe.tokens):
+        n = len(tokens)
+        assert n < 10  # short reviews: padding to mask
+        assert probe.weights[additive][i, n:].max() == 0.0
+        assert abs(probe.weights[additive][i, :n].sum() - 1.0) < 1e-4
+        assert probe.weights[mha][i, :, :n, n:].max() == 0.0
