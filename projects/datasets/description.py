@@ -227,7 +227,7 @@ def input_misfits(data: DatasetDescription, input_shapes: Mapping[str, Sequence[
             w is None or w == h for w, h in zip(wanted, have, strict=True))
         # One value per sample, as texts are: an Input of shape (1,) takes it (Keras adds
         # the axis), and the shape field needs a dimension.
-        if not have and wanted in ((1,), (None,)):
+        if not have and wanted == (1,):
             fits = True
         if not fits:
             what = "node features" if data.kind == "graph" else "samples"

@@ -236,3 +236,26 @@ def test_attention_over_words_leaves_the_padding_out(tmp_path: Path) -> None:
         assert probe.weights[additive][i, n:].max() == 0.0
         assert abs(probe.weights[additive][i, :n].sum() - 1.0) < 1e-4
         assert probe.weights[mha][i, :, :n, n:].max() == 0.0
+
+
+@pytest.mark.parametrize(("params", "text", "expected"), [
+    ({"split": "character", "standardize": "lower"}, "Ab a", ["a", "b", " ", "a"]),
+    ({"ngrams": 2}, "big red dog", ["big", "red", "dog", "big red", "red dog"]),
+    ({"standardize": "none"}, "Big, dog", ["Big,", "dog"]),
+])
+def test_the_parameters_reach_keras(params: dict, text: str, expected: list[str]) -> None:
+    import blocks
+
+    spec = blocks.get("text_vectorization")
+    layer = spec.build(spec.resolve({"max_tokens": 50, "output_sequence_length": 6, **params}),
+                       {"in": keras_input()}, "tv")["out"]._keras_history.operation
+    layer.adapt([text])
+    vocabulary = layer.get_vocabulary()
+    ids = layer([text]).numpy()[0].tolist()
+    assert sorted(vocabulary[i] for i in ids if i) == sorted(expected[:6])
+
+
+def keras_input():
+    import keras
+
+    return keras.Input(shape=(), dtype="string")
