@@ -1,17 +1,35 @@
-"""Adapting a Text Vectorization block: the vocabulary of 100 000 texts.
+"""Text: adapting a Text Vectorization block, and training on raw text.
 
-Target (issue "Text for the attention blocks"): report the time the trainer takes to adapt
-the block on 100 000 texts, beside a plain Keras ``TextVectorization.adapt`` on the same
-numpy array (informational: the issue sets no limit). Each sample builds a fresh layer.
+Targets (issue "Text for the attention blocks"):
+
+- ``text_vectorizer``: report the time the trainer takes to adapt the block on 100 000
+  texts, beside a plain Keras ``TextVectorization.adapt`` of the same numpy array
+  (informational: the issue sets no limit). Each sample builds a fresh layer.
+- ``text_pipeline``: the Trainer, every event and probe on, trains a small transformer on a
+  text table at ≥ 0.95× the samples/s of a plain Keras ``TextVectorization`` + ``tf.data``
+  + ``fit`` of the same model on the same texts, whole runs alternating in one process.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from tests.benchmarks.bench_training import (
+    THROUGHPUT_TARGET,
+    Span,
+    ThroughputCase,
+    Workload,
+    mark,
+    throughput_row,
+    trainer_span,
+)
 from tests.benchmarks.harness import Row, Settings, benchmark, interleave, ratio_row
 
 TEXTS, QUICK_TEXTS = 100_000, 2_000
@@ -80,3 +98,108 @@ def text_vectorizer(settings: Settings) -> Iterator[Row]:
                     float(np.median(mine)), float(np.median(theirs)), "s",
                     note=f"the trainer's adapt (projects/vectorizers.py) against Keras's adapt "
                     f"of the numpy array; {sizes[-1]} tokens kept")
+
+
+# --- text_pipeline ---------------------------------------------------------------------------
+
+PIPELINE_TEXTS, QUICK_PIPELINE_TEXTS = 8_000, 400
+PIPELINE_TOKENS, PIPELINE_LENGTH = 5_000, 32
+
+
+def transformer_project(csv: Path, epochs: int) -> Any:
+    """Raw text → Text Vectorization → masked Embedding + positions → multi-head
+    self-attention → mean over the steps → two classes."""
+    from dataclasses import replace
+
+    from projects.document import Project
+
+    project = Project("text transformer")
+    chain = [("input", {"shape": [1], "dtype": "string"}, "in"),
+             ("text_vectorization", {"max_tokens": PIPELINE_TOKENS,
+                                     "output_sequence_length": PIPELINE_LENGTH}, "in"),
+             ("embedding", {"input_dim": PIPELINE_TOKENS, "output_dim": 32,
+                            "mask_zero": True}, "in"),
+             ("sinusoidal_position_embedding", {}, "in"),
+             ("multi_head_attention", {"d_model": 32, "num_heads": 4}, "query"),
+             ("global_average_pooling1d", {}, "in"),
+             ("dense", {"units": 2, "activation": "softmax"}, "in"),
+             ("output", {}, "in")]
+    previous = None
+    for i, (block, params, port) in enumerate(chain):
+        node = project.add_node(block, params, (i * 200.0, 0.0))
+        if previous is not None:
+            project.add_link(previous, "out", node.id, port)
+        previous = node.id
+    project.dataset = {"name": "text_table", "path": str(csv)}
+    project.training = replace(project.training, epochs=epochs, batch_size=64)
+    return project
+
+
+@dataclass(frozen=True)
+class TextCase(ThroughputCase):
+    """The transformer above on a generated text table of ``texts`` rows."""
+
+    csv: str = ""
+    texts: int = 0
+
+    @property
+    def label(self) -> str:
+        texts = f"{self.texts:,}".replace(",", " ")
+        return f"text transformer on {texts} texts, epochs 2-{self.epochs}"
+
+    def project(self) -> Any:
+        return transformer_project(Path(self.csv), self.epochs)
+
+
+def write_text_table(path: Path, n: int) -> None:
+    texts = make_texts(n, seed=1)
+    labels = np.random.default_rng(1).integers(0, 2, size=n)
+    with path.open("w", encoding="utf-8") as file:
+        file.write("text,label\n")
+        for text, label in zip(texts, labels, strict=True):
+            file.write(f"{text},{'yes' if label else 'no'}\n")
+
+
+def plain_text_span(work: Workload) -> Span:
+    """The same model from Keras alone: adapt its TextVectorization on the training texts,
+    then ``fit`` a shuffled, batched, prefetched ``tf.data`` pipeline of the strings."""
+    import keras
+    import tensorflow as tf
+
+    from projects.compiler import compile_project
+
+    marks: list[tuple[float, float, int]] = []
+    clock = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: marks.append(mark()))
+    keras.utils.set_random_seed(work.settings.seed)
+    model = compile_project(work.project, None, work.settings).model
+    data, batch = work.data, work.settings.batch_size
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.TextVectorization):
+            layer.adapt(data.x_train)
+    train = (tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train))
+             .shuffle(len(data.y_train), seed=work.settings.seed, reshuffle_each_iteration=True)
+             .batch(batch).prefetch(tf.data.AUTOTUNE))
+    validation = (tf.data.Dataset.from_tensor_slices((data.x_val, data.y_val))
+                  .batch(batch).prefetch(tf.data.AUTOTUNE))
+    model.fit(train, validation_data=validation, epochs=work.case.epochs, verbose=0,
+              callbacks=[clock])
+    return Span.of(marks)
+
+
+@benchmark("text_pipeline")
+def text_pipeline(settings: Settings) -> Iterator[Row]:
+    n = QUICK_PIPELINE_TEXTS if settings.quick else PIPELINE_TEXTS
+    epochs = 2 if settings.quick else 4
+    repeats = settings.repeats_or(3, quick_default=1)
+    with tempfile.TemporaryDirectory() as folder:
+        csv = Path(folder) / "texts.csv"
+        write_text_table(csv, n)
+        work = Workload(TextCase("text", epochs, csv=str(csv), texts=n))
+        ours, base = interleave(lambda: trainer_span(work, None),
+                                lambda: plain_text_span(work), repeats,
+                                warmup=0 if settings.quick else 1)
+    row = throughput_row(work, f"{work.case.label}, all events and probes", ours, base,
+                         f"{work.samples_per_epoch} samples per epoch, baseline: Keras "
+                         "TextVectorization + tf.data + fit", THROUGHPUT_TARGET)
+    row.benchmark = "text_pipeline"
+    yield row
