@@ -123,8 +123,13 @@ class Table:
 
     # ---- data
 
-    def parse(self, numeric: Sequence[int], text: Sequence[int] = ()) -> None:
+    def parse(self, numeric: Sequence[int], text: Sequence[int] = (),
+              prose: Sequence[int] = ()) -> None:
         """Read the ``numeric`` columns as float32 and the ``text`` ones as stripped text.
+
+        The ``prose`` columns among ``text`` (long texts of a text dataset) stay object
+        arrays of Python strings: a fixed-width numpy string array would take the longest
+        text's width for every row.
 
         Refuses (naming row and column) empty, non-numeric and non-finite numeric cells,
         rows whose cell count differs from the header's, and files that are not UTF-8.
@@ -150,8 +155,8 @@ class Table:
                     for chunk in reader:
                         parts.append(chunk[numeric_names].to_numpy(dtype=np.float32))
                         for j in text:
-                            text_parts[j].append(
-                                chunk[self.header[j]].fillna("").to_numpy(dtype=str))
+                            text_parts[j].append(chunk[self.header[j]].fillna("").to_numpy(
+                                dtype=object if j in prose else str))
         except UnicodeDecodeError:
             self._check_utf8()
             raise
@@ -165,7 +170,8 @@ class Table:
         values = np.concatenate(parts) if len(parts) > 1 else parts[0]
         del parts
         texts = {j: np.concatenate(t) for j, t in text_parts.items()}
-        texts = {j: np.char.strip(t) for j, t in texts.items()}
+        texts = {j: _strip_objects(t) if j in prose else np.char.strip(t)
+                 for j, t in texts.items()}
         bad = ~np.isfinite(values)
         if bad.any() or any((t == "").any() for t in texts.values()):
             blank = bad.all(axis=1) if numeric else np.ones(len(values), dtype=bool)
@@ -248,6 +254,12 @@ class Table:
     def _check_utf8(self) -> None:
         check_decodes(self.path.read_bytes(), self.display, self.encoding, self.declared,
                       self.field, self.encoding_field)
+
+
+def _strip_objects(texts: np.ndarray) -> np.ndarray:
+    stripped = np.empty(len(texts), dtype=object)
+    stripped[:] = [str(t).strip() for t in texts]
+    return stripped
 
 
 def _is_utf8(encoding: str) -> bool:

@@ -74,7 +74,7 @@ def load_text_table(context: Context) -> Raw:
         raise DatasetError(f"{display}: the text and the label cannot be the same column",
                            field="label_column")
     split = table.column("split") if "split" in table.header else None
-    table.parse((), [text, label, *([split] if split is not None else [])])
+    table.parse((), [text, label, *([split] if split is not None else [])], prose=[text])
     texts = table.texts(text)
     empty = np.flatnonzero(texts == "")
     if empty.size:
@@ -89,7 +89,7 @@ def load_text_table(context: Context) -> Raw:
     if split is not None:
         parts = np.array([split_part(table, i, split) or "" for i in range(table.num_rows)],
                          dtype=object)
-    return Raw(np.array(texts.tolist(), dtype=object), y, num_classes, names, split=parts)
+    return Raw(texts, y, num_classes, names, split=parts)
 
 
 def load_text_folder(context: Context) -> Raw:

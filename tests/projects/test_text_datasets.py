@@ -147,3 +147,11 @@ def test_text_data_needs_a_string_input(tmp_path: Path) -> None:
         check_fits(data, {"in": (1,)}, {"out": 2}, input_dtypes={"in": "float32"})
     with pytest.raises(DatasetError, match=r"takes samples of shape \(8,\)"):
         check_fits(data, {"in": (8,)}, {"out": 2}, input_dtypes={"in": "string"})
+
+
+def test_a_long_text_costs_its_own_length_only(tmp_path: Path) -> None:
+    long = "word " * 20_000
+    rows = [(long, "a"), *[(f"short {i}", "ab"[i % 2]) for i in range(999)]]
+    data = _table(tmp_path, _messages_csv(rows), validation_split=0.0)
+    assert data.x_train.dtype == object  # not 1 000 rows as wide as the longest
+    assert sorted(map(len, data.x_train))[-1] == len(long.strip())
