@@ -67,9 +67,9 @@ register(BlockSpec(
     id="text_vectorization",
     title="Text Vectorization",
     category="Sequence",
-    doc="Turns raw text into token ids: (B,) strings to (B, L) integers, 0 for padding and "
-        "1 for words outside the vocabulary. Its vocabulary is learned from the training "
-        "texts before training and saved with the model.",
+    doc="Turns raw text into token ids: one string per sample to (B, L) integers, 0 for "
+        "padding and 1 for words outside the vocabulary. Its vocabulary is learned from the "
+        "training texts before training and saved with the model.",
     build=single(_text_vectorization),
     inputs=IN,
     outputs=OUT,

@@ -73,7 +73,8 @@ def load_text_table(context: Context) -> Raw:
     if label == text:
         raise DatasetError(f"{display}: the text and the label cannot be the same column",
                            field="label_column")
-    split = table.column("split") if "split" in table.header else None
+    split_name = context.text("split_column", "split")
+    split = table.column(split_name) if split_name in table.header else None
     table.parse((), [text, label, *([split] if split is not None else [])], prose=[text])
     texts = table.texts(text)
     empty = np.flatnonzero(texts == "")
