@@ -17,6 +17,7 @@ from projects import files
 from projects.compiler import CompiledProject, compile_project
 from projects.document import Project, TrainingSettings
 from projects.training import RunFailure, evaluate_split, load_run_data
+from projects.vectorizers import copy_vocabularies
 
 
 @dataclass
@@ -77,6 +78,8 @@ class PastRun:
             for layer in _all_layers(compiled.model):
                 if layer.weights and layer.name in saved:
                     layer.set_weights(saved[layer.name].get_weights())
+            if compiled.kind == "supervised":
+                copy_vocabularies(self.model(), compiled.model)
             self._compiled = compiled
         return self._compiled
 

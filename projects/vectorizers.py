@@ -99,3 +99,16 @@ def words(model: Any, texts: Any) -> list[list[str]]:
     if ids.ndim == 1:
         ids = ids[None]
     return [[vocabulary[int(t)] for t in row if t != 0] for row in ids]
+
+
+def copy_vocabularies(source: Any, target: Any) -> None:
+    """Give ``target``'s Text Vectorization layers the vocabularies of ``source``'s layers
+    of the same name: a vocabulary is layer state but no weight, so copying weights
+    (projects/evaluation.py) leaves it behind."""
+    import keras
+
+    saved = {layer.name: layer for layer in source.layers
+             if isinstance(layer, keras.layers.TextVectorization)}
+    for layer in target.layers:
+        if isinstance(layer, keras.layers.TextVectorization) and layer.name in saved:
+            layer.set_vocabulary(saved[layer.name].get_vocabulary())

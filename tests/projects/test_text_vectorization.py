@@ -16,8 +16,10 @@ import pytest
 from projects import events as ev
 from projects.data_checks import project_data
 from projects.document import Project
+from projects.evaluation import open_run
 from projects.export.script import export_python
 from projects.fixes import apply_fix
+from projects.predict import Predictor
 from projects.shapes import ShapeInference
 from projects.training import RunOptions, Trainer
 from projects.validation import validate
@@ -217,7 +219,8 @@ def test_attention_over_words_leaves_the_padding_out(tmp_path: Path) -> None:
     project.training = replace(project.training, epochs=1)
     probes: list[ev.AttentionProbe] = []
     trainer = Trainer(project, tmp_path / "texts.deepwire",
-                      RunOptions(record=False, batch_interval=0.0, probe_interval=0.0),
+                      RunOptions(runs_dir=tmp_path / "runs", tensorboard=False,
+                                 batch_interval=0.0, probe_interval=0.0),
                       lambda e: probes.append(e) if isinstance(e, ev.AttentionProbe) else None)
     result = trainer.run()
     assert isinstance(result, ev.Finished), result
@@ -236,6 +239,17 @@ def test_attention_over_words_leaves_the_padding_out(tmp_path: Path) -> None:
         assert probe.weights[additive][i, n:].max() == 0.0
         assert abs(probe.weights[additive][i, :n].sum() - 1.0) < 1e-4
         assert probe.weights[mha][i, :, :n, n:].max() == 0.0
+
+    # The saved run gives the same words and attention (its vocabulary travels with it).
+    predictor = Predictor(open_run(Path(result.run_dir)))
+    samples = predictor.split("validation")
+    predictions = predictor.predict(samples)
+    layer = trainer.compiled.model.get_layer(_node(project, "text_vectorization"))
+    expected = [[layer.get_vocabulary()[t] for t in row if t]
+                for row in layer(samples.x[0]).numpy()]
+    assert predictions.tokens == expected
+    n = len(expected[0])
+    assert predictions.attention[additive][0, n:].max() == 0.0
 
 
 @pytest.mark.parametrize(("params", "text", "expected"), [
