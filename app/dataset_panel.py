@@ -61,6 +61,13 @@ def make_preview(data: Dataset) -> PreviewData:
     shape_text = ("Input: " if len(shapes) == 1 else "Inputs: ") + " + ".join(
         str(s) for s in shapes)
     x = data.x_train[0] if isinstance(data.x_train, list | tuple) else data.x_train
+    from projects.datasets.dataset import is_text  # numpy-bound: loaded by this thread
+
+    if is_text(x):
+        from projects.datasets.texts import text_overview
+
+        return PreviewData(data.description, "Input: text, one per sample",
+                           rows=tuple(text_overview(data)))
     labels = [_label_text(data, y) for y in (data.y_train[:THUMBNAILS]
                                              if data.y_train is not None else [])]
     if _is_image_batch(x):

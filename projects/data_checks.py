@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
 from blocks.spec import format_shape
 from projects import fixes
 from projects.datasets import registry
@@ -19,6 +21,7 @@ from projects.datasets.description import (
     Misfit,
     class_misfits,
     describe,
+    dtype_misfits,
     graph_misfits,
     input_misfits,
 )
@@ -27,6 +30,7 @@ from projects.document import TASK_TITLES, Link, Node, Project, node_sort_key
 from projects.shapes import NodeShapes, TensorInfo
 from projects.training import REGRESSION_LOSSES
 from projects.validation import Issue
+from projects.vectorizers import VectorizerError, vectorizers
 
 SPARSE = "sparse_categorical_crossentropy"
 PROBABILITIES = frozenset({"softmax", "sigmoid"})
@@ -94,6 +98,9 @@ def check_data(project: Project, shapes: dict[str, NodeShapes],
     for misfit in input_misfits(data, inputs, name_of):
         issues.append(_issue(project, misfit, f"Set the shape of '{{label}}' to "
                                                f"{misfit.value}"))
+    dtypes = {i: nodes[i].params["dtype"] for i in inputs}
+    for misfit in dtype_misfits(data, dtypes, name_of):
+        issues.append(_issue(project, misfit, f"Set the type of '{{label}}' to {misfit.value}"))
     # Graph blocks outside node classification are already refused with the task
     graphs = {i: nodes[i].params["num_nodes"] for i in order
               if nodes[i].block == "graph_input" and kind == "node_classification"}
@@ -106,6 +113,7 @@ def check_data(project: Project, shapes: dict[str, NodeShapes],
             if nodes[node_id].block == "output":
                 issues.extend(_check_output(project, shapes, data, node_id))
     issues.extend(_wire_reshapes(project, shapes))
+    issues.extend(_check_vectorizers(project))
     return issues
 
 
@@ -325,6 +333,39 @@ def _wire_reshapes(project: Project, shapes: dict[str, NodeShapes]) -> list[Issu
         issues.append(Issue("error", f"{node.label} takes {rank - 1}-axis samples but "
                                      f"receives {format_shape(tensor.shape)}: reshape them "
                                      f"to {target}", node_id, fix=fix))
+    return issues
+
+
+def _check_vectorizers(project: Project) -> list[Issue]:
+    """Text Vectorization blocks: texts straight from a string Input, and an Embedding
+    after one with room for every token id it makes (0 to Vocabulary size - 1)."""
+    try:
+        found = vectorizers(project)
+    except VectorizerError as err:
+        return [Issue("error", str(err), err.node_id)]
+    graph = project.graph()
+    issues = []
+    for vectorizer in found:
+        tokens = int(project.node(vectorizer.node_id).params["max_tokens"])
+        label = project.node(vectorizer.node_id).label
+        for node_id in sorted(nx.descendants(graph, vectorizer.node_id), key=node_sort_key):
+            node = project.nodes[node_id]
+            if node.block != "embedding":
+                continue
+            if int(node.params["input_dim"]) < tokens:
+                fix = fixes.set_param(project, node_id, "input_dim", tokens,
+                                      f"Set the vocabulary size of '{node.label}' to {tokens}")
+                issues.append(Issue("error", f"{node.label} takes token ids below "
+                                             f"{node.params['input_dim']} but '{label}' makes "
+                                             f"ids up to {tokens - 1}: set its input_dim to "
+                                             f"{tokens}", node_id, "input_dim", fix))
+            if not node.params["mask_zero"]:
+                fix = fixes.set_param(project, node_id, "mask_zero", True,
+                                      f"Mask the padding in '{node.label}'")
+                issues.append(Issue("warning", f"{node.label} does not mask the padding "
+                                               f"(token 0) that '{label}' adds to short "
+                                               "texts: attention and pooling count it; tick "
+                                               "mask_zero", node_id, "mask_zero", fix))
     return issues
 
 

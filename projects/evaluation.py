@@ -24,6 +24,7 @@ from projects.document import Project, TrainingSettings
 from projects.probes import as_tuple
 from projects.training import REGRESSION_LOSSES, RunFailure, evaluate_split, load_run_data
 from projects.user_folders import user_cache_dir
+from projects.vectorizers import copy_vocabularies
 
 
 @dataclass
@@ -90,6 +91,8 @@ class PastRun:
             for layer in _all_layers(compiled.model):
                 if layer.weights and layer.name in saved:
                     layer.set_weights(saved[layer.name].get_weights())
+            if compiled.kind == "supervised":
+                copy_vocabularies(self.model(), compiled.model)
             self._compiled = compiled
         return self._compiled
 

@@ -689,7 +689,7 @@ class Predictor:
                 weights = probe.predict(x, batch_size=self.run.settings.batch_size, verbose=0)
                 result.attention = {k: np.asarray(v, dtype=np.float32)
                                     for k, v in weights.items()}
-                result.tokens = _step_labels(samples.x[0])
+                result.tokens = _step_labels(samples.x[0], self.compiled().model)
         return result
 
     def _probabilities(self, out: np.ndarray) -> np.ndarray:

@@ -60,7 +60,7 @@ class Prober:
             x = tuple(a[:PROBE_SAMPLES] for a in as_tuple(x))
             y = self.data.y_val if x is not None and self.data.x_val is not None else None
             self._attention = (probe, x if len(x) > 1 else x[0])
-            self._tokens = _step_labels(x[0])
+            self._tokens = _step_labels(x[0], compiled.model)
             self._labels = [] if y is None else [int(v) for v in np.asarray(y)[:PROBE_SAMPLES]]
 
     def probe(self, step: int, epoch: int, logs: dict[str, float]) -> None:
@@ -144,9 +144,15 @@ def _embedding_tensor(compiled: CompiledProject) -> Any:
     return compiled.tensors[(source.source, source.source_port)]
 
 
-def _step_labels(x: np.ndarray) -> list[list[str]]:
-    """Axis labels for attention maps: token ids for integer sequences, else step numbers."""
+def _step_labels(x: np.ndarray, model: Any = None) -> list[list[str]]:
+    """Axis labels for attention maps: token ids for integer sequences, step numbers for
+    other sequences, and for texts that ``model`` reads through a Text Vectorization block
+    the words it sees, padding left out (so a sample's labels are as many as its tokens)."""
     x = np.asarray(x)
+    if x.dtype == object or x.dtype.kind in "US":
+        from projects.vectorizers import words
+
+        return [] if model is None else words(model, x)
     if x.ndim < 2:
         return []
     if np.issubdtype(x.dtype, np.integer):

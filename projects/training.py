@@ -50,6 +50,7 @@ from projects.errors import named, translate, write_report
 from projects.event_callback import EventCallback
 from projects.probes import as_tuple
 from projects.validation import validate
+from projects.vectorizers import VectorizerError, adapt_vectorizers
 
 Listener = Callable[[ev.Event], None]
 
@@ -308,7 +309,9 @@ class Trainer:
             self._dataset_description = data.description
             inputs, classes, graphs = _fit_expectations(self.project, report)
             check_fits(data, inputs, classes, graph_nodes=graphs,
-                       labels={i: n.label for i, n in self.project.nodes.items()})
+                       labels={i: n.label for i, n in self.project.nodes.items()},
+                       input_dtypes={i: self.project.nodes[i].params["dtype"]
+                                     for i in inputs})
         except DatasetError as err:
             raise RunFailure(str(err), "Choose a dataset that fits the model's Input and "
                              "Output blocks, or change the blocks.", err.node_id) from err
@@ -329,6 +332,11 @@ class Trainer:
                     issue = err.issues[0]
                     raise RunFailure(issue.message, "Fix the block and train again.",
                                      issue.node_id, issue.param) from err
+                try:  # vocabularies from the training texts only, before the dry run
+                    adapt_vectorizers(self.compiled, data.x_train)
+                except VectorizerError as err:
+                    raise RunFailure(str(err), "Wire a string Input block into it.",
+                                     err.node_id) from err
             if not isinstance(strategy, DeviceScope):
                 keras_compat.fit_distributed(self.compiled.model,
                                              self.options.strategy == "multiworker")

@@ -217,11 +217,21 @@ class AttentionView(LazyView):
         if weights is None or not len(weights):
             return None
         if weights.ndim == 2:
-            return weights
+            longest = max((len(t) for t in self._tokens), default=0)
+            return weights[:, :longest] if 0 < longest < weights.shape[1] else weights
         matrix = weights[min(sample, len(weights) - 1)]
         if matrix.ndim == 3:
             matrix = matrix.mean(axis=0) if head is None else matrix[min(head, len(matrix) - 1)]
-        return matrix
+        return self._unpadded(matrix, sample)
+
+    def _unpadded(self, matrices: np.ndarray, sample: int) -> np.ndarray:
+        """(…, Tq, Tk) attention of one sample without the steps its tokens do not cover:
+        a text's padding is not drawn (its labels leave the padding out)."""
+        tokens = len(self._sample_tokens(sample))
+        queries, keys = matrices.shape[-2:]
+        if not 0 < tokens < keys:
+            return matrices
+        return matrices[..., :tokens if queries == keys else queries, :tokens]
 
     def redraw(self) -> None:
         matrix = self.shown_weights()
@@ -276,7 +286,7 @@ class AttentionView(LazyView):
                                     or [width * 3 // 5, width - width * 3 // 5])
         if len(self.head_images) != heads:
             self._build_heads(heads)
-        matrices = weights[min(sample, len(weights) - 1)]
+        matrices = self._unpadded(weights[min(sample, len(weights) - 1)], sample)
         for image, matrix in zip(self.head_images, matrices, strict=True):
             image.setImage(matrix, autoLevels=False)
         self._heads_title.setText(f"Every head · sample {sample + 1}", color=MUTED, size="10pt")
@@ -330,6 +340,8 @@ class AttentionView(LazyView):
         if key == self._ticks_key:
             return
         self._ticks_key = key
+        if tokens and len(tokens) < columns and additive:  # a shorter text of the batch
+            tokens = [*tokens, *[""] * (columns - len(tokens))]
         across = tokens if len(tokens) == columns else [str(i + 1) for i in range(columns)]
         if additive:
             down = [str(i + 1) for i in range(rows)]

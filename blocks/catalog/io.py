@@ -43,7 +43,9 @@ register(BlockSpec(
               "leave a dimension empty (None) for variable length.",
               allow_none=True, min_length=1, maximum=10_000_000),
         Param("dtype", "choice", "float32", "Element type: float32 for features, int32 for "
-              "token ids fed to an Embedding.", choices=("float32", "int32")),
+              "token ids fed to an Embedding, string for raw text fed to a Text "
+              "Vectorization block (shape (1,): one text per sample).",
+              choices=("float32", "int32", "string")),
     ),
     tags=frozenset({"source"}),
 ))

@@ -52,6 +52,47 @@ def _recurrent(block_id: str, title: str, class_name: str, doc: str) -> BlockSpe
     )
 
 
+STANDARDIZE: tuple[str, ...] = ("lower_and_strip_punctuation", "lower", "strip_punctuation",
+                                 "none")
+
+
+def _text_vectorization(p, name: str):
+    return _layers().TextVectorization(
+        max_tokens=p["max_tokens"], standardize=None if p["standardize"] == "none"
+        else p["standardize"], split=p["split"], ngrams=p["ngrams"],
+        output_mode="int", output_sequence_length=p["output_sequence_length"], name=name)
+
+
+register(BlockSpec(
+    id="text_vectorization",
+    title="Text Vectorization",
+    category="Sequence",
+    doc="Turns raw text into token ids: one string per sample to (B, L) integers, 0 for "
+        "padding and 1 for words outside the vocabulary. Its vocabulary is learned from the "
+        "training texts before training and saved with the model.",
+    build=single(_text_vectorization),
+    inputs=IN,
+    outputs=OUT,
+    params=(
+        Param("max_tokens", "int", 10_000, "Vocabulary size, padding and the unknown token "
+              "included: token ids run from 0 to this - 1 (an Embedding after it needs at "
+              "least as many).", minimum=3, maximum=10_000_000, title="Vocabulary size"),
+        Param("output_sequence_length", "int", 64, "Tokens per text: longer texts are cut, "
+              "shorter ones padded with 0 (the dataset preview shows the length "
+              "percentiles).", minimum=1, maximum=100_000, title="Sequence length"),
+        Param("standardize", "choice", "lower_and_strip_punctuation", "How texts are "
+              "cleaned before they are split.", choices=STANDARDIZE,
+              choice_titles=("Lower case, no punctuation", "Lower case",
+                             "No punctuation", "As written"), title="Standardisation"),
+        Param("split", "choice", "whitespace", "Tokens are words (split on whitespace) or "
+              "single characters.", choices=("whitespace", "character"),
+              choice_titles=("Words", "Characters"), title="Split"),
+        Param("ngrams", "int", None, "Also count runs of up to this many tokens as tokens "
+              "(2: pairs of words); empty for single tokens.", minimum=2, maximum=5,
+              allow_none=True, title="N-grams", none_title="Single tokens"),
+    ),
+))
+
 register(BlockSpec(
     id="embedding",
     title="Embedding",

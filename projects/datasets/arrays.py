@@ -155,6 +155,22 @@ def _arrays(context: Context, xs: list[tuple[str, np.ndarray]],
     return Raw(x_out, y_out, num_classes, names)
 
 
+def class_folders(context: Context, files: str, dataset: str
+                  ) -> tuple[Path, str, list[str]]:
+    """The folder in ``path``, as written, and its class sub-folders (sorted by name); a
+    folder without sub-folders is refused, saying they should hold ``files``."""
+    root = context.path("path")
+    display = context.display("path")
+    if not root.is_dir():
+        raise DatasetError(f"{display}: not a folder; {dataset} is a folder with one "
+                           f"sub-folder of {files} per class", field="path")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        raise DatasetError(f"{display} has no sub-folders; put each class's {files} in a "
+                           "sub-folder named after the class", field="path")
+    return root, display, classes
+
+
 def load_image_folder(context: Context) -> Raw:
     """A folder with one sub-folder of images per class (the sub-folder names the class).
 
@@ -162,15 +178,7 @@ def load_image_folder(context: Context) -> Raw:
     and one number of channels (``channels`` converts them when given); an image that does
     not fit is refused by name rather than resized.
     """
-    root = context.path("path")
-    display = context.display("path")
-    if not root.is_dir():
-        raise DatasetError(f"{display}: not a folder; an image dataset is a folder with one "
-                           "sub-folder of images per class", field="path")
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not classes:
-        raise DatasetError(f"{display} has no sub-folders; put each class's images in a "
-                           "sub-folder named after the class", field="path")
+    root, display, classes = class_folders(context, "images", "an image dataset")
     files: list[tuple[Path, int]] = []
     for label, name in enumerate(classes):
         images = sorted(p for p in (root / name).iterdir()

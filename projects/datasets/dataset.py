@@ -22,6 +22,7 @@ class Dataset:
     ``y_train``/``y_val``/``y_test`` are int32 class indices (float32 targets when
     ``num_classes`` is None: regression). The test part is never trained on; it is None
     when nothing was held back for it.
+    Texts are numpy object arrays of Python strings (per-sample shape ``()``).
     For ``kind == "unlabelled"``: ``x_train`` only, in ``value_range``.
     For ``kind == "graph"``: ``features`` (N, F) float32, ``edges`` (E, 2) int64 with each
     undirected edge once (u < v, no self-loops), ``labels`` (N,) int32 (-1: unlabelled
@@ -145,7 +146,8 @@ class Dataset:
                     f"node{classes}; {count_text(int(self.train_mask.sum()))} train / "
                     f"{count_text(int(self.val_mask.sum()))} validation / "
                     f"{count_text(int(self.test_mask.sum()))} test nodes")
-        shapes = " + ".join(str(s) for s in self.input_shapes())
+        shapes = " + ".join("text" if is_text(a) else str(tuple(int(d) for d in a.shape[1:]))
+                            for a in as_list(self.x_train))
         if self.kind == "unlabelled":
             values = "" if self.value_range is None else (
                 f", values in [{self.value_range[0]:g}, {self.value_range[1]:g}]")
@@ -157,6 +159,11 @@ class Dataset:
                 f"validation{test} samples of {shapes}, {target}")
 
 
+def is_text(x: Any) -> bool:
+    """Whether an array of samples holds texts (Python or numpy strings), one per sample."""
+    return isinstance(x, np.ndarray) and (x.dtype == object or x.dtype.kind in "US")
+
+
 def as_list(x: Any) -> list[np.ndarray]:
     return list(x) if isinstance(x, list | tuple) else [x]
 
@@ -164,7 +171,8 @@ def as_list(x: Any) -> list[np.ndarray]:
 def check_fits(dataset: Dataset, input_shapes: Mapping[str, Sequence[int | None]],
                output_classes: Mapping[str, int] | None = None, *,
                graph_nodes: Mapping[str, int | None] | None = None,
-               labels: Mapping[str, str] | None = None) -> None:
+               labels: Mapping[str, str] | None = None,
+               input_dtypes: Mapping[str, str] | None = None) -> None:
     """Raise DatasetError when the data does not fit the model's Input and Output blocks,
     by the rules validation shows (projects.datasets.description).
 
@@ -175,6 +183,8 @@ def check_fits(dataset: Dataset, input_shapes: Mapping[str, Sequence[int | None]
         output_classes: Output block -> its number of classes (1 means a single
             sigmoid unit, which fits labels 0 and 1). Regression data is not checked.
         graph_nodes: Graph block -> its ``num_nodes`` (None: taken from the data).
+        input_dtypes: Input block -> its dtype ("float32", "int32", "string"): texts
+            need "string".
         labels: Node id -> the block's label. Given, the keys above are node ids and the
             error's ``node_id`` names the block; without it the keys are labels.
     """
@@ -184,5 +194,5 @@ def check_fits(dataset: Dataset, input_shapes: Mapping[str, Sequence[int | None]
         return labels.get(key, key) if labels is not None else key
 
     misfits = fit_misfits(describe_loaded(dataset), input_shapes, output_classes, graph_nodes,
-                          name)
+                          name, input_dtypes)
     raise_first(misfits, blame_blocks=labels is not None)

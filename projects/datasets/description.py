@@ -56,6 +56,7 @@ class DatasetDescription:
     max_label: int | None = None
     num_nodes: int | None = None
     from_file: bool = False  # whole-number labels of a file become numbers for regression
+    texts: bool = False  # the samples are strings, for a string Input block
 
     @property
     def quoted(self) -> str:
@@ -82,10 +83,13 @@ def describe_loaded(data: Dataset) -> DatasetDescription:
         labels: LabelKind = "none"
     else:
         labels = "classes" if data.num_classes is not None else "numbers"
+    from projects.datasets.dataset import as_list, is_text
+
+    texts = data.kind != "graph" and any(is_text(a) for a in as_list(data.x_train))
     return DatasetDescription(
         data.name, _title(data.name), data.kind, tuple(data.input_shapes()), labels,
         data.num_classes, data.max_label(), data.num_nodes,
-        from_file=spec is not None and spec.source == "file")
+        from_file=spec is not None and spec.source == "file", texts=texts)
 
 
 # ----------------------------------------------------------------------------- describing
@@ -221,11 +225,33 @@ def input_misfits(data: DatasetDescription, input_shapes: Mapping[str, Sequence[
         wanted = tuple(wanted)
         fits = len(wanted) == len(have) and all(
             w is None or w == h for w, h in zip(wanted, have, strict=True))
+        # One value per sample, as texts are: an Input of shape (1,) takes it (Keras adds
+        # the axis), and the shape field needs a dimension.
+        if not have and wanted == (1,):
+            fits = True
         if not fits:
             what = "node features" if data.kind == "graph" else "samples"
+            fix = have or (1,)
             found.append(Misfit("error", f"Input block '{name(key)}' takes {what} of shape "
                                          f"{wanted} but {data.quoted} has {have}",
-                                key, "shape", have, f"set its shape to {have}"))
+                                key, "shape", fix, f"set its shape to {fix}"))
+    return found
+
+
+def dtype_misfits(data: DatasetDescription, input_dtypes: Mapping[str, str],
+                  name: Namer) -> list[Misfit]:
+    """Texts need string Input blocks, and string Input blocks need texts."""
+    found = []
+    for key, dtype in input_dtypes.items():
+        if data.texts and dtype != "string":
+            found.append(Misfit("error", f"Input block '{name(key)}' takes {dtype} values but "
+                                         f"{data.quoted} holds texts", key, "dtype", "string",
+                                "set its type to string and vectorize the text in the model "
+                                "(Text Vectorization)"))
+        elif not data.texts and dtype == "string" and data.kind != "graph":
+            found.append(Misfit("error", f"Input block '{name(key)}' takes text but "
+                                         f"{data.quoted} holds numbers", key, "dtype",
+                                "float32", "set its type to float32"))
     return found
 
 
@@ -273,9 +299,11 @@ def class_misfits(data: DatasetDescription, output_classes: Mapping[str, int],
 def fit_misfits(data: DatasetDescription, input_shapes: Mapping[str, Sequence[int | None]],
                 output_classes: Mapping[str, int] | None = None,
                 graph_nodes: Mapping[str, int | None] | None = None,
-                name: Namer = str) -> list[Misfit]:
+                name: Namer = str, input_dtypes: Mapping[str, str] | None = None
+                ) -> list[Misfit]:
     """Every rule :func:`check_fits` applies, in its order."""
     return [*input_misfits(data, input_shapes, name),
+            *dtype_misfits(data, input_dtypes or {}, name),
             *graph_misfits(data, graph_nodes or {}, name),
             *class_misfits(data, output_classes or {}, name)]
 

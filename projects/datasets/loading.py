@@ -96,6 +96,10 @@ def request(spec: Mapping[str, Any], *, seed: int = 0, validation_split: float =
     if dataset.kind == "unlabelled" and task_kind not in (None, "adversarial"):
         raise DatasetError(f"{name} has no labels; it is data for GAN (adversarial) projects",
                            field="name")
+    if task_kind is not None and task_kind not in dataset.tasks:
+        serves = " or ".join(dataset.tasks)
+        raise DatasetError(f"{name} is data for {serves} projects, not {task_kind}",
+                           field="name")
     return Context(dataset, spec, int(seed), float(split), base_dir, task_kind,
                    float(test_split))
 

@@ -74,6 +74,8 @@ class DatasetSpec:
     # describer(context) -> Facts: shapes and classes read off the fields, for generated
     # data whose description needs no load (see projects.datasets.description)
     describer: Loader | None = None
+    # The task kinds it serves when fewer than its kind's (texts train no GAN); empty: all
+    task_kinds: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in DATASET_KINDS:
@@ -90,7 +92,7 @@ class DatasetSpec:
     @property
     def tasks(self) -> tuple[str, ...]:
         """The task kinds this dataset can train."""
-        return TASKS_OF_KIND[self.kind]
+        return self.task_kinds or TASKS_OF_KIND[self.kind]
 
     def param(self, name: str) -> Param:
         for p in self.params:

@@ -56,8 +56,13 @@ class Table:
     """
 
     def __init__(self, path: Path, display: str, field: str,
-                 delimiter: str | None = None) -> None:
+                 delimiter: str | None = None, encoding: str | None = None,
+                 encoding_field: str = "") -> None:
         self.path, self.display, self.field = path, display, field
+        # None: UTF-8 (a byte-order mark is skipped). A dataset with an ``encoding_field``
+        # reads legacy files in the encoding declared there, and its refusals suggest it.
+        self.declared, self.encoding_field = encoding, encoding_field
+        self.encoding = "utf-8-sig" if encoding is None or _is_utf8(encoding) else encoding
         self.header_row, first_line = self._read_header()
         if delimiter is None:
             delimiter = max(",;\t", key=first_line.count) if first_line else ","
@@ -78,7 +83,7 @@ class Table:
     def _read_header(self) -> tuple[int, str]:
         row = 0
         try:
-            with self.path.open(encoding="utf-8-sig", newline="") as file:
+            with self.path.open(encoding=self.encoding, newline="") as file:
                 for line in file:
                     row += 1
                     if line.strip().strip(",;\t").strip():
@@ -118,8 +123,13 @@ class Table:
 
     # ---- data
 
-    def parse(self, numeric: Sequence[int], text: Sequence[int] = ()) -> None:
+    def parse(self, numeric: Sequence[int], text: Sequence[int] = (),
+              prose: Sequence[int] = ()) -> None:
         """Read the ``numeric`` columns as float32 and the ``text`` ones as stripped text.
+
+        The ``prose`` columns among ``text`` (long texts of a text dataset) stay object
+        arrays of Python strings: a fixed-width numpy string array would take the longest
+        text's width for every row.
 
         Refuses (naming row and column) empty, non-numeric and non-finite numeric cells,
         rows whose cell count differs from the header's, and files that are not UTF-8.
@@ -141,12 +151,12 @@ class Table:
                         self.path, sep=self.delimiter, engine="c", header=None,
                         names=self.header, skiprows=self.header_row, dtype=dtypes,
                         keep_default_na=False, na_values=[""], skip_blank_lines=True,
-                        encoding="utf-8-sig", chunksize=rows_per_chunk) as reader:
+                        encoding=self.encoding, chunksize=rows_per_chunk) as reader:
                     for chunk in reader:
                         parts.append(chunk[numeric_names].to_numpy(dtype=np.float32))
                         for j in text:
-                            text_parts[j].append(
-                                chunk[self.header[j]].fillna("").to_numpy(dtype=str))
+                            text_parts[j].append(chunk[self.header[j]].fillna("").to_numpy(
+                                dtype=object if j in prose else str))
         except UnicodeDecodeError:
             self._check_utf8()
             raise
@@ -160,7 +170,8 @@ class Table:
         values = np.concatenate(parts) if len(parts) > 1 else parts[0]
         del parts
         texts = {j: np.concatenate(t) for j, t in text_parts.items()}
-        texts = {j: np.char.strip(t) for j, t in texts.items()}
+        texts = {j: _strip_objects(t) if j in prose else np.char.strip(t)
+                 for j, t in texts.items()}
         bad = ~np.isfinite(values)
         if bad.any() or any((t == "").any() for t in texts.values()):
             blank = bad.all(axis=1) if numeric else np.ones(len(values), dtype=bool)
@@ -191,7 +202,7 @@ class Table:
 
     def _records(self) -> Iterator[tuple[int, list[str]]]:
         """(spreadsheet row, cells) of every data row: after the header, blank ones left out."""
-        with self.path.open(encoding="utf-8-sig", newline="") as file:
+        with self.path.open(encoding=self.encoding, newline="") as file:
             reader = csv.reader(file, delimiter=self.delimiter)
             try:
                 for record in reader:
@@ -241,13 +252,42 @@ class Table:
             raise self.error(f"{self.where(i, j)}: {cell!r} is not a finite number")
 
     def _check_utf8(self) -> None:
-        data = self.path.read_bytes()
-        try:
-            data.decode("utf-8-sig")
-        except UnicodeDecodeError as err:
-            row = data[: err.start].count(b"\n") + 1
-            raise self.error(f"{self.display}, row {row}: the file is not UTF-8 text (byte "
-                             f"0x{data[err.start]:02x}); save it as CSV UTF-8") from None
+        check_decodes(self.path.read_bytes(), self.display, self.encoding, self.declared,
+                      self.field, self.encoding_field)
+
+
+def _strip_objects(texts: np.ndarray) -> np.ndarray:
+    stripped = np.empty(len(texts), dtype=object)
+    stripped[:] = [str(t).strip() for t in texts]
+    return stripped
+
+
+def _is_utf8(encoding: str) -> bool:
+    import codecs
+
+    return codecs.lookup(encoding).name == "utf-8"
+
+
+def check_decodes(data: bytes, display: str, encoding: str, declared: str | None,
+                  field: str, encoding_field: str = "") -> str:
+    """``data`` decoded, or the DatasetError that names the row (and, for a dataset with
+    an ``encoding_field``, the byte offset) of the first byte ``encoding`` cannot read.
+    Without a ``declared`` encoding that error says how to declare one."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as err:
+        row = data[: err.start].count(b"\n") + 1
+        byte = f"byte 0x{data[err.start]:02x}"
+        if not encoding_field:
+            raise DatasetError(f"{display}, row {row}: the file is not UTF-8 text ({byte}); "
+                               "save it as CSV UTF-8", field=field) from None
+        where = f"{display}, row {row}, {byte} at offset {err.start}"
+        if declared is not None:
+            raise DatasetError(f"{where}: the file is not {declared} text",
+                               field=encoding_field) from None
+        raise DatasetError(f"{where}: the file is not UTF-8 text; save it as UTF-8 or "
+                           f"declare its encoding in the dataset's {encoding_field!r} field "
+                           "(latin-1 for many older corpora)", field=encoding_field) from None
 
 
 # ----------------------------------------------------------------------------- labels

@@ -1,5 +1,5 @@
-"""Datasets read from the person's own files: CSV tables, NumPy arrays, image folders and
-graph files. Each loader imports its reader (pandas, numpy, networkx) when it runs."""
+"""Datasets read from the person's own files: CSV tables, NumPy arrays, image folders, texts
+and graph files. Each loader imports its reader (pandas, numpy, networkx) when it runs."""
 
 from __future__ import annotations
 
@@ -58,6 +58,18 @@ def _image_folder(context: Context) -> Raw:
     return load_image_folder(context)
 
 
+def _text_table(context: Context) -> Raw:
+    from projects.datasets.texts import load_text_table
+
+    return load_text_table(context)
+
+
+def _text_folder(context: Context) -> Raw:
+    from projects.datasets.texts import load_text_folder
+
+    return load_text_folder(context)
+
+
 def _graph_file(context: Context) -> Raw:
     from projects.datasets.graphs import load_graph_file
 
@@ -103,6 +115,29 @@ register(DatasetSpec(
               none_title="As stored"),
         SCALE),
     picker="image_folder", picker_title="Image folder…"))
+ENCODING = _text("encoding", "Encoding", "How the file's bytes map to characters: empty "
+                 "for UTF-8; declare legacy files' encoding, e.g. latin-1 or cp1252.")
+register(DatasetSpec(
+    "text_table", "Text table", "arrays", "file",
+    "A CSV or TSV table of texts and their classes, for a model that starts with a Text "
+    "Vectorization block; an optional split column fixes each row's part.",
+    _text_table, (
+        _file("path", "File", "A CSV or TSV file with a header row.", TABLES),
+        _text("text_column", "Text column", "The column that holds the texts.", "text"),
+        _text("label_column", "Label column", "The column that holds the classes.", "label"),
+        _text("delimiter", "Delimiter", "Guessed from the header row when empty."),
+        ENCODING),
+    picker="text_table", picker_title="Text table…", suffixes=(".csv", ".tsv", ".txt"),
+    task_kinds=("supervised",)))
+register(DatasetSpec(
+    "text_folder", "Text folder", "arrays", "file",
+    "A folder with one sub-folder of .txt files per class; the sub-folder names the class "
+    "and each file is one text.",
+    _text_folder, (
+        Param("path", "text", None, "One sub-folder of .txt files per class.",
+              allow_none=True, folder=True, title="Folder"),
+        ENCODING),
+    picker="text_folder", picker_title="Text folder…", task_kinds=("supervised",)))
 register(DatasetSpec(
     "graph_file", "Graph file", "graph", "file",
     "A graph from an edge list, GraphML or GML file, with node features and labels.",
