@@ -46,6 +46,7 @@ class _WireDrag:
     target: PortItem | None = None
 
 
+LABEL_FULL_SPREAD = 40  # more changed wires than this: every label is placed again
 LABEL_CELL = 80.0  # the grid that finds a wire label's neighbours
 RELANE_ALL_AFTER = 40  # moved blocks beyond which every wire between rows looks again
 
@@ -72,6 +73,8 @@ class CanvasScene(QGraphicsScene):
         self._moved: set[str] = set()  # blocks moved since the wires last looked
         self._relane.timeout.connect(self._relane_wires)
         self._spread = QTimer(self, singleShot=True, interval=0)
+        self._changed_labels: set[Link] | None = None  # None: every label is placed again
+        self._label_rects: dict[Link, QRectF] = {}  # where the last spread put each label
         self._spread.timeout.connect(self.spread_labels)
         editor.documentChanged.connect(self._on_event)
         editor.documentReplaced.connect(self.rebuild)
@@ -165,6 +168,7 @@ class CanvasScene(QGraphicsScene):
         self._nodes.clear()
         self._links.clear()
         self.block_index.invalidate()
+        self._changed_labels = None
         project = self.editor.project
         for node in project.nodes.values():
             self._add_node(node)
@@ -266,15 +270,23 @@ class CanvasScene(QGraphicsScene):
         """Whether wires are still to look for lanes or labels to spread (for tests)."""
         return self._relane.isActive() or self._spread.isActive()
 
-    def labels_changed(self) -> None:
-        """A wire's path or label changed: spread the labels again once the burst is over."""
+    def labels_changed(self, link: Link | None = None) -> None:
+        """A wire's path or label changed (None: many did): spread the labels again once
+        the burst is over, only those of the wires that changed when they are few."""
+        if link is None or self._changed_labels is None:
+            self._changed_labels = None
+        else:
+            self._changed_labels.add(link)
+            if len(self._changed_labels) > LABEL_FULL_SPREAD:
+                self._changed_labels = None
         self._spread.start()
 
     def spread_labels(self) -> None:
         """Slide wire labels along their wires until none covers another (wires that run
         back between two rows side by side would stack their labels); a label with no
         free place is left out. Labels are placed in wire order, so each keeps its place
-        while nothing around it changes."""
+        while nothing around it changes; after a few edits only the changed wires' labels
+        are placed again, around the others where they are."""
         cells: dict[tuple[int, int], list[QRectF]] = defaultdict(list)
 
         def keys(rect: QRectF) -> list[tuple[int, int]]:
@@ -289,9 +301,20 @@ class CanvasScene(QGraphicsScene):
                            for other in cells.get(key, ()))
 
         self._spread.stop()
-        for link in sorted(self._links):
+        changed, self._changed_labels = self._changed_labels, set()
+        if changed is None:
+            self._label_rects = {}
+            changed = set(self._links)
+        else:
+            for link, rect in self._label_rects.items():
+                if link not in changed and link in self._links:
+                    for key in keys(rect):
+                        cells[key].append(rect)
+        for link in sorted(changed & set(self._links)):
             placed = self._links[link].place_label(is_free)
+            self._label_rects.pop(link, None)
             if placed is not None:
+                self._label_rects[link] = placed
                 for key in keys(placed):
                     cells[key].append(placed)
 

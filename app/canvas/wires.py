@@ -293,7 +293,7 @@ class LinkItem(Hoverable):
         self._set_bounds()
         notify = getattr(self.scene(), "labels_changed", None)
         if notify is not None and self.label:
-            notify()  # the scene keeps labels from covering each other
+            notify(self.link)  # the scene keeps labels from covering each other
 
     def _set_bounds(self) -> None:
         bounds = self._wire_bounds
