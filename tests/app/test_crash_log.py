@@ -29,7 +29,8 @@ from app import application
 opened = application.open_initial_project
 def open_then_crash(*args):
     opened(*args)
-    QTimer.singleShot(0, faulthandler._sigsegv)
+    # once TensorFlow has started loading (it starts after the project has painted)
+    QTimer.singleShot(application.TENSORFLOW_DELAY_MS + 500, faulthandler._sigsegv)
 application.open_initial_project = open_then_crash
 sys.exit(application.run([]))
 """
