@@ -492,7 +492,9 @@ class TryItView(QWidget):
         axis.setTicks([[(c, names[c]) for c in range(0, k, every)], []])
         metrics = QFontMetrics(axis.style["tickFont"] or self.font())
         axis.setWidth(min(260, max(metrics.horizontalAdvance(n) for n in names) + 14))
-        self.bars_plot.setXRange(0, 1.12, padding=0)
+        self.bars_plot.setXRange(0, 1.12, padding=0)  # room right of a full bar for its text
+        self.bars_plot.getAxis("bottom").setTicks(
+            [[(v / 10, f"{v / 10:g}") for v in range(0, 11, 2)], []])  # no "1.1": p ≤ 1
         # Bars of a readable thickness: a few classes need not fill the height.
         self.bars_widget.setMaximumHeight(max(180, 36 * k + 70))
         self.bars_plot.setYRange(-0.6, k - 0.4, padding=0)
