@@ -35,3 +35,24 @@ def window(qtbot, tmp_path, monkeypatch):
     shown.editor.undo_stack.setClean()
     shown.close()
     shown.deleteLater()
+
+
+@pytest.fixture
+def training_window(qtbot, tmp_path):
+    """A shown main window ready to train (TensorFlow marked loaded), its runs under
+    ``tmp_path``; any run is stopped and the window closed afterwards."""
+    from PySide6.QtCore import QSettings
+
+    from app.main_window import MainWindow
+
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    window.autosaver.folder = tmp_path / "autosave"
+    window.runs_dir_override = tmp_path / "runs"
+    window.resize(1400, 900)
+    window.show()
+    window.tensorflow_loaded("TensorFlow ready")
+    yield window
+    window.session.stop_and_wait()
+    window.editor.undo_stack.setClean()
+    window.close()
+    window.deleteLater()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 import resources
@@ -26,18 +26,8 @@ pytest.importorskip("tensorflow")
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path):
-    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    window.autosaver.folder = tmp_path / "autosave"
-    window.runs_dir_override = tmp_path / "runs"
-    window.resize(1400, 900)
-    window.show()
-    window.tensorflow_loaded("TensorFlow ready")
-    yield window
-    window.session.stop_and_wait()
-    window.editor.undo_stack.setClean()
-    window.close()
-    window.deleteLater()
+def window(training_window):
+    return training_window
 
 
 def _open(window: MainWindow, name: str, **training) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shiboken6
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -30,18 +30,8 @@ def _points(item) -> np.ndarray:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path):
-    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    window.autosaver.folder = tmp_path / "autosave"
-    window.runs_dir_override = tmp_path / "runs"
-    window.resize(1400, 900)
-    window.show()
-    window.tensorflow_loaded("TensorFlow ready")
-    yield window
-    window.session.stop_and_wait()
-    window.editor.undo_stack.setClean()
-    window.close()
-    window.deleteLater()
+def window(training_window):
+    return training_window
 
 
 def _screenshot(window: MainWindow, folder: Path, name: str) -> None:
