@@ -13,14 +13,13 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-import resources
 from app.dashboard import Dashboard
 from app.dashboard.plotting import MANY_POINTS, curve, plot_widget, show_points
 from app.main_window import MainWindow
 from app.runs_panel import result_text
 from projects import events as ev
-from projects.document import TrainingSettings
 from tests.app.test_dashboard import batch, feed, gan_stream, started
+from tests.app.test_training_gui import _events, _open
 
 pytest.importorskip("tensorflow")
 
@@ -30,26 +29,11 @@ def window(training_window):
     return training_window
 
 
-def _open(window: MainWindow, name: str, **training) -> None:
-    window.new_from_template(resources.examples_dir() / f"{name}.deepwire")
-    if training:
-        settings = window.editor.project.training
-        window.editor.set_setting("training", TrainingSettings(
-            **{**settings.__dict__, **training}))
-    window.editor.undo_stack.setClean()
-
-
 def _click_tool(window: MainWindow, action) -> None:
     """A click on the action's toolbar button, as a user would."""
     button = window.toolbar.widgetForAction(action)
     assert button is not None and button.isEnabled()
     QTest.mouseClick(button, Qt.MouseButton.LeftButton)
-
-
-def _events(window: MainWindow) -> list:
-    seen: list = []
-    window.session.event.connect(seen.append)
-    return seen
 
 
 def _items(tree) -> list:

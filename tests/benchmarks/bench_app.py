@@ -43,14 +43,21 @@ def _time_to_window() -> tuple[float, bool]:
     ``deepwire`` does), and whether TensorFlow had been imported by then."""
     env = child_env()
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return _time_to_line([_SHOW_WINDOW], env, "shown", "the window did not appear")
+
+
+def _time_to_line(args: list[str], env: dict[str, str], word: str, failure: str,
+                  timeout: float = 60) -> tuple[float, bool]:
+    """Seconds from starting ``python -c *args`` until it prints its first line, which
+    must start with ``word``; and that line's verdict on TensorFlow ("True" or "False")."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", _SHOW_WINDOW], cwd=REPO_ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-c", *args], cwd=REPO_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()
     elapsed = time.perf_counter() - start
-    proc.wait(timeout=60)
-    if not line.startswith("shown"):
-        raise RuntimeError("the window did not appear")
+    proc.wait(timeout=timeout)
+    if not line.startswith(word):
+        raise RuntimeError(failure)
     return elapsed, line.split()[1] == "True"
 
 
@@ -95,16 +102,8 @@ def _time_to_shapes(path: Path, env: dict[str, str], warm_up: bool = False
                     ) -> tuple[float, bool]:
     """Seconds from starting the app on ``path`` until all its blocks show shapes, and
     whether TensorFlow had loaded by then."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", _REOPEN, str(path),
-                             "warm-up" if warm_up else "measure"], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline()
-    elapsed = time.perf_counter() - start
-    proc.wait(timeout=120)
-    if not line.startswith("shapes"):
-        raise RuntimeError("the reopened project never showed its shapes")
-    return elapsed, line.split()[1] == "True"
+    return _time_to_line([_REOPEN, str(path), "warm-up" if warm_up else "measure"], env,
+                         "shapes", "the reopened project never showed its shapes", 120)
 
 
 @benchmark("reopen")
