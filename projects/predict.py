@@ -548,7 +548,7 @@ class Predictor:
                                                if len(resized) > 3 else "")
             notes = (f"resized to {width}×{height} pixels as the model takes them: {shown}",)
         samples = self._scaled([values], ids, display, [model_input])
-        samples.notes = notes
+        samples.notes = notes  # decoded here, so in the run's units: no scaling note
         return samples
 
     # ---- checks and scaling
@@ -645,7 +645,7 @@ class Predictor:
         # Files kept as stored need no look at the run's data (and no second load).
         as_stored = spec.get("scale") in (None, "none") and spec.get("name") in (
             "csv", "npz", "npy")
-        scaled = []
+        scaled, notes = [], []
         for k, (array, model_input) in enumerate(zip(arrays, inputs, strict=True)):
             if model_input.dtype.startswith("int"):
                 scaled.append(array.astype(np.int32))
@@ -657,8 +657,14 @@ class Predictor:
                 if bounds is not None:
                     value = scale_values(array.astype(np.float32), scaling.scale,
                                          scaling.pixel_max, bounds)
+                    high = float(np.max(bounds[1]))
+                    if high > 1.5 and array.size and 0 < float(np.max(array)) <= 1.0:
+                        notes.append(f"{display}: its values lie within 0 to 1, while the "
+                                     f"run's data ran up to {high:g} as stored; give values "
+                                     "as the data stored them (they are scaled the way the "
+                                     "run's data was), not scaled already")
             scaled.append(np.asarray(value, dtype=np.float32))
-        return Samples(scaled, ids, display)
+        return Samples(scaled, ids, display, notes=tuple(notes))
 
     # ---- predicting
 

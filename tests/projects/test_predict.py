@@ -326,3 +326,32 @@ def test_a_gan_run_has_no_predictions(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert f"error: {run} is a GAN's run: its model generates samples" in err
     assert "hint: See its samples in the dashboard's GAN tab." in err
+
+
+def test_values_scaled_already_get_a_note(tmp_path: Path, capsys) -> None:
+    """Digits are stored as counts 0 to 16, which the run scaled to 0 to 1: input is taken
+    as stored and scaled the same way, so values already within 0 to 1 are flagged."""
+    from dataclasses import replace
+
+    from sklearn.datasets import load_digits
+
+    import resources
+
+    path = tmp_path / "cnn_digits.deepwire"
+    project = files.load(resources.examples_dir() / "cnn_digits.deepwire")
+    project.set_training(replace(project.training, epochs=1))
+    files.save(project, path)
+    run = _train(path)
+    raw = load_digits().images[:6].reshape(-1, 8, 8, 1).astype("float32")
+    np.save(tmp_path / "raw.npy", raw)
+    np.save(tmp_path / "scaled.npy", raw / 16.0)
+    assert cli.main(["predict", str(run), str(tmp_path / "raw.npy"), "--out",
+                     str(tmp_path / "raw.csv")]) == cli.EXIT_OK
+    assert "note:" not in capsys.readouterr().out
+    expected = keras.saving.load_model(run / "model.keras").predict(raw / 16.0, verbose=0)
+    np.testing.assert_allclose(_probabilities(_read(tmp_path / "raw.csv")[1]), expected,
+                               rtol=1e-5, atol=1e-7)
+    assert cli.main(["predict", str(run), str(tmp_path / "scaled.npy"), "--out",
+                     str(tmp_path / "scaled.csv")]) == cli.EXIT_OK
+    assert "values lie within 0 to 1, while the run's data ran up to 16" in \
+        capsys.readouterr().out
