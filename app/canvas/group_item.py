@@ -13,7 +13,15 @@ import math
 from collections.abc import Sequence
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import (
+    QColor,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QStaticText,
+    QTextOption,
+    QTransform,
+)
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from app.canvas.block_item import NodeItem
@@ -24,6 +32,7 @@ from app.canvas.style import (
     LABEL_GAP,
     NODE_HEIGHT,
     NODE_WIDTH,
+    OVERVIEW_LOD,
     PAD,
     PORT_SPACING,
     RADIUS,
@@ -106,6 +115,11 @@ class GroupItem(NodeItem):
         self._meta_text = s.meta_metrics.elidedText(self._meta(face),
                                                     Qt.TextElideMode.ElideRight,
                                                     self._width - 2 * PAD)
+        self._overview = QStaticText(face.title)  # zoomed out: the title, big
+        self._overview.setTextFormat(Qt.TextFormat.PlainText)
+        self._overview.setTextWidth(self._width - 2 * PAD)
+        self._overview.setTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+        self._overview.prepare(QTransform(), s.overview)
         half = self._width / 2 - LABEL_GAP
         self._port_labels = []
         for port in self.inputs.values():
@@ -199,6 +213,14 @@ class GroupItem(NodeItem):
             painter.setPen(s.selected)
             painter.drawPath(self._outline)
         if lod < TEXT_LOD:
+            if lod >= OVERVIEW_LOD:
+                painter.setFont(s.overview)
+                painter.setPen(s.text)
+                height = min(self._overview.size().height(), self._height - HEADER - 8)
+                painter.setClipRect(QRectF(0, HEADER, self._width, self._height - HEADER))
+                painter.drawStaticText(
+                    QPointF(PAD, HEADER + (self._height - HEADER - height) / 2), self._overview)
+                painter.setClipping(False)
             return
         _group_icon(painter, QPointF(10, HEADER / 2))
         painter.setFont(s.title)

@@ -287,6 +287,16 @@ def test_a_wire_dragged_onto_a_group_input_feeds_every_inner_end(qtbot, transfor
         Link("n3", "out", group_id, "query")]
     editor.undo_stack.undo()  # both links in one step
     assert dumps(window) == before
+    # from a group output: a wire from its one inner end
+    editor.disconnect(editor.project.link_into("n11", "query"))
+    before = dumps(window)
+    look_at(window, [group_id, "n11"], zoom=0.6)
+    source = at(view, scene.node_item(group_id).port_scene_pos("out", True))
+    target = at(view, scene.node_item("n11").port_scene_pos("query", False))
+    drag(qtbot, view, source, target)
+    assert Link("n10", "out", "n11", "query") in editor.project.links
+    editor.undo_stack.undo()
+    assert dumps(window) == before
 
 
 def test_a_group_is_copied_and_pasted_with_its_blocks_wires_and_groups(qtbot, transformer
@@ -314,6 +324,7 @@ def test_a_group_is_copied_and_pasted_with_its_blocks_wires_and_groups(qtbot, tr
     assert project.group(nested).title == "Add & norm"
     ins, outs = project.group_ports(new)
     assert [p.name for p in ins] == ["query"] and all(e[0] in copied for e in ins[0].ends)
+    assert [p.name for p in outs] == ["out"] and outs[0].ends[0][0] in copied
     assert isinstance(scene.node_item(new), GroupItem) and scene.selected_node_ids() == [new]
     editor.undo_stack.undo()
     assert dumps(window) == before
