@@ -246,7 +246,13 @@ class GroupCommand(QUndoCommand):
         self.project, self.items, self.title, self.group_id = project, items, title, group_id
 
     def redo(self) -> None:
-        self.project.group_items(self.items, self.title, self.group_id)
+        group = self.project.group_items(self.items, self.title, self.group_id)
+        # where its top-left member was: that place is free now, the centre may not be
+        spots = [self.project.group(i).position if is_group_id(i)
+                 else self.project.node(i).position for i in self.items]
+        corner = min(spots, key=lambda p: (p[1], p[0]))
+        if corner != group.position:
+            self.project.update_group(self.group_id, position=corner)
 
     def undo(self) -> None:
         self.project.ungroup(self.group_id)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QInputDialog, QLineEdit, QMenu
+from PySide6.QtWidgets import QInputDialog, QMenu
 
 import blocks
 from app.block_picker import BlockPicker
@@ -33,6 +33,7 @@ class ContextMenus:
         self.window = window
         self.menu: QMenu | None = None
         self.picker: BlockPicker | None = None
+        self.dialog: QInputDialog | None = None  # the rename dialog last shown
         window.view.menuRequested.connect(self.show_canvas_menu)
         window.palette.menuRequested.connect(self.show_palette_menu)
 
@@ -102,12 +103,15 @@ class ContextMenus:
     def rename_group(self, group_id: str) -> None:
         """Ask for the group's new title (one undo step)."""
         window = self.window
-        old = window.editor.project.group(group_id).title
-        title, ok = QInputDialog.getText(window, "Rename group", "Title:",
-                                         QLineEdit.EchoMode.Normal, old)
-        if ok:
+        dialog = QInputDialog(window)
+        dialog.setWindowTitle("Rename group")
+        dialog.setLabelText("Title:")
+        dialog.setTextValue(window.editor.project.group(group_id).title)
+        dialog.resize(360, dialog.sizeHint().height())  # room for the title and a long name
+        self.dialog = dialog
+        if dialog.exec():
             try:
-                window.editor.rename_group(group_id, title)
+                window.editor.rename_group(group_id, dialog.textValue())
             except DocumentError as err:
                 window.statusBar().showMessage(str(err), 6000)
 

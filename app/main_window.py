@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.autosave import AutoSaver
 from app.breadcrumb import Breadcrumb
-from app.canvas.levels import LevelNavigator
+from app.canvas.levels import LevelNavigator, place_boundary
 from app.canvas.scene import CanvasScene
 from app.canvas.view import CanvasView
 from app.context_menus import ContextMenus
@@ -200,6 +200,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
 
     def auto_layout(self) -> None:
         self.editor.auto_layout(self.scene.item_sizes(), self.scene.level)
+        place_boundary(self.scene)
         self.view.fit_to_view()
 
     def reveal_node(self, node_id: str) -> None:

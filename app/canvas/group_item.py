@@ -268,13 +268,15 @@ class BoundaryItem(NodeItem):
     def set_node(self, face: BoundaryFace) -> None:  # type: ignore[override]
         self.prepareGeometryChange()
         self._geometry_changed()
-        first = not isinstance(getattr(self, "node", None), BoundaryFace)
+        first = not getattr(self, "_placed", False)  # later port changes keep its place
+        self._placed = True
         self.node = face
         s = style()
         widest = max((s.port_metrics.horizontalAdvance(p.name) for p in face.ports),
                      default=0.0)
         self._width = math.ceil(max(BOUNDARY_WIDTH, widest + 2 * PAD + 10) / GRID) * GRID
-        self._height = max(2 * HEADER, HEADER + PAD + len(face.ports) * PORT_SPACING + PAD)
+        # as tall as a block, so a single port sits level with a block's
+        self._height = max(NODE_HEIGHT, HEADER + 2 * PAD + len(face.ports) * PORT_SPACING)
         is_inputs = face.id == IN
         self.outputs = self._place_ports(self.outputs, face.ports if is_inputs else (), True)
         self.inputs = self._place_ports(self.inputs, () if is_inputs else face.ports, False)
@@ -297,7 +299,7 @@ class BoundaryItem(NodeItem):
         self.update()
 
     def _port_ys(self, count: int, is_output: bool) -> list[float]:
-        top = HEADER + PAD + PORT_SPACING / 2
+        top = HEADER + (self._height - HEADER) / 2 - (count - 1) * PORT_SPACING / 2
         return [top + i * PORT_SPACING for i in range(count)]
 
     def set_report(self, shapes, issues, pending) -> None:
@@ -317,7 +319,13 @@ class BoundaryItem(NodeItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(BOUNDARY_HEADER)
         painter.drawPath(self._header)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < TEXT_LOD:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < TEXT_LOD:
+            if lod >= OVERVIEW_LOD:  # zoomed out: the title, big, as blocks show theirs
+                painter.setFont(s.overview)
+                painter.setPen(s.muted)
+                painter.drawText(QRectF(0, 0, self._width, self._height),
+                                 Qt.AlignmentFlag.AlignCenter, self._title)
             return
         painter.setFont(s.title)
         painter.setPen(s.text)

@@ -15,7 +15,8 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, QPointF, Signal
 
 from app.canvas.block_item import NodeItem
-from app.canvas.group_item import BoundaryItem, GroupItem
+from app.canvas.group_item import BOUNDARY_WIDTH, BoundaryItem, GroupItem
+from app.canvas.style import GRID, HEADER, NODE_HEIGHT, NODE_MAX_WIDTH, PAD, PORT_SPACING
 from app.level_model import IN, OUT, BoundaryFace, Face, GroupFace, level_of
 from projects.document import (
     DocumentError,
@@ -29,6 +30,7 @@ from projects.document import (
 )
 
 BOUNDARY_GAP = 160.0  # between the group's boundary items and its blocks
+PORT_LINE = HEADER + (NODE_HEIGHT - HEADER) / 2  # a block's single port, from its top
 
 
 def active(scene, event: DocumentEvent | None = None) -> bool:
@@ -151,15 +153,24 @@ def _place_boundary(items: dict[str, Face], scene=None) -> None:
                       if not isinstance(i, BoundaryItem)]
         if not spots:
             spots = [(0.0, 0.0)]
-        widths = [220.0]
-        left = min(x for x, _ in spots) - BOUNDARY_GAP - 140.0
-        right = max(x for x, _ in spots) + max(widths) + BOUNDARY_GAP
-        top = min(y for _, y in spots)
-        bottom = max(y for _, y in spots) + 126.0
-        height = 60.0 + 20.0 * len(face.ports)
-        y = round(((top + bottom) / 2 - height / 2) / 20.0) * 20.0
-        x = round((left if side == IN else right) / 20.0) * 20.0
+        left = min(x for x, _ in spots) - BOUNDARY_GAP - BOUNDARY_WIDTH
+        right = max(x for x, _ in spots) + NODE_MAX_WIDTH + BOUNDARY_GAP
+        # the middle of its ports level with the ports of the middle row's blocks
+        middle = (min(y for _, y in spots) + max(y for _, y in spots)) / 2 + PORT_LINE
+        height = max(NODE_HEIGHT, HEADER + 2 * PAD + PORT_SPACING * len(face.ports))
+        y = middle - (HEADER + (height - HEADER) / 2)
+        x = round((left if side == IN else right) / GRID) * GRID
         items[side] = BoundaryFace(face.id, face.title, face.ports, (x, y))
+
+
+def place_boundary(scene) -> None:
+    """Put the boundary items beside the level's blocks again (after an auto-layout)."""
+    faces = {side: scene._nodes[side].node for side in (IN, OUT) if side in scene._nodes}
+    _place_boundary(faces, scene)
+    for side, face in faces.items():
+        scene._nodes[side].sync_position(face.position)
+        for link in scene._nodes[side].links:
+            link.update_path()
 
 
 # ----------------------------------------------------------------------------- wiring
