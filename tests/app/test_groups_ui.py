@@ -6,8 +6,9 @@ byte."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QLineEdit
 
 import resources
 from app.canvas.group_item import BoundaryItem, GroupItem
@@ -253,8 +254,17 @@ def test_moving_renaming_and_deleting_a_group_undo_exactly(qtbot, transformer) -
     assert stack.undoText() == "Move block"
     stack.undo()
     assert dumps(window) == before
-    window.editor.rename_group(group_id, "Encoder 1")
+    def answer() -> None:  # the rename dialog, typed into as a user would
+        dialog = QApplication.activeModalWidget()
+        field = dialog.findChild(QLineEdit)
+        field.selectAll()
+        qtbot.keyClicks(field, "Encoder 1")
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+
+    QTimer.singleShot(0, answer)
+    window.context_menus.rename_group(group_id)
     assert scene.node_item(group_id).texts()[0] == "Encoder 1"
+    assert stack.undoText() == "Rename group"
     stack.undo()
     assert dumps(window) == before
     scene.select_nodes([group_id])
