@@ -509,9 +509,10 @@ class CanvasScene(QGraphicsScene):
             return
         if (target.node_id, target.name) == (link.target, link.target_port):
             return
+        project = self.editor.project
         try:  # the old wire cannot affect this check: it ends at a different input
-            self.editor.project.check_link(link.source, link.source_port, target.node_id,
-                                           target.name, replacing=True)
+            for end in project.port_ends(target.node_id, target.name, "input"):  # a group's
+                project.check_link(link.source, link.source_port, *end, replacing=True)
         except DocumentError as err:
             self.refuse(str(err), target)
             return
@@ -519,8 +520,7 @@ class CanvasScene(QGraphicsScene):
         stack.beginMacro("Reconnect")
         try:
             self.editor.disconnect(link)
-            self.editor.connect(link.source, link.source_port, target.node_id, target.name,
-                                replace=True)
+            self.editor.wire(link.source, link.source_port, target.node_id, target.name)
         finally:
             stack.endMacro()
 

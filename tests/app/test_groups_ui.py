@@ -179,6 +179,9 @@ def test_double_click_opens_a_group_and_the_breadcrumb_and_escape_lead_out(qtbot
     assert sorted(i.node_id for i in scene.node_items()) == sorted([IN, OUT, "n3", group_id])
     assert not window.breadcrumb.isHidden()
     assert window.breadcrumb.entries() == ["Project", "Transformer"]
+    assert {i.link for i in scene.link_items()} == {
+        Link(IN, "in", "n3", "in"), Link("n3", "out", group_id, "query"),
+        Link(group_id, "out", OUT, "out")}
     look_at(window, [group_id], zoom=0.8)
     double_click(window, group_id)
     assert scene.level == group_id
