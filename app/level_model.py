@@ -10,7 +10,8 @@ is not drawn, and links that land on the same pair of ports are drawn once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import weakref
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 
@@ -71,16 +72,59 @@ def face_ports(project: Project, ports: tuple[GroupPort, ...], side: str
     return tuple(made)
 
 
-def group_face(project: Project, group_id: str) -> GroupFace:
-    group = project.group(group_id)
-    inputs, outputs = project.group_ports(group_id)
-    return GroupFace(group.id, group.title, group.position,
-                     face_ports(project, inputs, "input"),
-                     face_ports(project, outputs, "output"), len(project.leaves(group_id)))
+class Nesting:
+    """Every block's chain of groups, and every group's blocks, from one pass over the
+    blocks (asking the document group by group costs a pass per group, per event)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = weakref.proxy(project)  # the cache below keeps no project alive
+        self.chains = {n: [*project.path(n), n] for n in project.nodes}
+        self.leaves: dict[str, set[str]] = {}
+        for node_id, chain in self.chains.items():
+            for group_id in chain[:-1]:
+                self.leaves.setdefault(group_id, set()).add(node_id)
+
+    def item_at(self, node_id: str, level: str | None) -> str | None:
+        """As ``Project.item_at``."""
+        chain = self.chains[node_id]
+        if level is None:
+            return chain[0]
+        return chain[chain.index(level) + 1] if level in chain else None
+
+    def ports(self, group_id: str) -> tuple[tuple[GroupPort, ...], tuple[GroupPort, ...]]:
+        """As ``Project.group_ports``: ends outside the group now are left out."""
+        group, inside = self.project.group(group_id), self.leaves.get(group_id, set())
+
+        def live(ports: tuple[GroupPort, ...]) -> tuple[GroupPort, ...]:
+            kept = (replace(p, ends=tuple(e for e in p.ends if e[0] in inside)) for p in ports)
+            return tuple(p for p in kept if p.ends)
+
+        return live(group.inputs), live(group.outputs)
+
+    def face(self, group_id: str) -> GroupFace:
+        group, project = self.project.group(group_id), self.project
+        inputs, outputs = self.ports(group_id)
+        return GroupFace(group.id, group.title, group.position,
+                         face_ports(project, inputs, "input"),
+                         face_ports(project, outputs, "output"),
+                         len(self.leaves.get(group_id, ())))
+
+
+_last: list[tuple[weakref.ref[Project], int, Nesting]] = []
+
+
+def nesting(project: Project) -> Nesting:
+    """The project's nesting as it stands (made again only after a change)."""
+    if _last and _last[0][0]() is project and _last[0][1] == project.revision:
+        return _last[0][2]
+    made = Nesting(project)
+    _last[:] = [(weakref.ref(project), project.revision, made)]
+    return made
 
 
 def level_of(project: Project, level: str | None) -> Level:
     """Everything ``level`` (a group id, None for the top) shows."""
+    nesting_ = nesting(project)
     items: dict[str, Face] = {}
     into: dict[End, tuple[str, str]] = {}  # an inner input end -> (group, port) at level
     out_of: dict[End, tuple[str, str]] = {}
@@ -88,8 +132,8 @@ def level_of(project: Project, level: str | None) -> Level:
         if not is_group_id(member):
             items[member] = project.node(member)
             continue
-        items[member] = group_face(project, member)
-        inputs, outputs = project.group_ports(member)
+        items[member] = nesting_.face(member)
+        inputs, outputs = nesting_.ports(member)
         for port in inputs:
             for end in port.ends:
                 into[end] = (member, port.name)
@@ -98,7 +142,7 @@ def level_of(project: Project, level: str | None) -> Level:
     entering: dict[End, str] = {}  # an inner input end -> the boundary input feeding it
     leaving: dict[End, str] = {}
     if level is not None:
-        inputs, outputs = project.group_ports(level)
+        inputs, outputs = nesting_.ports(level)
         items[IN] = BoundaryFace(IN, "Inputs", face_ports(project, inputs, "input"))
         items[OUT] = BoundaryFace(OUT, "Outputs", face_ports(project, outputs, "output"))
         for port in inputs:
@@ -108,8 +152,8 @@ def level_of(project: Project, level: str | None) -> Level:
             leaving.setdefault(port.ends[0], port.name)
     links: dict[Link, list[Link]] = {}
     for link in project.links:
-        source = project.item_at(link.source, level)
-        target = project.item_at(link.target, level)
+        source = nesting_.item_at(link.source, level)
+        target = nesting_.item_at(link.target, level)
         if source == target:
             continue  # outside this level, or wholly inside one of its groups
         source_end = (link.source, link.source_port)

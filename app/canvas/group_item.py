@@ -40,7 +40,7 @@ from app.canvas.style import (
     TEXT_LOD,
     style,
 )
-from app.level_model import IN, BoundaryFace, GroupFace
+from app.level_model import IN, BoundaryFace, GroupFace, nesting
 from projects.shapes import NodeShapes
 from projects.validation import Issue
 
@@ -145,9 +145,9 @@ class GroupItem(NodeItem):
         if report is None or self.node_id not in editor.project.groups:
             self._show(None, (), "")
             return
-        project = editor.project
-        leaves = project.leaves(self.node_id)
-        _, outputs = project.group_ports(self.node_id)
+        inside = nesting(editor.project)  # one pass for every group of the level
+        leaves = inside.leaves.get(self.node_id, set())
+        _, outputs = inside.ports(self.node_id)
         shapes_out = {}
         for port in outputs:
             node_id, name = port.ends[0]

@@ -118,10 +118,7 @@ def sync(scene) -> None:
     for link in shown.links:
         if link not in scene._links:
             scene._add_link(link)
-    scene._reals = shown.links
-    for item in scene._nodes.values():
-        if isinstance(item, GroupItem):
-            item.set_report(None, (), True)  # what is inside may have changed
+    scene._reals = shown.links  # group blocks show the next report (validation follows)
 
 
 def _item_class(face: Face) -> type:

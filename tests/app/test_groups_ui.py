@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 
 import resources
 from app.canvas.group_item import BoundaryItem, GroupItem
+from app.canvas.levels import reals
 from app.level_model import IN, OUT
 from projects import clipboard, files
 from projects.document import Link
@@ -89,6 +90,8 @@ def test_ctrl_g_groups_the_selected_blocks_into_one_group_block(qtbot, transform
     # the wires: n3 feeds the group once (two links behind one wire), the group feeds n11
     drawn = {i.link for i in scene.link_items()}
     assert Link("n3", "out", group_id, "query") in drawn
+    assert reals(scene, Link("n3", "out", group_id, "query")) == [
+        Link("n3", "out", "n4", "query"), Link("n3", "out", "n5", "in1")]
     assert Link(group_id, "out", "n11", "query") in drawn
     assert Link(group_id, "out", "n12", "in1") in drawn
     assert not any(k.source in ENCODER or k.target in ENCODER for k in drawn)
