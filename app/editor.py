@@ -363,15 +363,17 @@ class Editor(QObject):
 
     # ---- groups
 
-    def group(self, items: list[str], title: str = "Group") -> str:
-        """Put blocks and groups of one level into a new group (one undo step); returns
-        its id. Raises DocumentError when they cannot be grouped."""
+    def group(self, items: list[str], title: str | None = None) -> str:
+        """Put blocks and groups of one level into a new group (one undo step), titled
+        "Group 3" after its id unless ``title`` is given; returns its id. Raises
+        DocumentError when they cannot be grouped."""
         project = self.project
         if not items:
             raise DocumentError("Select blocks to group")
         if len({project.parent_of(i) for i in items}) > 1:
             raise DocumentError("Blocks to group must sit in the same group")
         group_id = project.next_group_id()
+        title = title or f"Group {group_id[1:]}"
         self._push(GroupCommand(project, list(items), title, group_id))
         return group_id
 

@@ -95,7 +95,7 @@ def test_ctrl_g_groups_the_selected_blocks_into_one_group_block(qtbot, transform
     assert Link(group_id, "out", "n11", "query") in drawn
     assert Link(group_id, "out", "n12", "in1") in drawn
     assert not any(k.source in ENCODER or k.target in ENCODER for k in drawn)
-    assert project.groups[group_id].title == "Group"
+    assert project.groups[group_id].title == "Group 1"
     window.editor.undo_stack.undo()
     assert dumps(window) == before
     assert scene.node_item(group_id) is None and scene.node_item("n4") is not None
