@@ -293,7 +293,7 @@ class Editor(QObject):
         project = self.project
         (start,) = project.port_ends(source, source_port, "output")
         ends = [e for e in project.port_ends(target, target_port, "input")
-                if Link(*start, *e) not in project.links]
+                if project.link_into(*e) != Link(*start, *e)]
         if len(ends) == 1 and not is_group_id(source) and not is_group_id(target):
             self.connect(*start, *ends[0], replace=True)
             return

@@ -189,7 +189,7 @@ def can_wire(project: Project, source: str, source_port: str, target: str,
         ends = project.port_ends(target, target_port, "input")
     except (DocumentError, ValueError):
         return False
-    wired = [Link(*start, *end) in project.links for end in ends]
+    wired = [project.link_into(*end) == Link(*start, *end) for end in ends]
     return not all(wired) and all(
         done or project.can_link(*start, *end, replacing=True)
         for done, end in zip(wired, ends, strict=True))
