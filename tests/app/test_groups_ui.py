@@ -246,11 +246,21 @@ def test_blocks_added_inside_a_group_stay_in_it_and_auto_layout_keeps_to_the_lev
 # ----------------------------------------------------------------------------- edits
 
 
-def test_moving_renaming_and_deleting_a_group_undo_exactly(qtbot, transformer) -> None:
+def test_moving_renaming_and_deleting_a_group_undo_and_redo_exactly(qtbot, transformer
+                                                                    ) -> None:
     window = transformer
     scene, view, stack = window.scene, window.view, window.editor.undo_stack
     group_id = window.editor.group(ENCODER)
     before = dumps(window)
+
+    def undo_and_redo() -> None:
+        after = dumps(window)
+        stack.undo()
+        assert dumps(window) == before
+        stack.redo()
+        assert dumps(window) == after
+        stack.undo()
+
     look_at(window, [group_id], zoom=0.8)
     start = header(window, group_id)
     drag(qtbot, view, start, start + (at(view, QPointF(100, 60)) - at(view, QPointF(0, 0))))
@@ -258,8 +268,8 @@ def test_moving_renaming_and_deleting_a_group_undo_exactly(qtbot, transformer) -
     assert moved != files.loads(before).group(group_id).position
     assert (scene.node_item(group_id).x(), scene.node_item(group_id).y()) == moved
     assert stack.undoText() == "Move block"
-    stack.undo()
-    assert dumps(window) == before
+    undo_and_redo()
+
     def answer() -> None:  # the rename dialog, typed into as a user would
         dialog = QApplication.activeModalWidget()
         field = dialog.findChild(QLineEdit)
@@ -271,15 +281,13 @@ def test_moving_renaming_and_deleting_a_group_undo_exactly(qtbot, transformer) -
     window.context_menus.rename_group(group_id)
     assert scene.node_item(group_id).texts()[0] == "Encoder 1"
     assert stack.undoText() == "Rename group"
-    stack.undo()
-    assert dumps(window) == before
+    undo_and_redo()
     scene.select_nodes([group_id])
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_Delete)
     project = window.editor.project
     assert project.groups == {} and not set(ENCODER) & set(project.nodes)
-    stack.undo()
-    assert dumps(window) == before
+    undo_and_redo()
     assert isinstance(scene.node_item(group_id), GroupItem)
 
 
