@@ -52,6 +52,7 @@ BODY_TOP = HEADER + 24.0  # below the id line: where the port rows start
 FOOTER = SEPARATOR_FROM_BOTTOM + 4.0
 BOUNDARY_WIDTH = 140.0
 BOUNDARY_HEADER = QColor("#e2e8f0")
+PROBLEMS_SHOWN = 8  # in a group block's tooltip
 
 
 class GroupItem(NodeItem):
@@ -87,8 +88,9 @@ class GroupItem(NodeItem):
         self._header = self._outline.intersected(header)
         self._shadows = (rect.adjusted(-1, 1, 1, 4), rect.adjusted(0, 0.5, 0, 1.5))
         self._layout_group_text()
-        self.setToolTip(f"{face.title} ({face.id}): a group of {face.blocks} blocks.\n"
-                        "Double-click to open it; Ctrl+Shift+G ungroups it.")
+        self._tip = (f"{face.title} ({face.id}): a group of {face.blocks} blocks.\n"
+                     "Double-click to open it; Ctrl+Shift+G ungroups it.")
+        self.setToolTip(self._tip)
         self.sync_position(face.position)
         for link in self.links:
             link.update_path()
@@ -173,6 +175,14 @@ class GroupItem(NodeItem):
             self._footer_rows[0] = (font, colour, point, style().mono_metrics.elidedText(
                 self.shape_text, Qt.TextElideMode.ElideRight, self._width - 2 * PAD))
         self.badge.set_issues(issues)
+        if issues:  # hovering anywhere on the group says what is wrong inside
+            ordered = sorted(issues, key=lambda i: i.severity != "error")
+            lines = [f"{i.severity.capitalize()}: {i.message}" for i in ordered[:PROBLEMS_SHOWN]]
+            if len(ordered) > PROBLEMS_SHOWN:
+                lines.append(f"… and {len(ordered) - PROBLEMS_SHOWN} more in the Problems panel")
+            self.setToolTip(self._tip + "\n\nInside:\n" + "\n".join(lines))
+        else:
+            self.setToolTip(self._tip)
         self.update()
 
     def texts(self) -> list[str]:

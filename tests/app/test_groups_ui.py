@@ -151,6 +151,7 @@ def test_the_group_block_shows_output_shape_parameters_and_problems(qtbot, trans
     assert issues
     assert item.badge.isVisible() and item.badge.severity == "error"
     assert issues[0].message in item.badge.toolTip()
+    assert issues[0].message in item.toolTip()
     # clicking the problem opens the group and selects its block
     panel = window.problems
     row = next(panel.item(r) for r in range(panel.count())
