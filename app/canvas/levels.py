@@ -48,10 +48,14 @@ def set_level(scene, level: str | None) -> None:
 
 
 def _current_level(scene) -> str | None:
+    """The level to show: the scene's, or the nearest group around it that is left; the
+    trail follows groups made or undone around it."""
     groups = scene.editor.project.groups
     if scene.level is not None and scene.level not in groups:
         kept = [g for g in scene.level_trail if g in groups]
         set_level(scene, kept[-1] if kept else None)
+    elif scene.level is not None:
+        set_level(scene, scene.level)
     return scene.level
 
 
@@ -266,8 +270,9 @@ class LevelNavigator(QObject):
     def _check(self, _event: DocumentEvent) -> None:
         if self.scene.level != self._shown:  # the group shown went (undo): now outside it
             self._arrived()
-        elif self.scene.level is not None and isinstance(_event, GroupChanged):
-            self.levelChanged.emit(self.scene.level)  # a title in the trail may be new
+        elif self.scene.level is not None and isinstance(
+                _event, GroupAdded | GroupRemoved | GroupChanged):
+            self.levelChanged.emit(self.scene.level)  # the trail or a title in it may be new
 
     def _replaced(self) -> None:
         self._views.clear()

@@ -216,9 +216,15 @@ def test_double_click_opens_a_group_and_the_breadcrumb_and_escape_lead_out(qtbot
 def test_undo_of_the_grouping_while_inside_goes_back_out(qtbot, transformer) -> None:
     window = transformer
     before = dumps(window)
-    group_id = window.editor.group(ENCODER)
-    window.navigator.enter(group_id)
-    window.editor.undo_stack.undo()
+    inner = window.editor.group(ENCODER)
+    outer = window.editor.group(["n3", inner])
+    window.navigator.enter(outer)
+    window.navigator.enter(inner)
+    assert window.breadcrumb.entries() == ["Project", "Group 2", "Group 1"]
+    window.editor.undo_stack.undo()  # the group around the one shown
+    assert window.scene.level == inner
+    assert window.breadcrumb.entries() == ["Project", "Group 1"]
+    window.editor.undo_stack.undo()  # the one shown
     assert window.scene.level is None and window.breadcrumb.isHidden()
     assert dumps(window) == before
     assert window.scene.node_item("n4") is not None
