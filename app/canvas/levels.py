@@ -17,16 +17,18 @@ from PySide6.QtCore import QObject, QPointF, Signal
 from app.canvas.block_item import NodeItem
 from app.canvas.group_item import BOUNDARY_WIDTH, BoundaryItem, GroupItem
 from app.canvas.style import GRID, HEADER, NODE_HEIGHT, NODE_MAX_WIDTH, PAD, PORT_SPACING
-from app.level_model import IN, OUT, BoundaryFace, Face, GroupFace, level_of
+from app.level_model import IN, OUT, BoundaryFace, Face, GroupFace, level_of, nesting
 from projects.document import (
     DocumentError,
     DocumentEvent,
+    End,
     GroupAdded,
     GroupChanged,
     GroupRemoved,
     Link,
     NodeMoved,
     Project,
+    is_group_id,
 )
 
 BOUNDARY_GAP = 160.0  # between the group's boundary items and its blocks
@@ -189,14 +191,25 @@ def can_wire(project: Project, source: str, source_port: str, target: str,
     if IN in (source, target) or OUT in (source, target):
         return False
     try:
-        (start,) = project.port_ends(source, source_port, "output")
-        ends = project.port_ends(target, target_port, "input")
+        (start,) = _ends(project, source, source_port, "output")
+        ends = _ends(project, target, target_port, "input")
     except (DocumentError, ValueError):
         return False
     wired = [project.link_into(*end) == Link(*start, *end) for end in ends]
     return not all(wired) and all(
         done or project.can_link(*start, *end, replacing=True)
         for done, end in zip(wired, ends, strict=True))
+
+
+def _ends(project: Project, item: str, port: str, side: str) -> tuple[End, ...]:
+    """As ``Project.port_ends``, from the nesting shared by every port of a drag."""
+    if not is_group_id(item):
+        return ((item, port),)
+    inputs, outputs = nesting(project).ports(item)
+    for candidate in inputs if side == "input" else outputs:
+        if candidate.name == port:
+            return candidate.ends
+    raise DocumentError(f"{item} has no {side} port {port!r}")
 
 
 def reals(scene, link: Link) -> list[Link]:
