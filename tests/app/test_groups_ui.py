@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 import resources
 from app.canvas.group_item import BoundaryItem, GroupItem
 from app.canvas.levels import reals
-from app.level_model import IN, OUT
+from app.level_model import IN, OUT, nesting
 from projects import clipboard, files
 from projects.document import Link
 from projects.text import count_text
@@ -365,3 +365,19 @@ def test_a_group_is_copied_and_pasted_with_its_blocks_wires_and_groups(qtbot, tr
     (again,) = [g for g in project.groups if g not in (group_id, inner)
                 and project.parent_of(g) == group_id]
     assert scene.node_item(again) is not None
+
+
+def test_the_canvas_reads_groups_as_the_document_answers() -> None:
+    """The canvas's one-pass reading of the nesting agrees with the document's queries,
+    also with a block deleted from inside a group (its port is hidden)."""
+    project = files.load(resources.examples_dir() / "transformer_classifier.deepwire")
+    inner = project.group_items(["n5", "n6"], "Add & norm")
+    outer = project.group_items(["n4", inner.id, "n7", "n8", "n9", "n10"], "Encoder")
+    project.remove_node("n10")
+    read = nesting(project)
+    for group_id in (inner.id, outer.id):
+        assert read.ports(group_id) == project.group_ports(group_id)
+        assert read.leaves[group_id] == project.leaves(group_id)
+    for level in (None, outer.id, inner.id):
+        for node_id in project.nodes:
+            assert read.item_at(node_id, level) == project.item_at(node_id, level)
