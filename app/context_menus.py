@@ -10,14 +10,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QInputDialog, QMenu
 
 import blocks
 from app.block_picker import BlockPicker
+from app.canvas import levels
 from app.canvas.block_item import NodeItem, PortItem, apply_fix
+from app.canvas.group_item import BoundaryItem
 from app.canvas.wires import LinkItem
 from projects import clipboard
-from projects.document import DocumentError, Link
+from projects.document import DocumentError, Link, is_group_id
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -31,6 +33,7 @@ class ContextMenus:
         self.window = window
         self.menu: QMenu | None = None
         self.picker: BlockPicker | None = None
+        self.dialog: QInputDialog | None = None  # the rename dialog last shown
         window.view.menuRequested.connect(self.show_canvas_menu)
         window.palette.menuRequested.connect(self.show_palette_menu)
 
@@ -43,8 +46,11 @@ class ContextMenus:
         for item in scene.items(scene_pos):
             if isinstance(item, PortItem):
                 item = item.parentItem()
+            if isinstance(item, BoundaryItem):
+                break
             if isinstance(item, NodeItem):
-                menu = self.block_menu(item.node_id)
+                menu = (self.group_menu(item.node_id) if is_group_id(item.node_id)
+                        else self.block_menu(item.node_id))
                 break
             if isinstance(item, LinkItem) and item.shape().contains(scene_pos):
                 menu = self.wire_menu(item.link, scene_pos, screen_pos)
@@ -64,6 +70,7 @@ class ContextMenus:
         menu.addAction("Duplicate", window.view.duplicate_selection)
         many = f" {len(chosen)} blocks" if len(chosen) > 1 else ""
         menu.addAction(f"Delete{many}", window.delete_selection)
+        menu.addAction(window.group_action)
         menu.addSeparator()
         menu.addAction(f"Documentation: {node.spec.title}",
                        lambda: window.show_reference(node.block))
@@ -74,6 +81,39 @@ class ContextMenus:
             for fix in fixes:
                 menu.addAction(f"Fix: {fix.title}", lambda f=fix: apply_fix(window.scene, f))
         return menu
+
+    def group_menu(self, group_id: str) -> QMenu:
+        """For a group block (or, when it is among them, the selected items)."""
+        window, scene = self.window, self.window.scene
+        if group_id not in scene.selected_node_ids():
+            scene.select_nodes([group_id])
+        chosen = scene.selected_node_ids()
+        menu = QMenu(window)
+        menu.addAction("Open Group", lambda: window.navigator.enter(group_id))
+        rename = menu.addAction("Rename…", lambda: self.rename_group(group_id))
+        rename.setEnabled(len(chosen) == 1)
+        menu.addAction(window.ungroup_action)
+        menu.addAction(window.group_action)
+        menu.addSeparator()
+        menu.addAction("Duplicate", window.view.duplicate_selection)
+        many = f" {len(chosen)} items" if len(chosen) > 1 else " Group"
+        menu.addAction(f"Delete{many}", window.delete_selection)
+        return menu
+
+    def rename_group(self, group_id: str) -> None:
+        """Ask for the group's new title (one undo step)."""
+        window = self.window
+        dialog = QInputDialog(window)
+        dialog.setWindowTitle("Rename group")
+        dialog.setLabelText("Title:")
+        dialog.setTextValue(window.editor.project.group(group_id).title)
+        dialog.resize(360, dialog.sizeHint().height())  # room for the title and a long name
+        self.dialog = dialog
+        if dialog.exec():
+            try:
+                window.editor.rename_group(group_id, dialog.textValue())
+            except DocumentError as err:
+                window.statusBar().showMessage(str(err), 6000)
 
     def rename(self, node_id: str) -> None:
         """Rename in place of typing it: the inspector's title field, focused."""
@@ -90,10 +130,24 @@ class ContextMenus:
     def wire_menu(self, link: Link, scene_pos: QPointF, screen_pos: QPoint) -> QMenu:
         window = self.window
         menu = QMenu(window)
-        menu.addAction("Delete Wire", lambda: window.editor.disconnect(link))
-        menu.addAction("Insert Block…",
-                       lambda: self.pick_block_for_wire(link, scene_pos, screen_pos))
+        behind = levels.reals(window.scene, link)
+        menu.addAction("Delete Wire", lambda: self.delete_wire(behind))
+        insert = menu.addAction("Insert Block…",
+                                lambda: self.pick_block_for_wire(link, scene_pos, screen_pos))
+        insert.setEnabled(behind == [link])  # a wire to a group port may stand for several
         return menu
+
+    def delete_wire(self, links: list[Link]) -> None:
+        """Delete the links behind one drawn wire (one undo step)."""
+        stack = self.window.editor.undo_stack
+        if len(links) > 1:
+            stack.beginMacro("Disconnect")
+        try:
+            for link in links:
+                self.window.editor.disconnect(link)
+        finally:
+            if len(links) > 1:
+                stack.endMacro()
 
     def pick_block_for_wire(self, link: Link, scene_pos: QPointF, screen_pos: QPoint
                             ) -> BlockPicker:
@@ -141,7 +195,7 @@ class ContextMenus:
     def add(self, block_id: str, scene_pos: QPointF) -> str:
         window = self.window
         at = window.scene.snapped(scene_pos)
-        node_id = window.editor.add_block(block_id, (at.x(), at.y()))
+        node_id = window.editor.add_block(block_id, (at.x(), at.y()), group=window.scene.level)
         window.scene.select_nodes([node_id])
         return node_id
 
