@@ -13,6 +13,7 @@ from PySide6.QtGui import QUndoCommand
 
 from projects.document import Link, Node, Project, TrainingSettings
 from projects.fixes import Edit, Fix, apply_edits, apply_fix
+from projects.library import Placement
 
 MERGE_PARAM = 1001  # consecutive edits of one parameter of one block merge into one command
 
@@ -200,3 +201,18 @@ class FixCommand(QUndoCommand):
 
     def undo(self) -> None:
         apply_edits(self.project, self.undo_edits)
+
+
+class PlaceLibraryBlockCommand(QUndoCommand):
+    """A block from the library placed as a copy: its groups, blocks and inner links, as
+    one step (projects.library.Placement)."""
+
+    def __init__(self, project: Project, placement: Placement, text: str) -> None:
+        super().__init__(text)
+        self.project, self.placement = project, placement
+
+    def redo(self) -> None:
+        self.placement.apply(self.project)
+
+    def undo(self) -> None:
+        self.placement.remove(self.project)

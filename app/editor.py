@@ -19,6 +19,7 @@ from app.commands import (
     AddNodesCommand,
     FixCommand,
     MoveNodesCommand,
+    PlaceLibraryBlockCommand,
     RemoveLinkCommand,
     RemoveNodesCommand,
     ReplaceLinkCommand,
@@ -26,7 +27,7 @@ from app.commands import (
     SetSettingCommand,
     SetTitleCommand,
 )
-from projects import clipboard, files
+from projects import clipboard, files, library
 from projects.datasets.description import DatasetDescription, request_key
 from projects.document import (
     DocumentError,
@@ -316,3 +317,15 @@ class Editor(QObject):
         nodes = self.project.nodes
         self.move_nodes({i: (nodes[i].position, p) for i, p in positions.items()},
                         "Auto-layout")
+
+    # ---- the library (My blocks and templates)
+
+    def place_library_block(self, entry: library.LibraryEntry, position: Position,
+                            level: str | None = None) -> str:
+        """Copy a library entry into the project as a new group at ``position`` in
+        ``level`` (None: the top level), with fresh ids, as one undo step; returns the new
+        group's id. The project keeps no reference to the library."""
+        placement = library.copy_plan(entry.fragment, entry.group.id, self.project,
+                                      position, level)
+        self._push(PlaceLibraryBlockCommand(self.project, placement, f"Place {entry.title}"))
+        return placement.group_id
