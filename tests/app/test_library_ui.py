@@ -239,3 +239,17 @@ def test_a_template_places_on_double_click_exports_imports_and_deletes(window, q
     window.library.import_action.trigger()
     assert "fragment.nodes: unknown block type 'warp' (used by n1)" in shown[0]
     assert not (data_dir / "blocks" / "x.deepwire-block").exists()
+
+
+def test_loose_blocks_save_as_a_new_group_from_the_edit_menu(window, data_dir) -> None:
+    window.editor.replace_project(
+        files.load(resources.examples_dir() / "cnn_digits.deepwire"), None)
+    before = files.dumps(window.editor.project)
+    window.scene.select_nodes(["n2", "n3"])
+    dialogs = when_modal(type_name("Conv pair"))
+    window.library.save_action.trigger()  # Edit ▸ Save Group to My Blocks…
+    assert dialogs == ["QInputDialog"]
+    entry = library.load(data_dir / "blocks" / "Conv pair.deepwire-block")
+    assert entry.block_count == 2 and entry.ports == (["in"], ["out"])
+    assert files.dumps(window.editor.project) == before  # the project itself is not grouped
+    assert entry_titles(window, MY_BLOCKS) == ["Conv pair"]
