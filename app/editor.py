@@ -324,7 +324,10 @@ class Editor(QObject):
                             level: str | None = None) -> str:
         """Copy a library entry into the project as a new group at ``position`` in
         ``level`` (None: the top level), with fresh ids, as one undo step; returns the new
-        group's id. The project keeps no reference to the library."""
+        group's id. The project keeps no reference to the library; an unknown ``level``
+        raises the document's error before anything reaches the undo stack."""
+        if level is not None:
+            self.project.group(level)
         placement = library.copy_plan(entry.fragment, entry.group.id, self.project,
                                       position, level)
         self._push(PlaceLibraryBlockCommand(self.project, placement, f"Place {entry.title}"))

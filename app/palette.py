@@ -157,9 +157,9 @@ class BlockPalette(QWidget):
                 item = QTreeWidgetItem(group, [entry.title])
                 item.setData(0, LIBRARY_KEY_ROLE, key)
                 item.setToolTip(0, entry_tooltip(entry))
-                item.setIcon(0, category_icon("Core"))
+                item.setIcon(0, category_icon(_entry_category(entry)))
             if not listed and title == MY_BLOCKS:
-                hint = QTreeWidgetItem(group, ["Right-click a group: Save to My blocks…"])
+                hint = QTreeWidgetItem(group, ["Right-click a group to save it"])
                 hint.setFlags(Qt.ItemFlag.NoItemFlags)
             group.setExpanded(True)
         self.filter(self.search.text())
@@ -245,6 +245,14 @@ class BlockPalette(QWidget):
 def _category(item: QTreeWidgetItem) -> str:
     """The category heading an entry sits under (or the heading itself)."""
     return (item.parent() or item).text(0)
+
+
+def _entry_category(entry: LibraryEntry) -> str:
+    """The category whose icon a library entry shows: its first block that is not plain
+    glue (Core, Merging, Normalization), so an encoder shows attention."""
+    found = [n.spec.category for n in entry.fragment.nodes.values()]
+    return next((c for c in found if c not in ("Core", "Merging", "Normalization")),
+                found[0])
 
 
 def entry_tooltip(entry: LibraryEntry) -> str:

@@ -116,7 +116,7 @@ def test_palette_lists_templates_and_my_blocks_with_search_and_tooltips(window, 
     palette = window.palette
     assert entry_titles(window, TEMPLATES) == ["DCGAN up-sampling", "GCN layer",
                                                "Transformer encoder"]
-    assert entry_titles(window, MY_BLOCKS) == ["Right-click a group: Save to My blocks…"]
+    assert entry_titles(window, MY_BLOCKS) == ["Right-click a group to save it"]
     key = window.library.key_of("GCN layer", template=True)
     tip = palette.entry_item(key).toolTip(0)
     assert "Template" in tip and "Kipf" in tip and "features, adjacency" in tip
@@ -220,7 +220,7 @@ def test_a_template_places_on_double_click_exports_imports_and_deletes(window, q
     choose(menu, "Delete…")
     assert dialogs == ["QMessageBox"]
     assert not Path(mine).exists()
-    assert entry_titles(window, MY_BLOCKS) == ["Right-click a group: Save to My blocks…"]
+    assert entry_titles(window, MY_BLOCKS) == ["Right-click a group to save it"]
 
     # a broken file is refused with its problems, and nothing is added
     broken = tmp_path / "broken.deepwire-block"
@@ -253,3 +253,25 @@ def test_loose_blocks_save_as_a_new_group_from_the_edit_menu(window, data_dir) -
     assert entry.block_count == 2 and entry.ports == (["in"], ["out"])
     assert files.dumps(window.editor.project) == before  # the project itself is not grouped
     assert entry_titles(window, MY_BLOCKS) == ["Conv pair"]
+
+
+def test_the_editor_places_into_the_level_given_as_one_undo_step(qapp) -> None:
+    from app.editor import Editor
+    from projects.document import UnknownNodeError
+    from resources.templates.build import template_path
+
+    editor = Editor()
+    project = files.load(resources.examples_dir() / "transformer_classifier.deepwire")
+    editor.replace_project(project, None)
+    before = files.dumps(project)
+    entry = library.load(template_path("gcn_layer"), template=True)
+    group = editor.place_library_block(entry, (40.0, 60.0), level="g2")
+    assert project.path(group) == ["g2"] and project.group(group).position == (40.0, 60.0)
+    assert editor.undo_stack.count() == 1
+    editor.undo_stack.undo()
+    assert files.dumps(project) == before
+    editor.undo_stack.redo()
+    assert project.leaves(group) == {"n21", "n22"}
+    with pytest.raises(UnknownNodeError):
+        editor.place_library_block(entry, (0.0, 0.0), level="g99")
+    assert editor.undo_stack.count() == 1
