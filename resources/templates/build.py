@@ -134,6 +134,8 @@ def transformer_example() -> Project:
         group = library.place(project, encoder, (750, 216 * index))
         project.update_group(group, title=f"Encoder {index}", position=(top_x, 0))
         inputs, outputs = project.group_ports(group)
+        # the dashboard lists attention maps by block title: tell the two apart
+        project.set_title(inputs[0].ends[0][0], f"Self-attention {index}")
         for node_id, port in inputs[0].ends:
             project.add_link(source, "out", node_id, port)
         source = outputs[0].ends[0][0]
