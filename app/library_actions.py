@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QPointF
-from PySide6.QtGui import QAction, QDragMoveEvent, QDropEvent
+from PySide6.QtGui import QAction, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMenu, QMessageBox
 
 from app.palette import LIBRARY_MIME_TYPE
@@ -118,9 +118,8 @@ class LibraryActions(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Library entries dragged from the palette onto the canvas; other drags pass."""
-        if event.type() not in _DRAG_EVENTS or not isinstance(
-                event, QDragMoveEvent | QDropEvent):
-            return False
+        if event.type() not in _DRAG_EVENTS or not isinstance(event, QDropEvent):
+            return False  # (a drag's enter and move events are drop events too)
         mime = event.mimeData()
         if not mime.hasFormat(LIBRARY_MIME_TYPE):
             return False
