@@ -19,6 +19,7 @@ from projects.validation import validate
 from resources import examples_dir
 from resources.templates import TEMPLATES_DIR
 from resources.templates import build as builders
+from tests.projects.test_files import grouped_project
 from tests.projects.test_groups import chain
 
 TEMPLATE_PATHS = sorted(TEMPLATES_DIR.glob(f"*{library.EXTENSION}"))
@@ -84,6 +85,20 @@ def test_a_saved_group_round_trips_with_its_nested_group_and_ports(tmp_path: Pat
     assert fragment.group("g1").position == (0.0, 0.0)
     assert fragment.members("g1") == ["n1", "g2"] and fragment.members("g2") == ["n2", "n3"]
     assert len(fragment.links) == 3  # inner links only; the ones crossing stay behind
+
+
+def test_every_group_of_a_rich_project_saves_reads_and_places_back_unchanged() -> None:
+    """Nested groups, graph and tensor ports, every kind of block, non-ASCII titles."""
+    project = grouped_project()
+    for group in sorted(project.groups):
+        entry = library.entry_from_group(project, group, doc="ü ✓")
+        text = library.dumps(entry)
+        again = library.loads(text.encode("utf-8"))
+        assert library.dumps(again) == text
+        # placed into an empty project and saved from there: the same file
+        target = Project()
+        placed = library.place(target, again, (0.0, 0.0))
+        assert library.dumps(library.entry_from_group(target, placed, doc="ü ✓")) == text
 
 
 def test_refusals_name_every_problem_with_its_path() -> None:
