@@ -21,6 +21,7 @@ from projects.document import (
     node_sort_key,
 )
 from projects.fixes import Edit, Fix, apply_edits, apply_fix
+from projects.library import Placement
 
 MERGE_PARAM = 1001  # consecutive edits of one parameter of one block merge into one command
 
@@ -287,3 +288,18 @@ class RenameGroupCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.project.update_group(self.group_id, title=self.old)
+
+
+class PlaceLibraryBlockCommand(QUndoCommand):
+    """A block from the library placed as a copy: its groups, blocks and inner links, as
+    one step (projects.library.Placement)."""
+
+    def __init__(self, project: Project, placement: Placement, text: str) -> None:
+        super().__init__(text)
+        self.project, self.placement = project, placement
+
+    def redo(self) -> None:
+        self.placement.apply(self.project)
+
+    def undo(self) -> None:
+        self.placement.remove(self.project)

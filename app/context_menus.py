@@ -1,4 +1,5 @@
-"""Right-click menus: on a block, on a wire, on the empty canvas and on a palette entry.
+"""Right-click menus: on a block, on a wire, on the empty canvas and on a palette entry
+(a block, or a library entry: app/library_actions.py).
 
 Every entry does what a menu or toolbar elsewhere does (the same editor calls, one undo
 step each); the menus only put them where the mouse is.
@@ -36,6 +37,7 @@ class ContextMenus:
         self.dialog: QInputDialog | None = None  # the rename dialog last shown
         window.view.menuRequested.connect(self.show_canvas_menu)
         window.palette.menuRequested.connect(self.show_palette_menu)
+        window.palette.entryMenuRequested.connect(self.show_library_menu)
 
     # ---- the canvas
 
@@ -74,6 +76,7 @@ class ContextMenus:
         menu.addSeparator()
         menu.addAction(f"Documentation: {node.spec.title}",
                        lambda: window.show_reference(node.block))
+        self.library_entries(menu, chosen)
         report = window.editor.report
         fixes = [i.fix for i in (report.for_node(node_id) if report else []) if i.fix]
         if fixes:
@@ -98,6 +101,7 @@ class ContextMenus:
         menu.addAction("Duplicate", window.view.duplicate_selection)
         many = f" {len(chosen)} items" if len(chosen) > 1 else " Group"
         menu.addAction(f"Delete{many}", window.delete_selection)
+        self.library_entries(menu, chosen)
         return menu
 
     def rename_group(self, group_id: str) -> None:
@@ -114,6 +118,18 @@ class ContextMenus:
                 window.editor.rename_group(group_id, dialog.textValue())
             except DocumentError as err:
                 window.statusBar().showMessage(str(err), 6000)
+
+    def library_entries(self, menu: QMenu, chosen: list[str]) -> None:
+        """Save to My blocks: the group the blocks stand in here, else the blocks."""
+        library = self.window.library
+        group = library.group_to_save(chosen)
+        menu.addSeparator()
+        if group is not None:
+            title = self.window.editor.project.group(group).title
+            menu.addAction(f"Save Group “{title}” to My Blocks…",
+                           lambda: library.save_group(group))
+        else:
+            menu.addAction("Save to My Blocks…", library.save_selection)
 
     def rename(self, node_id: str) -> None:
         """Rename in place of typing it: the inspector's title field, focused."""
@@ -211,6 +227,10 @@ class ContextMenus:
         menu.addAction(f"Add {title}", lambda: window.add_block_from_palette(block_id))
         menu.addAction(f"Documentation: {title}", lambda: window.show_reference(block_id))
         return menu
+
+    def show_library_menu(self, key: str, screen_pos: QPoint) -> None:
+        """A library entry's menu (place, export, delete, import); "" is My blocks."""
+        self._popup(self.window.library.entry_menu(key), screen_pos)
 
     # ---- helpers
 

@@ -20,6 +20,7 @@ from app.commands import (
     FixCommand,
     GroupCommand,
     MoveNodesCommand,
+    PlaceLibraryBlockCommand,
     RemoveLinkCommand,
     RemoveNodesCommand,
     RenameGroupCommand,
@@ -30,7 +31,7 @@ from app.commands import (
     UngroupCommand,
 )
 from app.level_model import LevelGraph
-from projects import clipboard, files
+from projects import clipboard, files, library
 from projects.datasets.description import DatasetDescription, request_key
 from projects.document import (
     DocumentError,
@@ -390,3 +391,18 @@ class Editor(QObject):
             raise DocumentError("A group needs a title")
         if title != self.project.group(group_id).title:
             self._push(RenameGroupCommand(self.project, group_id, title))
+
+    # ---- the library (My blocks and templates)
+
+    def place_library_block(self, entry: library.LibraryEntry, position: Position,
+                            level: str | None = None) -> str:
+        """Copy a library entry into the project as a new group at ``position`` in
+        ``level`` (None: the top level), with fresh ids, as one undo step; returns the new
+        group's id. The project keeps no reference to the library; an unknown ``level``
+        raises the document's error before anything reaches the undo stack."""
+        if level is not None:
+            self.project.group(level)
+        placement = library.copy_plan(entry.fragment, entry.group.id, self.project,
+                                      position, level)
+        self._push(PlaceLibraryBlockCommand(self.project, placement, f"Place {entry.title}"))
+        return placement.group_id

@@ -32,6 +32,7 @@ from app.editor import Editor, open_shape_cache
 from app.file_commands import FileCommands
 from app.icons import icon
 from app.inspector import Inspector
+from app.library_actions import LibraryActions
 from app.palette import BLOCK_ID_ROLE, BlockHelp, BlockPalette
 from app.panels import ProblemsPanel, SummaryPanel
 from app.training_controller import TrainingController
@@ -128,6 +129,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         self.scene.nodeActivated.connect(self._activate)
         self.view.leaveRequested.connect(self.navigator.up)
         self.context_menus = ContextMenus(self)
+        self.library = LibraryActions(self)
         editor.documentReplaced.connect(lambda: QTimer.singleShot(0, self.view.fit_to_view))
         editor.documentReplaced.connect(self._update_runs_dir)
         self._connect_training()

@@ -26,9 +26,12 @@ ENCODER = ["n4", "n5", "n6", "n7", "n8", "n9", "n10"]  # the transformer's first
 
 @pytest.fixture
 def transformer(window):
-    """The main window showing the transformer example, at a zoom where text shows."""
-    window.editor.replace_project(
-        files.load(resources.examples_dir() / "transformer_classifier.deepwire"), None)
+    """The main window showing the transformer example with its encoder groups undone
+    (every block at the top level), at a zoom where text shows."""
+    project = files.load(resources.examples_dir() / "transformer_classifier.deepwire")
+    for group_id in sorted(project.groups):
+        project.ungroup(group_id)
+    window.editor.replace_project(project, None)
     window.view.reset_zoom()
     return window
 
