@@ -41,6 +41,11 @@ def icon(name: str) -> QIcon:
     return QIcon(str(resources.icon_path(name)))
 
 
+def group_icon() -> QIcon:
+    """Blocks gathered into one, as the canvas draws a group's header."""
+    return icon("group")
+
+
 def category_icon(category: str) -> QIcon:
     look = CATEGORY_LOOKS.get(category)
     return icon(look.icon) if look is not None else QIcon()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 import resources
 from app.canvas.group_item import BoundaryItem, GroupItem
 from app.canvas.levels import reals
+from app.group_page import GroupPage
 from app.level_model import IN, OUT, nesting
 from projects import clipboard, files
 from projects.document import Link
@@ -384,3 +385,53 @@ def test_the_canvas_reads_groups_as_the_document_answers() -> None:
     for level in (None, outer.id, inner.id):
         for node_id in project.nodes:
             assert read.item_at(node_id, level) == project.item_at(node_id, level)
+
+
+# ----------------------------------------------------------------------------- inspector
+
+
+def test_a_selected_group_shows_its_page_and_renames_opens_and_ungroups(qtbot, window
+                                                                        ) -> None:
+    """The transformer example as shipped: two encoder groups."""
+    window.editor.replace_project(
+        files.load(resources.examples_dir() / "transformer_classifier.deepwire"), None)
+    window.view.reset_zoom()
+    window.tensorflow_loaded("TensorFlow ready")
+    project, report = window.editor.project, window.editor.report
+    look_at(window, ["g1"])
+    QTest.mouseClick(window.view.viewport(), LEFT, Qt.KeyboardModifier.NoModifier,
+                     header(window, "g1"))
+    page = window.inspector.page
+    assert isinstance(page, GroupPage) and page.group_id == "g1"
+    title = project.group("g1").title
+    assert page.heading.text() == title and page.title_edit.text() == title
+    assert page.contents.text() == "7 blocks"
+    leaves = project.leaves("g1")
+    total = sum(report.shapes[n].params for n in leaves)
+    (port,) = project.group_ports("g1")[1]
+    assert page.outputs.texts() == {
+        port.name: str(report.shapes[port.ends[0][0]].outputs[port.ends[0][1]]),
+        "Parameters": count_text(total)}
+    (into,) = project.group_ports("g1")[0]
+    assert page.inputs.texts() == {into.name: str(report.shapes["n3"].outputs["out"])}
+    assert not page.problems.isVisible()
+
+    before = dumps(window)
+    page.title_edit.selectAll()
+    qtbot.keyClicks(page.title_edit, "First encoder")
+    qtbot.keyClick(page.title_edit, Qt.Key.Key_Return)
+    assert project.group("g1").title == "First encoder"
+    assert window.scene.node_item("g1").texts()[0] == "First encoder"
+    window.editor.undo_stack.undo()
+    assert dumps(window) == before and page.heading.text() == title
+
+    qtbot.mouseClick(page.open_button, LEFT)
+    assert window.scene.level == "g1"
+    window.navigator.up()
+    window.scene.select_nodes(["g1"])
+    page = window.inspector.page
+    qtbot.mouseClick(page.ungroup_button, LEFT)
+    assert "g1" not in project.groups and project.node("n4").group is None
+    assert sorted(window.scene.selected_node_ids()) == sorted(leaves, key=str)
+    window.editor.undo_stack.undo()
+    assert dumps(window) == before
