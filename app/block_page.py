@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from app.editor import Editor
@@ -62,7 +63,40 @@ class _Rows(QWidget):
         return {widgets[i].text(): widgets[i + 1].text() for i in range(0, len(widgets), 2)}
 
 
-def _tensor_text(info: Any) -> str:
+def page_head(layout: QVBoxLayout, icon: QIcon, heading: str, subtitle: str
+              ) -> tuple[QLabel, QLabel]:
+    """A page's icon, large heading and caption line; returns the two labels."""
+    head = QHBoxLayout()
+    head.setSpacing(10)
+    picture = QLabel()
+    picture.setPixmap(icon.pixmap(32, 32))
+    picture.setAlignment(Qt.AlignmentFlag.AlignTop)
+    head.addWidget(picture)
+    titles = QVBoxLayout()
+    titles.setSpacing(1)
+    title = text_label(heading, "heading")
+    font = title.font()
+    font.setPointSizeF(font.pointSizeF() * 1.3)
+    title.setFont(font)
+    titles.addWidget(title)
+    caption = text_label(subtitle, "caption")
+    titles.addWidget(caption)
+    head.addLayout(titles, 1)
+    layout.addLayout(head)
+    return title, caption
+
+
+def port_sections(layout: QVBoxLayout, label_width: int) -> tuple[_Rows, _Rows]:
+    """The Inputs and Outputs sections, whose rows show what flows through each port."""
+    rows = []
+    for name in ("Inputs", "Outputs"):
+        layout.addWidget(section(name))
+        rows.append(_Rows(label_width))
+        layout.addWidget(rows[-1])
+    return rows[0], rows[1]
+
+
+def tensor_text(info: Any) -> str:
     text = format_shape(info.shape)
     extras = [e for e in (info.dtype if info.dtype != "float32" else "",
                           "sparse" if info.sparse else "") if e]
@@ -90,23 +124,9 @@ class BlockPage(QWidget):
         layout.setContentsMargins(14, 12, 14, 14)
         layout.setSpacing(0)
 
-        head = QHBoxLayout()
-        head.setSpacing(10)
-        icon = QLabel()
-        icon.setPixmap(category_icon(spec.category).pixmap(32, 32))
-        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        head.addWidget(icon)
-        titles = QVBoxLayout()
-        titles.setSpacing(1)
-        self.heading = text_label(spec.title, "heading")
-        font = self.heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        self.heading.setFont(font)
-        titles.addWidget(self.heading)
-        self.subtitle = text_label(f"{spec.category} · {spec.id} · {node_id}", "caption")
-        titles.addWidget(self.subtitle)
-        head.addLayout(titles, 1)
-        layout.addLayout(head)
+        self.heading, self.subtitle = page_head(
+            layout, category_icon(spec.category), spec.title,
+            f"{spec.category} · {spec.id} · {node_id}")
         self.doc = text_label(spec.doc, "caption")
         self.doc.setContentsMargins(0, 8, 0, 0)
         layout.addWidget(self.doc)
@@ -132,12 +152,7 @@ class BlockPage(QWidget):
             none.setContentsMargins(0, 6, 0, 0)
             layout.addWidget(none)
 
-        layout.addWidget(section("Inputs"))
-        self.inputs = _Rows(width)
-        layout.addWidget(self.inputs)
-        layout.addWidget(section("Outputs"))
-        self.outputs = _Rows(width)
-        layout.addWidget(self.outputs)
+        self.inputs, self.outputs = port_sections(layout, width)
         self.pending_note = text_label("Shapes and parameter counts appear once TensorFlow has "
                                    "loaded.", "caption")
         self.pending_note.setContentsMargins(0, 6, 0, 0)
@@ -195,7 +210,7 @@ class BlockPage(QWidget):
             source = None if report is None else report.shapes.get(link.source)
             info = None if source is None else source.outputs.get(link.source_port)
             inputs.append((port.name, PENDING if source is None else (
-                _tensor_text(info) if info else "unknown: the block before has a problem"),
+                tensor_text(info) if info else "unknown: the block before has a problem"),
                 tip, "caption" if info is None else ""))
         if not inputs:
             inputs.append(("", "none: data starts here", "", "caption"))
@@ -209,7 +224,7 @@ class BlockPage(QWidget):
             elif port.name not in result.outputs:
                 text, role = "unknown", "caption"
             else:
-                text, role = _tensor_text(result.outputs[port.name]), ""
+                text, role = tensor_text(result.outputs[port.name]), ""
             outputs.append((port.name, text, _port_tip(port), role))
         if result is None:
             count, role = PENDING, "caption"

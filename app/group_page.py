@@ -5,9 +5,9 @@ buttons to open it, ungroup it and keep it in My blocks."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from app.block_page import PENDING, _Rows, _tensor_text
+from app.block_page import PENDING, page_head, port_sections, tensor_text
 from app.editor import Editor
 from app.fields import add_row, form_layout, label_width_for, section, text_label
 from app.icons import group_icon
@@ -33,22 +33,7 @@ class GroupPage(QWidget):
         layout.setContentsMargins(14, 12, 14, 14)
         layout.setSpacing(0)
 
-        head = QHBoxLayout()
-        head.setSpacing(10)
-        icon = QLabel()
-        icon.setPixmap(group_icon().pixmap(32, 32))
-        head.addWidget(icon)
-        titles = QVBoxLayout()
-        titles.setSpacing(1)
-        self.heading = text_label("", "heading")
-        font = self.heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        self.heading.setFont(font)
-        titles.addWidget(self.heading)
-        self.subtitle = text_label("", "caption")
-        titles.addWidget(self.subtitle)
-        head.addLayout(titles, 1)
-        layout.addLayout(head)
+        self.heading, self.subtitle = page_head(layout, group_icon(), "", "")
         self.contents = text_label("", "caption")
         self.contents.setContentsMargins(0, 8, 0, 0)
         layout.addWidget(self.contents)
@@ -78,12 +63,7 @@ class GroupPage(QWidget):
         buttons.addStretch(1)
         layout.addLayout(buttons)
 
-        layout.addWidget(section("Inputs"))
-        self.inputs = _Rows(width)
-        layout.addWidget(self.inputs)
-        layout.addWidget(section("Outputs"))
-        self.outputs = _Rows(width)
-        layout.addWidget(self.outputs)
+        self.inputs, self.outputs = port_sections(layout, width)
         self.problems_header = section("Problems inside")
         layout.addWidget(self.problems_header)
         self.problems = text_label("", "error")
@@ -146,7 +126,7 @@ class GroupPage(QWidget):
             shapes = None if report is None else report.shapes.get(source.source)
             info = None if shapes is None else shapes.outputs.get(source.source_port)
             rows.append((port.name, PENDING if shapes is None else (
-                _tensor_text(info) if info else "unknown"), f"Leads to {into}",
+                tensor_text(info) if info else "unknown"), f"Leads to {into}",
                 "" if info else "caption"))
         self.inputs.set_rows(rows or [("", "none", "", "caption")])
         rows = []
@@ -155,7 +135,7 @@ class GroupPage(QWidget):
             shapes = None if report is None else report.shapes.get(node_id)
             info = None if shapes is None else shapes.outputs.get(name)
             rows.append((port.name, PENDING if shapes is None else (
-                _tensor_text(info) if info else "unknown"),
+                tensor_text(info) if info else "unknown"),
                 f"From {nodes[node_id].label} '{name}'", "" if info else "caption"))
         leaves = project.leaves(self.group_id)
         if report is None:
