@@ -46,7 +46,7 @@ def transformer_encoder() -> library.LibraryEntry:
            ("add", {}, "Residual 2"),
            ("layer_normalization", {"epsilon": 1e-6}, "Norm 2")]
     for index, (block, params, title) in enumerate(row):  # n2 … n8
-        project.add_node(block, params, (250.0 * index, 0.0), title)
+        project.add_node(block, params, (290.0 * index, 0.0), title)
     for wire in [("n1", "out", "n2", "query"), ("n1", "out", "n3", "in1"),
                  ("n2", "out", "n3", "in2"), ("n3", "out", "n4", "in"),
                  ("n4", "out", "n5", "in"), ("n4", "out", "n7", "in1"),
