@@ -123,6 +123,16 @@ _SPAM: list[Callable[[Pick, np.random.Generator], str]] = [
     lambda p, r: f"Guaranteed {p(_PRIZES)} jackpot!",
     lambda p, r: f"To unsubscribe from our {p(_REWARDS)} alerts reply STOP.",
 ]
+# Spam that opens as a chat: one short pitch of deciding words among words ham uses too.
+_PITCH_OPENERS = ["URGENT!", "Congratulations!", "WINNER!", "Exclusive:", "Bonus:", ""]
+_PITCHES: list[Callable[[Pick, np.random.Generator], str]] = [
+    lambda p, r: f"{p(_PITCH_OPENERS)} claim your {p(_REWARDS)} now",
+    lambda p, r: f"{p(_PITCH_OPENERS)} you won a {p(_PRIZES)} {p(_REWARDS)}",
+    lambda p, r: f"{p(_PITCH_OPENERS)} free ringtones for you",
+    lambda p, r: f"{p(_PITCH_OPENERS)} a guaranteed loan today",
+    lambda p, r: f"{p(_PITCH_OPENERS)} win {p(_GIFTS)}",
+    lambda p, r: f"{p(_PITCH_OPENERS)} your {p(_REWARDS)} is waiting",
+]
 # Clauses of both classes: calls, texts, numbers and prices are no giveaway on their own.
 _SHARED: list[Callable[[Pick, np.random.Generator], str]] = [
     lambda p, r: f"Call {_number(r)} now.",
@@ -171,8 +181,12 @@ def short_messages(count: int, spam_share: float, rng: np.random.Generator
 
     texts = []
     for label in labels.tolist():
-        parts = [one(_SPAM if label else _HAM)]
-        if rng.random() < 0.5:  # spam dressed as a chat, and chats of two sentences
+        if label and rng.random() < 0.5:  # spam dressed as a chat
+            parts = [one(_HAM), one(_PITCHES).strip() + "!"]
+            rng.shuffle(parts)
+        else:
+            parts = [one(_SPAM if label else _HAM)]
+        if rng.random() < 0.5:  # chats of two sentences
             parts.insert(int(rng.integers(0, 2)), one(_HAM))
         if rng.random() < 0.6:
             parts.insert(int(rng.integers(0, len(parts) + 1)), one(_SHARED))
