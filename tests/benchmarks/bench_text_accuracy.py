@@ -96,11 +96,17 @@ def bag_of_words(project: Any) -> float:
 
 @benchmark("text_accuracy")
 def text_accuracy(settings: Settings) -> Iterator[Row]:
+    """One run per seed (``--repeats N`` runs seeds 0 to N-1); the row gives the lowest
+    test accuracy, the note every seed's."""
+    from dataclasses import replace
+
     from projects import events as ev
     from projects.training import RunOptions, Trainer
 
     source, name = corpus()
     epochs = 2 if settings.quick else 10
+    seeds = range(settings.repeats_or(1))
+    accuracies, baselines = [], []
     with tempfile.TemporaryDirectory() as folder:
         if source is not None:
             table = Path(folder) / "sms.tsv"
@@ -110,18 +116,23 @@ def text_accuracy(settings: Settings) -> Iterator[Row]:
         else:
             count = 4000
             dataset = {"name": "short_messages", "samples": count}
-        project = recipe(dataset, epochs)
-        result = Trainer(project, None, RunOptions(record=False, tensorboard=False,
-                                                   probes=False)).run()
-        if not isinstance(result, ev.Finished):
-            raise RuntimeError(f"training failed: {result}")
-        accuracy = float(result.test_metrics["accuracy"])
-        baseline = bag_of_words(project)
+        for seed in seeds:
+            project = recipe(dataset, epochs)
+            project.set_training(replace(project.training, seed=seed))
+            result = Trainer(project, None, RunOptions(record=False, tensorboard=False,
+                                                       probes=False)).run()
+            if not isinstance(result, ev.Finished):
+                raise RuntimeError(f"training failed: {result}")
+            accuracies.append(float(result.test_metrics["accuracy"]))
+            baselines.append(bag_of_words(project))
+    accuracy, baseline = min(accuracies), min(baselines)
     messages = f"{count:,}".replace(",", " ")
+    each = ", ".join(f"{a:.4f}" for a in accuracies)
     yield Row("text_accuracy", f"text transformer (the text example, length {LENGTH}), "
               f"{epochs} epochs, on {name}", accuracy, baseline, "accuracy",
               accuracy / baseline if baseline else None, f">= {TARGET:g}",
               accuracy >= TARGET,
-              note=f"{messages} messages, 20 % held back as the test part; baseline: "
-              "TF-IDF + logistic regression on the same split",
+              note=f"{messages} messages, 20 % held back as the test part (split by the "
+              f"seed); lowest of {len(accuracies)} seed(s): {each}; baseline: TF-IDF + "
+              "logistic regression on the same split",
               baseline_label="bag of words")
