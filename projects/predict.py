@@ -461,7 +461,8 @@ class Predictor:
         if path.is_dir() or suffix not in (".csv", ".tsv", ".txt"):
             raise RunFailure(f"{display}: the model takes text, so give it texts: a CSV or "
                              "TSV file with a text column, or a .txt file with one text per "
-                             "line.", TEXT_HINT)
+                             "line.", "On the command line, --text \"...\" gives a text "
+                             "itself.")
         spec = self.run.project.dataset
         encoding = spec.get("encoding") or None
         if suffix == ".txt":
