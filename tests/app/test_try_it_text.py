@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 import resources
 from projects import events as ev
@@ -102,3 +103,25 @@ def test_an_empty_text_is_refused(view, text_run, qtbot) -> None:
     qtbot.keyClick(view.values_edit, Qt.Key.Key_Return)
     _settle(view)
     assert view.message().startswith("The text is empty.")
+
+
+def test_a_csv_of_messages_is_browsed_sample_by_sample(view, text_run, tmp_path, qtbot) -> None:
+    texts = ["Urgent! Claim your cash prize now", "see you at the pub at 8"]
+    (tmp_path / "messages.csv").write_text("text\n" + "\n".join(texts) + "\n",
+                                           encoding="utf-8")
+    view.set_run_folder(text_run)
+    _settle(view)
+    view.open_file(tmp_path / "messages.csv")  # what the Open File… dialog calls
+    _settle(view)
+    assert view.source_combo.currentText() == "File: messages.csv"
+    assert view.count_label.text() == "of 2 samples"
+    model = keras.saving.load_model(text_run / "model.keras")
+    logits = model.predict(np.array(texts, dtype=object), verbose=0)
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(view.shown_probabilities(), probabilities[0], rtol=1e-5,
+                               atol=1e-7)
+    QTest.keyClick(view.sample_spin, Qt.Key.Key_Up)
+    _settle(view)
+    np.testing.assert_allclose(view.shown_probabilities(), probabilities[1], rtol=1e-5,
+                               atol=1e-7)
+    assert view.sample_text.text().startswith(f"row 3: {texts[1]}\n\nWords the model reads: ")
