@@ -91,6 +91,7 @@ def test_a_typed_sentence_shows_its_prediction_and_attention_over_its_words(
     view.grab().save(str(screenshot_dir / "try_it_text.png"))
     attention.block_combo.setCurrentIndex(attention.block_combo.findData(POOLING))
     assert attention.bars_widget.isVisible()
+    assert attention.bars_widget.height() > attention.heatmap_widget.height()  # not a sliver
     bars = np.asarray(attention.bars.opts["height"])
     assert bars.shape == (n,) and abs(float(bars.sum()) - 1.0) < 1e-5
     assert _ticks(attention.bars_plot, "bottom") == words
