@@ -246,8 +246,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from projects.predict import predict_run, summary, write_predictions
     from projects.training import RunFailure
 
+    if (args.input is None) == (not args.text):
+        print("error: give either an INPUT file or --text (not both)", file=sys.stderr)
+        return EXIT_INVALID
     try:
-        predictions = predict_run(args.run_dir, args.input, attention=False)
+        predictions = predict_run(args.run_dir, args.input, attention=False,
+                                  texts=args.text or ())
     except RunFailure as err:
         print(f"error: {err}", file=sys.stderr)
         if err.hint:
@@ -260,6 +264,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     for note in predictions.notes:
         print(f"note: {note}")
+    if args.text and predictions.classes:  # typed texts: their answers, not only a file
+        for text, name, p in zip(predictions.texts, predictions.predicted(),
+                                 predictions.probabilities.max(axis=1).tolist(), strict=True):
+            print(f"{name} ({p:.1%}): {text}")
     print(summary(predictions, out))
     return EXIT_OK
 
@@ -444,13 +452,17 @@ def build_parser() -> argparse.ArgumentParser:
     p_predict.add_argument("run_dir", metavar="RUN_DIR", help="one run's folder (it holds "
                            "model.keras and the project's snapshot)")
     p_predict.add_argument(
-        "input", metavar="INPUT",
+        "input", metavar="INPUT", nargs="?",
         help="a CSV (the run's feature columns by name, in any order; label and split "
         "columns are ignored; for a model of sequences or images, each row flattened), an "
         ".npz (one array per Input block, by its id, or one array), an .npy, or a folder "
         "of images (converted to the model's channels; images of another size are resized "
         "to the model's). For a node-classification run: 'graph' (or its graph file), "
-        "which predicts every node of the graph it trained on")
+        "which predicts every node of the graph it trained on. For a model that takes text: "
+        "a CSV/TSV with the run's text column, or a .txt file with one text per line")
+    p_predict.add_argument("--text", action="append", metavar="TEXT",
+                           help="a text to predict, for a model that takes text (instead of "
+                           "INPUT; repeat for more texts)")
     p_predict.add_argument("--out", default="predictions.csv", metavar="CSV",
                            help="where to write the predictions (default: predictions.csv)")
     p_predict.set_defaults(func=_cmd_predict)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from projects.training import REGRESSION_LOSSES, RunFailure
 SPLITS = ("validation", "test")
 NOT_FEATURES = frozenset({"label", "split"})  # columns of a table that are never inputs
 GRAPH_INPUT = "graph"  # what `deepwire predict` takes for a graph run's own graph
+TEXT_HINT = "Give some words: the model reads a text as it read its training texts."
 
 
 @dataclass
@@ -68,7 +70,8 @@ class Predictions:
     Classification: ``probabilities`` (samples, classes) with ``class_names``; regression:
     ``values`` (samples, outputs). ``attention`` holds, for models with attention blocks,
     each block's weights per sample ((samples, T) additive, (samples, heads, Tq, Tk)
-    multi-head) and ``tokens`` the axis labels of each sample's steps.
+    multi-head) and ``tokens`` the axis labels of each sample's steps. ``texts`` are the
+    samples themselves when the model takes text.
     """
 
     ids: list[str]
@@ -80,6 +83,7 @@ class Predictions:
     attention: dict[str, np.ndarray] = field(default_factory=dict)
     tokens: list[list[str]] = field(default_factory=list)
     notes: tuple[str, ...] = ()
+    texts: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -109,7 +113,16 @@ class Predictions:
 
     def table(self) -> tuple[list[str], list[list[str]]]:
         """The header and rows of predictions.csv: id, predicted, then ``p_<class>`` per
-        class (classification) or one ``predicted_<k>`` per output unit beyond the first."""
+        class (classification) or one ``predicted_<k>`` per output unit beyond the first;
+        a text model's rows give the text after the id."""
+        header, rows = self._table()
+        if self.texts is not None:
+            header = [header[0], "text", *header[1:]]
+            rows = [[row[0], text, *row[1:]] for row, text in zip(rows, self.texts,
+                                                                   strict=True)]
+        return header, rows
+
+    def _table(self) -> tuple[list[str], list[list[str]]]:
         if self.probabilities is not None:
             names = [self.class_name(k) for k in range(self.probabilities.shape[1])]
             header = ["id", "predicted", *(f"p_{name}" for name in names)]
@@ -161,6 +174,11 @@ class ModelInput:
         shape = self.shape
         return (self.dtype.startswith("float") and None not in shape and len(shape) == 3
                 and shape[2] in (1, 3, 4))
+
+    @property
+    def text(self) -> bool:
+        """A string input: it takes raw texts (through a Text Vectorization block)."""
+        return self.dtype == "string"
 
     @property
     def size(self) -> int | None:
@@ -327,9 +345,11 @@ class Predictor:
         if not path.exists():
             raise RunFailure(f"{source}: no such file or folder.",
                              "Give a CSV, NPZ or NPY file, or a folder of images.")
+        suffix = path.suffix.lower()
+        if self.takes_text():
+            return self.text_file(path)
         if path.is_dir():
             return self.image_folder(path)
-        suffix = path.suffix.lower()
         if suffix in (".csv", ".tsv", ".txt"):
             return self.csv_file(path)
         if suffix == ".npz":
@@ -406,9 +426,87 @@ class Predictor:
         return self._samples([rows], ids, display, flat=flat,
                              what=f"{len(wanted)} values per row", inputs=[model_input])
 
+    def takes_text(self) -> bool:
+        """Whether the model takes raw texts (a string Input block), one per sample."""
+        inputs = self.inputs()
+        return len(inputs) == 1 and inputs[0].text
+
+    def texts(self, texts: Sequence[str], ids: Sequence[str] | None = None,
+              display: str = "the typed text") -> Samples:
+        """Texts for a model that takes raw text: one sample each, as the run's texts were
+        (a numpy object array of str; Keras's string input wants no other kind)."""
+        if not self.takes_text():
+            model_input = self.inputs()[0]
+            raise RunFailure(f"{self.run.folder.name}: the model takes samples of shape "
+                             f"{model_input.shape} ({model_input.dtype}), not text; only a "
+                             "model whose Input block is of type string takes text.",
+                             "Give a file as INPUT instead (" + self.values_hint() + ")")
+        if not texts:
+            raise RunFailure("No text was given.", TEXT_HINT)
+        for i, text in enumerate(texts):
+            if not str(text).strip():
+                which = "The text" if len(texts) == 1 else (
+                    f"Text {ids[i] if ids is not None else i + 1}")
+                raise RunFailure(f"{which} is empty.", TEXT_HINT)
+        x = np.array([str(t).strip() for t in texts], dtype=object)
+        names = list(ids) if ids is not None else (
+            ["typed"] if len(texts) == 1 else [str(i + 1) for i in range(len(texts))])
+        return Samples([x], names, display)
+
+    def text_file(self, path: Path, display: str | None = None) -> Samples:
+        """Texts for a text model from a CSV/TSV (the column the run's texts came from, or
+        "text") or a plain text file (one text per non-blank line)."""
+        display = display or str(path)
+        suffix = path.suffix.lower()
+        if path.is_dir() or suffix not in (".csv", ".tsv", ".txt"):
+            raise RunFailure(f"{display}: the model takes text, so give it texts: a CSV or "
+                             "TSV file with a text column, or a .txt file with one text per "
+                             "line.", "On the command line, --text \"...\" gives a text "
+                             "itself.")
+        spec = self.run.project.dataset
+        encoding = spec.get("encoding") or None
+        if suffix == ".txt":
+            raw = path.read_bytes()
+            try:
+                content = raw.decode(encoding or "utf-8-sig")
+            except (UnicodeDecodeError, LookupError) as err:
+                raise RunFailure(f"{display}: not readable as {encoding or 'UTF-8'} ({err}).",
+                                 "Save the file as UTF-8.") from None
+            lines = [(n, line.strip()) for n, line in enumerate(content.splitlines(), 1)
+                     if line.strip()]
+            if not lines:
+                raise RunFailure(f"{display} holds no text.", TEXT_HINT)
+            return self.texts([t for _, t in lines], [f"line {n}" for n, _ in lines], display)
+        from projects.datasets.tables import Table
+
+        wanted = str(spec.get("text_column") or "text") if spec.get(
+            "name") == "text_table" else "text"
+        table = self._dataset_call(lambda: Table(path, display, "path", None, encoding),
+                                   display)
+        if wanted not in table.header:
+            raise RunFailure(f"{display} has no column {wanted!r} (it has "
+                             f"{', '.join(repr(c) for c in table.header)}).",
+                             f"Name the column of texts {wanted!r}; other columns are "
+                             "ignored.")
+        column = table.header.index(wanted)
+        # Every column, so that a row counts as it does in the row numbers (a row with
+        # other cells but no text is refused below, not skipped)
+        self._dataset_call(lambda: table.parse((), range(len(table.header)), prose=[column]),
+                           display)
+        texts = table.texts(column)
+        rows = table.row_numbers()
+        empty = [i for i, t in enumerate(texts) if not t]
+        if empty:
+            raise RunFailure(f"{table.where(empty[0], column)}: the text is empty.",
+                             "Every row needs a text.")
+        return self.texts(list(texts), [f"row {r}" for r in rows], display)
+
     def values(self, text: str) -> Samples:
         """One sample typed as comma- or space-separated numbers: a table row in the order
-        of :meth:`table_columns`, a token sequence, or flattened values."""
+        of :meth:`table_columns`, a token sequence, or flattened values; for a model that
+        takes text, the text itself."""
+        if self.takes_text():
+            return self.texts([text])
         model_input = self._single_input("the values", "typed values")
         cells = [c for c in text.replace(",", " ").split() if c]
         if not cells:
@@ -433,6 +531,8 @@ class Predictor:
     def values_hint(self) -> str:
         """What :meth:`values` expects, in a sentence."""
         model_input = self.inputs()[0]
+        if self.takes_text():
+            return "Type a text and press Enter: the model reads it as its training texts."
         columns = self.table_columns()
         if columns is not None:
             return f"Type {len(columns)} numbers separated by commas: {', '.join(columns)}."
@@ -684,6 +784,9 @@ class Predictor:
         out = out.reshape(len(out), -1)
         result = Predictions(list(samples.ids), samples.source, labels=samples.labels,
                              notes=samples.notes)
+        first = np.asarray(samples.x[0])
+        if first.dtype == object and self.kind == "supervised":
+            result.texts = [str(t) for t in first.reshape(len(first), -1)[:, 0]]
         if self.regression:
             result.values = out
         else:
@@ -696,6 +799,10 @@ class Predictor:
                 result.attention = {k: np.asarray(v, dtype=np.float32)
                                     for k, v in weights.items()}
                 result.tokens = _step_labels(samples.x[0], self.compiled().model)
+        if result.texts is not None and not result.tokens:  # the words, for showing them
+            from projects.vectorizers import words
+
+            result.tokens = words(model, first)
         return result
 
     def _probabilities(self, out: np.ndarray) -> np.ndarray:
@@ -716,18 +823,26 @@ def _left_alone(head: np.ndarray, scale: str, pixel_max: float | None) -> bool:
     return scale_values(head, scale, pixel_max) is head
 
 
-def predict_run(run: str | Path | PastRun, inputs: str | Path | Samples,
-                attention: bool = True) -> Predictions:
-    """Predict ``inputs`` (a file, an image folder, ``"graph"``, or :class:`Samples`) with
-    the model of the run in ``run`` (its folder, or an opened :class:`PastRun`)."""
+def predict_run(run: str | Path | PastRun, inputs: str | Path | Samples | None = None,
+                attention: bool = True, texts: Sequence[str] = ()) -> Predictions:
+    """Predict ``inputs`` (a file, an image folder, ``"graph"``, or :class:`Samples`), or
+    ``texts`` for a model that takes text, with the model of the run in ``run`` (its
+    folder, or an opened :class:`PastRun`)."""
     predictor = Predictor(run if isinstance(run, PastRun) else open_run(run))
-    samples = inputs if isinstance(inputs, Samples) else predictor.read(inputs)
+    if texts:
+        samples = predictor.texts(list(texts), display=(
+            "the given text" if len(texts) == 1 else f"{len(texts)} given texts"))
+    elif inputs is None:
+        raise RunFailure("Nothing to predict was given.", "Give an INPUT file, or --text.")
+    else:
+        samples = inputs if isinstance(inputs, Samples) else predictor.read(inputs)
     return predictor.predict(samples, attention)
 
 
 def summary(predictions: Predictions, out: Path | None = None) -> str:
     """One line: how many samples were predicted, from what, and where they went."""
-    noun = "node" if predictions.source.startswith("the graph") else "sample"
+    noun = ("node" if predictions.source.startswith("the graph") else
+            "text" if predictions.texts is not None else "sample")
     many = f"{count_text(len(predictions))} {noun}{'s' if len(predictions) != 1 else ''}"
     where = f"; wrote {out}" if out is not None else ""
     return f"predicted {many} from {predictions.source}{where}"

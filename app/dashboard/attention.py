@@ -112,6 +112,7 @@ class AttentionView(LazyView):
         maps.addWidget(self.heatmap_widget)
         maps.setStretchFactor(0, 3)
         maps.setStretchFactor(1, 2)
+        self._maps = maps
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(maps)
         splitter.addWidget(self.heads_widget)
@@ -252,6 +253,11 @@ class AttentionView(LazyView):
             self.heatmap_plot.setLabel("bottom", "step" if additive else "key", color=MUTED)
         tokens = self._sample_tokens(sample)
         self._set_ticks(rows, columns, additive, tokens)
+        if additive and self.bars_widget.isHidden():
+            self.bars_widget.setVisible(True)
+            # Shown late (after a multi-head block), the bars get their share, not a sliver.
+            height = self._maps.height()
+            self._maps.setSizes([height * 3 // 5, height - height * 3 // 5])
         self.bars_widget.setVisible(additive)
         if additive:
             row = min(sample, rows - 1)

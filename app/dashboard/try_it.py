@@ -1,8 +1,9 @@
 """The Try it tab: a finished run's model on one sample at a time.
 
 Pick a sample of the run's validation or test part, or give your own (an image, a CSV or
-NumPy file, typed values or token ids), and see the class probabilities, or the value, and
-for attention models the attention maps for that very input. Inputs are read and scaled by
+NumPy file, typed values or token ids, or for a model that takes text, a typed sentence),
+and see the class probabilities, or the value, and for attention models the attention maps
+for that very input (over its words, for text). Inputs are read and scaled by
 projects/predict.py, exactly as ``deepwire predict`` reads them; loading the run and
 predicting run in :class:`~app.background.BackgroundJobs`, never on the GUI thread.
 """
@@ -54,6 +55,7 @@ class _Loaded:
     hint: str = ""
     image: bool = False
     tokens: bool = False
+    text: bool = False  # the model takes raw text
     columns: list[str] | None = None
     value_range: tuple[float, float] | None = None
     graph: Any = None  # Predictions of every node
@@ -75,7 +77,7 @@ def _load(folder: Path) -> _Loaded:
     loaded = _Loaded(predictor, f"{folder.name} · {data.description}",
                      hint=predictor.values_hint() if predictor.kind != "node_classification"
                      else "", image=model_input.image,
-                     tokens=model_input.dtype.startswith("int"),
+                     tokens=model_input.dtype.startswith("int"), text=model_input.text,
                      columns=predictor.table_columns(), value_range=data.value_range,
                      block_titles={i: n.title or n.spec.title
                                    for i, n in run.project.nodes.items()})
@@ -344,17 +346,19 @@ class TryItView(QWidget):
             self._show_message("Note: " + "; ".join(samples.notes) + ".", error=False)
         else:
             self.message_label.hide()
-        self._show_sample(samples)
+        self._show_sample(samples, predictions)
         self._show_prediction(predictions, 0)
 
     # ---- your own input
 
     def try_values(self, text: str) -> None:
-        """Predict typed values: a table row, token ids or flattened values."""
+        """Predict typed values: a table row, token ids or flattened values, or for a
+        model that takes text, the typed text."""
         if self._loaded is None:
             return
         predictor = self._loaded.predictor
-        self._read_own(lambda: predictor.values(text), "Typed values")
+        self._read_own(lambda: predictor.values(text),
+                       "Typed text" if self._loaded.text else "Typed values")
 
     def open_file(self, path: str | Path) -> None:
         """Predict the samples of an image, CSV or NumPy file (or an image folder); the
@@ -396,9 +400,17 @@ class TryItView(QWidget):
 
     # ---- showing
 
-    def _show_sample(self, samples) -> None:
+    def _show_sample(self, samples, predictions=None) -> None:
         loaded = self._loaded
         x = samples.x[0][0]
+        if loaded.text:  # the text, and the words the model reads of it
+            self.sample_image.hide()
+            words = predictions.tokens[0] if predictions is not None and \
+                predictions.tokens else []
+            shown = f"{samples.ids[0]}: {x}" if samples.ids[0] != "typed" else str(x)
+            self.sample_text.setText(shown + ("\n\nWords the model reads: " + " · ".join(words)
+                                              if words else ""))
+            return
         if loaded.image:
             self.sample_image.setPixmap(_pixmap(x, loaded.value_range, 200))
             self.sample_image.show()

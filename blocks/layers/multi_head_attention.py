@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import keras
+from keras import ops
 
 from blocks.layers._checks import positive_int, rate
+
+
+class _MaskedCopy(keras.layers.Layer):
+    """A copy of its input that carries the input's padding mask. Keras's attention clears
+    the masks of the tensors it is given, so a residual Add of the same query would
+    otherwise lose the padding mask; it is given copies instead."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return ops.copy(inputs)
 
 
 @keras.saving.register_keras_serializable(package="deepwire")
@@ -77,6 +91,7 @@ class MultiHeadAttention(keras.layers.Layer):
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self._copy = _MaskedCopy(name="masked_copy")
         self.attention = keras.layers.MultiHeadAttention(
             num_heads=self.num_heads,
             key_dim=self.d_model // self.num_heads,
@@ -108,11 +123,11 @@ class MultiHeadAttention(keras.layers.Layer):
         training=None,
     ):
         # Keras's layer reads the padding masks that the inputs carry and sets the
-        # query's mask on the output.
+        # query's mask on the output; it clears them on what it is given: copies.
         return self.attention(
-            query=value if query is None else query,
-            value=value,
-            key=key,
+            query=self._copy(value if query is None else query),
+            value=self._copy(value),
+            key=None if key is None else self._copy(key),
             attention_mask=attention_mask,
             return_attention_scores=return_attention_scores,
             training=training,

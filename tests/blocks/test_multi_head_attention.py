@@ -106,6 +106,25 @@ def test_padding_masks_propagated_by_keras_equal_keras(causal: bool) -> None:
     assert np.all(scores.numpy()[padded_keys] == 0)
 
 
+def test_a_residual_add_of_the_query_keeps_the_padding_mask() -> None:
+    """Keras's attention clears the masks of the tensors it is given; the query it gets is
+    a copy, so Add(query, attention) is still masked and attention pooling after it gives
+    padding no weight."""
+    from blocks.layers import SimpleAttention
+
+    keras.utils.set_random_seed(0)
+    tokens = keras.Input((STEPS,), dtype="int32")
+    embedded = keras.layers.Embedding(50, D_MODEL, mask_zero=True)(tokens)
+    attended = MultiHeadAttention(D_MODEL, HEADS)(embedded)
+    residual = keras.layers.LayerNormalization()(keras.layers.Add()([embedded, attended]))
+    _, weights = SimpleAttention(4)(residual)
+    model = keras.Model(tokens, weights)
+    ids = np.array([[4, 8, 15, 0, 0, 0], [23, 0, 0, 0, 0, 0]])
+    weights = model(ids).numpy()
+    assert np.all(weights[ids == 0] == 0)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-6)
+
+
 @pytest.mark.parametrize("return_scores", [False, True], ids=["output", "output and scores"])
 def test_functional_api_gives_static_shapes(return_scores: bool) -> None:
     value, query = keras.Input((7, 5)), keras.Input((4, 6))

@@ -309,7 +309,7 @@ def test_every_example_project_fits_its_dataset() -> None:
                   if n["block"] == "graph_input"}
         check_fits(data, inputs, graph_nodes=graphs)
         checked += 1
-    assert checked == 6
+    assert checked == 7
 
 
 # ----------------------------------------------------------------------------- downloads

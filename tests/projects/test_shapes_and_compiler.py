@@ -36,7 +36,8 @@ def _assert_report_matches_model(project: Project) -> None:
 
 def test_examples_are_all_there() -> None:
     assert set(EXAMPLES) == {"attention_find_marker", "transformer_classifier", "gcn_karate",
-                             "gcn_citation", "gan_digits", "gan_mnist", "cnn_digits"}
+                             "gcn_citation", "gan_digits", "gan_mnist", "cnn_digits",
+                             "text_spam_transformer"}
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))

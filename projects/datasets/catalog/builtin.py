@@ -335,3 +335,28 @@ register(DatasetSpec(
         _float("std", "Spread", 0.05, "Standard deviation of each gaussian.", 0.0, 1.0),
         SCALE,
         DATA_SEED)))
+
+
+# ----------------------------------------------------------------------------- short messages
+
+
+def _short_messages(context: Context) -> Raw:
+    """Made-up text messages, spam or ham (projects/datasets/messages.py)."""
+    from projects.datasets.loading import Raw
+    from projects.datasets.messages import CLASS_NAMES, short_messages
+
+    texts, labels = short_messages(context.integer("samples"), context.number("spam_share"),
+                                   context.data_rng())
+    return Raw(texts, labels, 2, list(CLASS_NAMES))
+
+
+register(DatasetSpec(
+    "short_messages", "Short messages: spam or ham", "arrays", "built in",
+    "Made-up text messages, a minority of them spam (prizes, ringtones, loans), for a model "
+    "that starts with a Text Vectorization block; a few words decide the class.",
+    _short_messages, params=(
+        samples(4000),
+        _float("spam_share", "Spam share", 0.15, "About this share of the messages is spam.",
+               0.01, 0.99),
+        DATA_SEED),
+    task_kinds=("supervised",)))
