@@ -1,0 +1,427 @@
+"""Opening an existing ``.keras`` model as a project: each layer becomes its block.
+
+The file is loaded with ``safe_mode`` only (projects/export/keras_file.py ``load_keras``):
+Lambda layers and unregistered custom code are refused before anything runs. Each layer
+finds its block through the block registry (``BlockSpec.keras``: the classes a block
+builds and how their configs become its parameters), wires follow the model's functional
+graph, and the layout is automatic. Layers without a block, and layers whose config a
+block cannot reproduce, are refused by name; nothing is dropped. The rebuilt model is
+compared layer by layer with the file's, so an import that succeeds builds the same model.
+
+The imported weights stay in the ``.keras`` file; the project names the file in its
+metadata (``imported_weights``) and its notes, and training starts from them
+(docs/architecture.md, Project files and migrations).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import blocks
+from blocks.spec import BlockSpec, ParamError
+from projects.document import DocumentError, Project, TrainingSettings
+from projects.layout import layered_positions
+
+IMPORTED_WEIGHTS = "imported_weights"  # the metadata key naming the weights' file
+# Config entries that cannot be equal after an import, left out when layers are compared:
+# the name (blocks are named after their ids), the initializers (the imported weights
+# replace what they would draw) and ``trainable`` (Deepwire trains every block).
+_NOT_COMPARED = re.compile(r"^(name|trainable|.*initializer)$")
+_OPTIMIZERS = {"Adam": "adam", "AdamW": "adamw", "SGD": "sgd", "RMSprop": "rmsprop"}
+_NODE_ID = re.compile(r"^n[1-9][0-9]{0,8}\Z")
+
+
+@dataclass(frozen=True)
+class RefusedLayer:
+    """A layer that cannot become a block, and why."""
+
+    name: str
+    class_name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.class_name}): {self.reason}"
+
+
+class KerasImportError(Exception):
+    """A model Deepwire cannot import; ``layers`` lists the layers at fault (may be empty
+    when the file itself is refused) and ``source`` names the file."""
+
+    def __init__(self, source: str, message: str, layers: list[RefusedLayer] | None = None
+                 ) -> None:
+        self.source = source
+        self.layers = list(layers or [])
+        lines = [message, *(f"  {layer}" for layer in self.layers)]
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class _Layer:
+    name: str
+    key: str  # "Dense", or the registered name "deepwire>SimpleAttention"
+    config: dict[str, Any]
+    inputs: list[tuple[str, int]]  # (layer, tensor index) per positional tensor
+    keyword_inputs: dict[str, tuple[str, int]]
+    calls: int
+
+
+def import_keras(path: str | os.PathLike[str], keep_weights: bool = True) -> Project:
+    """The project that builds the model in ``path``, laid out, its weights referenced.
+
+    Raises KerasImportError naming the file and, when layers are at fault, each of them.
+    """
+    from projects.export.keras_file import ExportError, _read_config, load_keras
+
+    path = Path(path)
+    try:
+        model = load_keras(path)
+        saved = _read_config(path)
+    except ExportError as err:
+        raise KerasImportError(str(path), str(err)) from err
+    compile_config = saved.get("compile_config") or {}
+    builder = _Builder(str(path))
+    if hasattr(model, "generator") and hasattr(model, "discriminator"):
+        kind = "adversarial"
+        builder.walk(model.generator.get_config(), "generator")
+        builder.walk(model.discriminator.get_config(), "discriminator")
+        builder.from_logits = bool(compile_config.get("from_logits", True))
+    else:
+        kind = "node_classification" if type(model).__name__ == "GraphModel" else "supervised"
+        builder.walk(_functional_config(model), "model", _losses(compile_config))
+    project = builder.project(_project_name(model.name), kind)
+    training = _training(compile_config)
+    if training is not None:
+        project.set_training(training)
+    _check_rebuilds(project, builder, str(path))
+    positions = layered_positions(project)
+    for node_id, position in positions.items():
+        project.move_node(node_id, position)
+    notes = [f"Imported from {path.name}."]
+    if keep_weights:
+        project.set_metadata({IMPORTED_WEIGHTS: {"file": str(path.resolve()),
+                                                 "layers": builder.layer_names}})
+        notes.append(imported_weights_note(project))
+    project.set_notes(" ".join(notes))
+    return project
+
+
+def imported_weights_note(project: Project) -> str:
+    """What the project page and the notes say about the weights a project starts from;
+    empty when it starts from fresh ones."""
+    imported = project.metadata.get(IMPORTED_WEIGHTS)
+    if not isinstance(imported, Mapping):
+        return ""
+    return (f"Starts from the weights imported from {imported.get('file')} (they stay in "
+            "that file; training loads them by block before it starts).")
+
+
+def _project_name(model_name: str) -> str:
+    return model_name.replace("_", " ").strip().capitalize() or "Imported model"
+
+
+def _functional_config(model: Any) -> dict[str, Any]:
+    """A functional model's config; a Sequential one is turned into the same form."""
+    config = model.get_config()
+    if "input_layers" in config:
+        return config
+    layers, previous = [], None
+    for entry in config["layers"]:
+        entry = dict(entry)
+        name = entry["config"]["name"]
+        entry["inbound_nodes"] = [] if previous is None else [{"args": [_tensor(previous)],
+                                                                "kwargs": {}}]
+        layers.append(entry)
+        previous = name
+    if not layers or layers[0]["class_name"] != "InputLayer":
+        raise KerasImportError(model.name, "A Sequential model needs a known input shape "
+                                           "(keras.Input as its first layer) to be imported")
+    return {"layers": layers, "input_layers": [[layers[0]["config"]["name"], 0, 0]],
+            "output_layers": [[previous, 0, 0]]}
+
+
+def _tensor(layer: str) -> dict[str, Any]:
+    return {"class_name": "__keras_tensor__", "config": {"keras_history": [layer, 0, 0]}}
+
+
+def _tensors(value: Any) -> Iterator[tuple[str, int]]:
+    """(layer, tensor index) of each tensor in a call's saved arguments, in order."""
+    if isinstance(value, Mapping):
+        if value.get("class_name") == "__keras_tensor__":
+            layer, _node, index = value["config"]["keras_history"]
+            yield layer, int(index)
+        return
+    if isinstance(value, list | tuple):
+        for item in value:
+            yield from _tensors(item)
+
+
+def _endpoints(value: Any) -> list[tuple[str, int]]:
+    """A config's ``input_layers`` / ``output_layers``: one [name, node, index] or a list."""
+    if value and isinstance(value[0], str):
+        value = [value]
+    return [(name, int(index)) for name, _node, index in value]
+
+
+def _key(entry: Mapping[str, Any]) -> str:
+    return entry.get("registered_name") or entry["class_name"]
+
+
+def _losses(compile_config: Mapping[str, Any]) -> list[tuple[str, bool] | None]:
+    """(loss id, from_logits) per model output, from the saved compile settings."""
+    loss = compile_config.get("loss")
+    if loss is None:
+        return []
+    items = loss if isinstance(loss, list) else list(loss.values()) if (
+        isinstance(loss, Mapping) and "class_name" not in loss) else [loss]
+    found: list[tuple[str, bool] | None] = []
+    for item in items:
+        if isinstance(item, str):
+            found.append((item, False))
+        elif isinstance(item, Mapping) and "class_name" in item:
+            name = re.sub(r"(?<!^)(?=[A-Z])", "_", item["class_name"]).lower()
+            found.append((name, bool((item.get("config") or {}).get("from_logits", False))))
+        else:
+            found.append(None)
+    return found
+
+
+def _training(compile_config: Mapping[str, Any]) -> TrainingSettings | None:
+    """The optimizer and learning rate the model was compiled with, when Deepwire has it."""
+    optimizer = compile_config.get("optimizer") or compile_config.get("generator_optimizer")
+    if not isinstance(optimizer, Mapping) or optimizer.get("class_name") not in _OPTIMIZERS:
+        return None
+    rate = (optimizer.get("config") or {}).get("learning_rate")
+    if not isinstance(rate, int | float) or not 0 < rate <= 10:
+        return None
+    return TrainingSettings(optimizer=_OPTIMIZERS[optimizer["class_name"]],
+                            learning_rate=float(f"{float(rate):.6g}"))
+
+
+class _Builder:
+    """Collects the blocks and wires of one or more functional graphs."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.blocks: list[tuple[str, BlockSpec, dict[str, Any]]] = []  # (layer, spec, params)
+        self.wires: list[tuple[str, str, str, str]] = []  # layer, port -> layer, port
+        self.outputs: dict[tuple[str, int], tuple[str, str]] = {}  # tensor -> layer, port
+        self.helpers: dict[str, list[str]] = {}  # main layer -> its helper layers
+        self.refused: list[RefusedLayer] = []
+        self.configs: dict[str, Mapping[str, Any]] = {}  # layer -> its saved entry
+        self.layer_names: dict[str, str] = {}  # node id -> main layer, filled by project()
+        self.from_logits = False
+        self._added_outputs: list[tuple[str, int, tuple[str, bool] | None]] = []
+
+    # ---- walking
+
+    def walk(self, config: Mapping[str, Any], part: str,
+             losses: list[tuple[str, bool] | None] | None = None) -> None:
+        layers = [self._layer(entry) for entry in config["layers"]]
+        self.configs.update(zip((layer.name for layer in layers), config["layers"],
+                                strict=True))
+        inputs = {name for name, _ in _endpoints(config["input_layers"])}
+        outputs = _endpoints(config["output_layers"])
+        owner: dict[str, str] = {}  # helper layer -> main layer
+        for layer in layers:
+            if layer.calls > 1:
+                self._refuse(layer, "it is called more than once (shared weights); each "
+                                    "Deepwire block owns its weights")
+                continue
+            main = self._helper_of(layer, owner)
+            if main is not None:
+                owner[layer.name] = main
+                self.helpers[main].append(layer.name)
+                spec = next(s for n, s, _ in self.blocks if n == main)
+                ports = [p.name for p in spec.output_ports()]
+                for index, port in enumerate(ports):
+                    self.outputs[(layer.name, index)] = (main, port)
+                continue
+            where = self._where(layer, part, inputs, {name for name, _ in outputs})
+            self._add(layer, where)
+        for index, (name, tensor) in enumerate(outputs):
+            mapped = next((s for n, s, _ in self.blocks if n == name), None)
+            if mapped is not None and "sink" in mapped.tags:
+                if losses and index < len(losses) and losses[index] is not None:
+                    self._set_loss(name, losses[index])
+                continue
+            loss = losses[index] if losses and index < len(losses) else None
+            self._added_outputs.append((name, tensor, loss))
+
+    def _layer(self, entry: Mapping[str, Any]) -> _Layer:
+        config = dict(entry.get("config") or {})
+        name = str(config.get("name") or entry.get("name"))
+        nodes = entry.get("inbound_nodes") or []
+        args = nodes[0].get("args", []) if nodes else []
+        kwargs = nodes[0].get("kwargs", {}) if nodes else {}
+        keyword = {}
+        for key, value in kwargs.items():
+            found = list(_tensors(value))
+            if len(found) == 1:
+                keyword[key] = found[0]
+        return _Layer(name, _key(entry), config, list(_tensors(args)), keyword, len(nodes))
+
+    def _helper_of(self, layer: _Layer, owner: dict[str, str]) -> str | None:
+        """The main layer whose block takes ``layer`` in as one of its helpers, if any."""
+        if len(layer.inputs) != 1:
+            return None
+        source = layer.inputs[0][0]
+        main = owner.get(source, source)
+        entry = next(((s, n) for n, s, _ in self.blocks if n == main), None)
+        if entry is None or entry[0].keras is None:
+            return None
+        helpers = entry[0].keras.helpers
+        taken = len(self.helpers.get(main, []))
+        if taken < len(helpers) and helpers[taken] == layer.key:
+            self.helpers.setdefault(main, [])
+            return main
+        return None
+
+    @staticmethod
+    def _where(layer: _Layer, part: str, inputs: set[str], outputs: set[str]) -> str:
+        if layer.name in inputs:
+            return "generator input" if part == "generator" else "input"
+        if layer.name in outputs:
+            return f"{part} output" if part != "model" else "output"
+        return ""
+
+    def _add(self, layer: _Layer, where: str) -> None:
+        candidates = [spec for spec in blocks.all_specs() if spec.keras is not None
+                      and layer.key in spec.keras.classes
+                      and (spec.keras.accepts is None or spec.keras.accepts(layer.config, where))]
+        if not candidates:
+            known = any(spec.keras is not None and layer.key in spec.keras.classes
+                        for spec in blocks.all_specs())
+            self._refuse(layer, "no block stands for it here" if known
+                         else "Deepwire has no block for this layer")
+            return
+        spec = candidates[0]
+        try:
+            params = spec.resolve(spec.params_from_keras(layer.config, len(layer.inputs)))
+        except (ParamError, KeyError, TypeError, ValueError) as err:
+            self._refuse(layer, f"the {spec.title} block cannot take its settings ({err})")
+            return
+        assert spec.keras is not None
+        ports = (spec.keras.ports(len(layer.inputs)) if spec.keras.ports is not None
+                 else tuple(p.name for p in spec.input_ports(params))[:len(layer.inputs)])
+        self.blocks.append((layer.name, spec, params))
+        self.helpers[layer.name] = []
+        wired = list(zip(ports, layer.inputs, strict=False))
+        names = {p.name for p in spec.input_ports(params)}
+        wired += [(k, v) for k, v in layer.keyword_inputs.items() if k in names]
+        for port, tensor in wired:
+            if tensor not in self.outputs:
+                self._refuse(layer, f"its input {tensor[0]} was not imported")
+                return
+            source, source_port = self.outputs[tensor]
+            self.wires.append((source, source_port, layer.name, port))
+        for index, port in enumerate(spec.output_ports()):
+            self.outputs[(layer.name, index)] = (layer.name, port.name)
+
+    def _refuse(self, layer: _Layer, reason: str) -> None:
+        self.refused.append(RefusedLayer(layer.name, layer.key.split(">")[-1], reason))
+
+    def _set_loss(self, layer: str, loss: tuple[str, bool]) -> None:
+        for index, (name, spec, params) in enumerate(self.blocks):
+            if name == layer and "loss" in params:
+                try:
+                    params = spec.resolve({**params, "loss": loss[0], "from_logits": loss[1]})
+                except ParamError:
+                    continue
+                self.blocks[index] = (name, spec, params)
+
+    # ---- the project
+
+    def project(self, name: str, kind: str) -> Project:
+        if self.refused:
+            count = len(self.refused)
+            raise KerasImportError(
+                self.source, f"Cannot import {self.source}: {count} layer"
+                f"{'s have' if count > 1 else ' has'} no Deepwire block that builds "
+                f"{'them' if count > 1 else 'it'} as saved:", self.refused)
+        project = Project(name=name, task={"kind": kind})
+        keep = all(_NODE_ID.match(n) for n, _, _ in self.blocks)
+        ids: dict[str, str] = {}
+        for layer, spec, params in self.blocks:
+            if kind == "adversarial" and spec.id == "discriminator_output":
+                params = {**params, "from_logits": self.from_logits}
+            try:
+                node = project.add_node(spec.id, params, node_id=layer if keep else None,
+                                        title=None if keep else layer)
+            except DocumentError as err:
+                raise KerasImportError(self.source, f"Cannot import {self.source}: {err}"
+                                       ) from err
+            ids[layer] = node.id
+            self.layer_names[node.id] = layer
+        for source, source_port, target, target_port in self.wires:
+            project.add_link(ids[source], source_port, ids[target], target_port)
+        for layer, tensor, loss in self._added_outputs:
+            source, port = self.outputs[(layer, tensor)]
+            params = {} if loss is None else {"loss": loss[0], "from_logits": loss[1]}
+            try:
+                node = project.add_node("output", params)
+            except DocumentError:
+                node = project.add_node("output")
+            project.add_link(ids[source], port, node.id, "in")
+        return project
+
+
+def _check_rebuilds(project: Project, builder: _Builder, source: str) -> None:
+    """Refuse, by layer, an import whose blocks would not build the layers as saved."""
+    from projects.compiler import CompileError, build
+
+    try:
+        compiled = build(project)
+    except CompileError as err:
+        raise KerasImportError(source, f"Cannot import {source}: the imported blocks do "
+                                       "not make a valid model:\n" + str(err)) from err
+    rebuilt = {}
+    models = ([compiled.model] if compiled.generator is None
+              else [compiled.generator, compiled.discriminator])
+    for model in models:
+        for entry in model.get_config()["layers"]:
+            rebuilt[entry["config"]["name"]] = entry
+    refused = []
+    for node_id, layer in builder.layer_names.items():
+        pairs = [(layer, node_id)] + [
+            (helper, f"{node_id}{helper[len(layer):]}") for helper in builder.helpers[layer]]
+        for original_name, new_name in pairs:
+            original = builder.configs.get(original_name)
+            new = rebuilt.get(new_name)
+            if original is None or new is None:
+                continue
+            differences = config_differences(original["config"], new["config"])
+            if differences:
+                refused.append(RefusedLayer(original_name, _key(original).split(">")[-1],
+                                            "the block would build it with "
+                                            + "; ".join(differences)))
+    if refused:
+        raise KerasImportError(source, f"Cannot import {source}: some layers have settings "
+                                       "no Deepwire block reproduces:", refused)
+
+
+def config_differences(original: Mapping[str, Any], rebuilt: Mapping[str, Any]) -> list[str]:
+    """``key=rebuilt instead of original`` for each compared entry of two layer configs."""
+    found = []
+    for key in sorted(set(original) | set(rebuilt)):
+        if _NOT_COMPARED.match(key):
+            continue
+        before, after = _plain(original.get(key)), _plain(rebuilt.get(key))
+        if before != after:
+            found.append(f"{key}={_short(after)} instead of {_short(before)}")
+    return found
+
+
+def _plain(value: Any) -> Any:
+    """JSON-equal form: tuples as lists, so (3, 3) and [3, 3] compare equal."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
