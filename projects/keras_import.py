@@ -425,3 +425,46 @@ def _plain(value: Any) -> Any:
 def _short(value: Any) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+class ImportedWeightsError(Exception):
+    """The file holding a project's imported weights cannot be read."""
+
+
+def load_imported_weights(compiled: Any) -> list[str]:
+    """Copy the weights a project was imported with into its compiled model, by block.
+
+    Each block takes the weights of the layer it was imported from (its helpers too), when
+    their shapes still fit; returns a sentence per block that could not (an edited block
+    starts from fresh weights). Does nothing for a project without imported weights.
+    Raises ImportedWeightsError when the file is gone or refused.
+    """
+    from projects.export.keras_file import ExportError, load_keras
+
+    imported = compiled.project.metadata.get(IMPORTED_WEIGHTS)
+    if not isinstance(imported, Mapping):
+        return []
+    path = Path(str(imported.get("file", "")))
+    try:
+        source = load_keras(path)
+    except ExportError as err:
+        raise ImportedWeightsError(f"The project starts from the weights imported from "
+                                   f"{path}, but they cannot be read: {err}") from err
+    models = [source] if not hasattr(source, "generator") else [source.generator,
+                                                                 source.discriminator]
+    saved = {layer.name: layer for model in models for layer in model.layers}
+    skipped = []
+    nodes = compiled.project.nodes
+    for node_id, layer_name in (imported.get("layers") or {}).items():
+        if node_id not in nodes:
+            continue
+        for layer in compiled.node_layers(node_id):
+            original = saved.get(f"{layer_name}{layer.name[len(node_id):]}")
+            weights = [] if original is None else original.get_weights()
+            if [w.shape for w in weights] != [tuple(v.shape) for v in layer.weights]:
+                skipped.append(f"{nodes[node_id].label} starts from fresh weights: its "
+                               f"imported ones do not fit it any more")
+                break
+            if weights:
+                layer.set_weights(weights)
+    return skipped
