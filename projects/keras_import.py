@@ -216,6 +216,7 @@ class _Builder:
         self.configs: dict[str, Mapping[str, Any]] = {}  # layer -> its saved entry
         self.layer_names: dict[str, str] = {}  # node id -> main layer, filled by project()
         self.from_logits = False
+        self._lost: set[str] = set()  # refused layers and the layers after them
         self._added_outputs: list[tuple[str, int, tuple[str, bool] | None]] = []
 
     # ---- walking
@@ -309,21 +310,26 @@ class _Builder:
         assert spec.keras is not None
         ports = (spec.keras.ports(len(layer.inputs)) if spec.keras.ports is not None
                  else tuple(p.name for p in spec.input_ports(params))[:len(layer.inputs)])
-        self.blocks.append((layer.name, spec, params))
-        self.helpers[layer.name] = []
         wired = list(zip(ports, layer.inputs, strict=False))
         names = {p.name for p in spec.input_ports(params)}
         wired += [(k, v) for k, v in layer.keyword_inputs.items() if k in names]
-        for port, tensor in wired:
+        if any(tensor[0] in self._lost for _, tensor in wired):
+            self._lost.add(layer.name)  # after a refused layer: only that one is listed
+            return
+        for _port, tensor in wired:
             if tensor not in self.outputs:
                 self._refuse(layer, f"its input {tensor[0]} was not imported")
                 return
+        self.blocks.append((layer.name, spec, params))
+        self.helpers[layer.name] = []
+        for port, tensor in wired:
             source, source_port = self.outputs[tensor]
             self.wires.append((source, source_port, layer.name, port))
         for index, port in enumerate(spec.output_ports()):
             self.outputs[(layer.name, index)] = (layer.name, port.name)
 
     def _refuse(self, layer: _Layer, reason: str) -> None:
+        self._lost.add(layer.name)
         self.refused.append(RefusedLayer(layer.name, layer.key.split(">")[-1], reason))
 
     def _set_loss(self, layer: str, loss: tuple[str, bool]) -> None:

@@ -1,0 +1,232 @@
+"""Opening .keras models: every example and two Keras Applications round-trip through a
+project (export, import, export: the same model config), unknown layers are refused by
+name, and training starts from the imported weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from projects import files
+from projects.cli import main
+from projects.compiler import build, compile_project
+from projects.export import export_keras, load_keras
+from projects.keras_import import (
+    IMPORTED_WEIGHTS,
+    KerasImportError,
+    config_differences,
+    import_keras,
+    load_imported_weights,
+)
+from projects.validation import validate
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.deepwire"))
+
+
+def _parts(model) -> list:
+    """The functional models a loaded file holds (a GAN holds two)."""
+    return [model.generator, model.discriminator] if hasattr(model, "generator") else [model]
+
+
+def _configs(path: Path) -> list[dict]:
+    return [part.get_config() for part in _parts(load_keras(path))]
+
+
+def _round_trip(path: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """Import ``path``, export it, import that, export again: the two exports."""
+    first, second = tmp_path / "first.keras", tmp_path / "second.keras"
+    export_keras(import_keras(path), first)
+    export_keras(import_keras(first), second)
+    return first, second
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_round_trips(example: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "example.keras"
+    project = files.load(example)
+    export_keras(project, exported)
+    imported = import_keras(exported)
+    assert imported.task["kind"] == project.task["kind"]
+    assert {n.block for n in imported.nodes.values()} == {
+        n.block for n in project.nodes.values()}
+    again = tmp_path / "again.keras"
+    export_keras(imported, again)
+    # Nothing is normalised: blocks keep the ids the layers were named after.
+    assert _configs(again) == _configs(exported)
+
+
+# ----------------------------------------------------------------------------- applications
+
+
+@pytest.fixture(scope="module")
+def applications(tmp_path_factory) -> dict[str, tuple[keras.Model, Path]]:
+    """MobileNetV2 and ResNet50 without downloaded weights, at small inputs, saved once."""
+    folder = tmp_path_factory.mktemp("applications")
+    models = {
+        "mobilenet_v2": keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3)),
+        "resnet50": keras.applications.ResNet50(weights=None, input_shape=(32, 32, 3)),
+        "resnet50_no_top": keras.applications.ResNet50(
+            weights=None, include_top=False, pooling="avg", input_shape=(32, 32, 3)),
+    }
+    saved = {}
+    for name, model in models.items():
+        path = folder / f"{name}.keras"
+        model.save(path)
+        saved[name] = (model, path)
+    return saved
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2", "resnet50", "resnet50_no_top"])
+def test_applications_import_completely_and_round_trip(applications, name, tmp_path) -> None:
+    model, path = applications[name]
+    project = import_keras(path)
+    # Every layer is a block, plus the Output block that marks the model's output.
+    assert len(project.nodes) == len(model.layers) + 1
+    assert validate(project).ok
+    compiled = build(project)
+    assert compiled.model.count_params() == model.count_params()
+    # Each block rebuilds its layer as saved; only names and initializers differ.
+    titles = {node.title: node.id for node in project.nodes.values()}
+    rebuilt = {layer.name: layer for layer in compiled.model.layers}
+    for layer in model.layers:
+        built = rebuilt[titles[layer.name]]
+        assert type(built) is type(layer)
+        assert config_differences(layer.get_config(), built.get_config()) == []
+    first, second = _round_trip(path, tmp_path)
+    assert _configs(first) == _configs(second)
+
+
+def test_repeated_stages_keep_their_layer_names_as_titles(applications) -> None:
+    project = import_keras(applications["resnet50"][1])
+    titles = [node.title for node in project.nodes.values()]
+    assert "conv2_block1_1_conv" in titles and "conv5_block3_out" in titles
+
+
+def test_imported_model_predicts_as_the_original(applications) -> None:
+    model, path = applications["mobilenet_v2"]
+    compiled = compile_project(import_keras(path))
+    assert load_imported_weights(compiled) == []
+    images = np.random.default_rng(0).normal(size=(2, 96, 96, 3)).astype("float32")
+    np.testing.assert_allclose(compiled.model.predict(images, verbose=0),
+                               model.predict(images, verbose=0), rtol=1e-4, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- weights
+
+
+def test_project_names_the_weights_it_starts_from(tmp_path) -> None:
+    path = tmp_path / "digits.keras"
+    export_keras(files.load(ROOT / "resources" / "examples" / "cnn_digits.deepwire"), path)
+    project = import_keras(path)
+    assert project.metadata[IMPORTED_WEIGHTS]["file"] == str(path.resolve())
+    assert f"Starts from the weights imported from {path.resolve()}" in project.notes
+    saved = tmp_path / "digits.deepwire"
+    files.save(project, saved)  # the reference survives a save
+    assert files.load(saved).metadata == project.metadata
+    assert IMPORTED_WEIGHTS not in import_keras(path, keep_weights=False).metadata
+
+
+def test_training_starts_from_the_imported_weights_and_skips_edited_blocks(tmp_path) -> None:
+    inputs = keras.Input((4,), name="features")
+    hidden = keras.layers.Dense(5, activation="relu", name="hidden")(inputs)
+    outputs = keras.layers.Dense(3, activation="softmax", name="scores")(hidden)
+    original = keras.Model(inputs, outputs)
+    path = tmp_path / "small.keras"
+    original.save(path)
+    project = import_keras(path)
+    compiled = compile_project(project)
+    assert load_imported_weights(compiled) == []
+    x = np.random.default_rng(1).normal(size=(6, 4)).astype("float32")
+    np.testing.assert_allclose(compiled.model.predict(x, verbose=0),
+                               original.predict(x, verbose=0), rtol=1e-5)
+
+    hidden_id = next(i for i, n in project.nodes.items() if n.title == "hidden")
+    project.set_params(hidden_id, {"units": 7})
+    edited = compile_project(project)
+    skipped = load_imported_weights(edited)
+    assert len(skipped) == 2  # the edited block and the one after it no longer fit
+    assert "hidden" in skipped[0]
+
+
+def test_missing_weights_file_is_named(tmp_path) -> None:
+    from projects.keras_import import ImportedWeightsError
+
+    path = tmp_path / "gone.keras"
+    export_keras(files.load(ROOT / "resources" / "examples" / "cnn_digits.deepwire"), path)
+    compiled = compile_project(import_keras(path))
+    path.unlink()
+    with pytest.raises(ImportedWeightsError, match=r"gone\.keras"):
+        load_imported_weights(compiled)
+
+
+# ----------------------------------------------------------------------------- refusals
+
+
+def test_layers_without_a_block_are_refused_by_name(tmp_path) -> None:
+    inputs = keras.Input((6, 6, 6, 1))
+    volume = keras.layers.Conv3D(2, 3, name="volume")(inputs)
+    flat = keras.layers.Flatten(name="flat")(volume)
+    scaled = keras.layers.UnitNormalization(name="unit")(flat)
+    path = tmp_path / "unknown.keras"
+    keras.Model(inputs, scaled).save(path)
+    with pytest.raises(KerasImportError) as caught:
+        import_keras(path)
+    refused = {(layer.name, layer.class_name) for layer in caught.value.layers}
+    assert refused == {("volume", "Conv3D"), ("unit", "UnitNormalization")}
+    assert "volume (Conv3D)" in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_settings_no_block_reproduces_are_refused(tmp_path) -> None:
+    inputs = keras.Input((4,))
+    outputs = keras.layers.Dense(2, kernel_constraint="non_neg", name="positive")(inputs)
+    path = tmp_path / "constrained.keras"
+    keras.Model(inputs, outputs).save(path)
+    with pytest.raises(KerasImportError) as caught:
+        import_keras(path)
+    [layer] = caught.value.layers
+    assert layer.name == "positive" and "kernel_constraint" in layer.reason
+
+
+def test_lambda_layer_is_refused_naming_the_file(tmp_path) -> None:
+    inputs = keras.Input((3,))
+    outputs = keras.layers.Lambda(lambda x: x * 2, name="double")(inputs)
+    path = tmp_path / "lambda.keras"
+    keras.Model(inputs, outputs).save(path)
+    with pytest.raises(KerasImportError, match=r"lambda\.keras.*'double'") as caught:
+        import_keras(path)
+    assert caught.value.source == str(path)
+
+
+def test_sequential_model_imports(tmp_path) -> None:
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, name="a"),
+                              keras.layers.Dropout(0.5, name="b"),
+                              keras.layers.Dense(2, activation="sigmoid", name="c")])
+    path = tmp_path / "sequential.keras"
+    model.save(path)
+    project = import_keras(path)
+    assert [project.nodes[i].block for i in project.topological_order()] == [
+        "input", "dense", "dropout", "dense", "output"]
+    assert build(project).model.count_params() == model.count_params()
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def test_cli_import_writes_a_project(tmp_path, capsys) -> None:
+    path = tmp_path / "digits.keras"
+    export_keras(files.load(ROOT / "resources" / "examples" / "cnn_digits.deepwire"), path)
+    out = tmp_path / "digits.deepwire"
+    assert main(["import", str(path), "--out", str(out)]) == 0
+    assert "9 blocks" in capsys.readouterr().out
+    assert len(files.load(out).nodes) == 9
+
+    inputs = keras.Input((6, 6, 6, 1))
+    broken = tmp_path / "unknown.keras"
+    keras.Model(inputs, keras.layers.Conv3D(2, 3, name="volume")(inputs)).save(broken)
+    assert main(["import", str(broken), "--out", str(tmp_path / "x.deepwire")]) == 1
+    assert "volume (Conv3D)" in capsys.readouterr().err
+    assert not (tmp_path / "x.deepwire").exists()
