@@ -28,6 +28,7 @@ TASK_TITLES: dict[str, str] = {  # how the inspector and the CLI name each kind
     "adversarial": "Adversarial (GAN)",
 }
 _NODE_ID = re.compile(r"^n([1-9][0-9]{0,8})\Z")  # \Z: "$" would accept "n1\n"
+_GROUP_ID = re.compile(r"^g([1-9][0-9]{0,8})\Z")
 
 
 # ----------------------------------------------------------------------------- data
@@ -42,6 +43,7 @@ class Node:
     params: Mapping[str, Any]
     position: tuple[float, float] = (0.0, 0.0)
     title: str | None = None
+    group: str | None = None  # the group it sits in directly; None: the top level
 
     @property
     def spec(self) -> BlockSpec:
@@ -67,6 +69,37 @@ class Link:
     source_port: str
     target: str
     target_port: str
+
+
+End = tuple[str, str]  # (block id, port name)
+
+
+@dataclass(frozen=True)
+class GroupPort:
+    """A port of a group block. An input leads to one or more inner input ports (the
+    ``ends``, fed together by the wire into it); an output comes from one inner output port.
+    Ends always name blocks, never nested groups, so links stay between blocks."""
+
+    name: str
+    ends: tuple[End, ...]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Blocks (and groups) shown as one block. Membership lives on the members
+    (``Node.group``, ``Group.parent``); links stay between blocks, so the compiler, shape
+    inference and validation see the same flat graph with or without groups."""
+
+    id: str
+    title: str
+    parent: str | None = None
+    position: tuple[float, float] = (0.0, 0.0)
+    inputs: tuple[GroupPort, ...] = ()
+    outputs: tuple[GroupPort, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} ({self.id})"
 
 
 @dataclass(frozen=True)
@@ -192,6 +225,24 @@ class LinkRemoved:
 
 
 @dataclass(frozen=True)
+class GroupAdded:
+    group: Group
+
+
+@dataclass(frozen=True)
+class GroupRemoved:
+    group: Group
+
+
+@dataclass(frozen=True)
+class GroupChanged:
+    """Title, position, ports or parent changed."""
+
+    old: Group
+    new: Group
+
+
+@dataclass(frozen=True)
 class SettingsChanged:
     """``what`` is one of name, task, dataset, training, notes, metadata."""
 
@@ -199,7 +250,7 @@ class SettingsChanged:
 
 
 DocumentEvent = NodeAdded | NodeRemoved | NodeMoved | NodeChanged | LinkAdded | LinkRemoved | (
-    SettingsChanged
+    GroupAdded | GroupRemoved | GroupChanged | SettingsChanged
 )
 Listener = Callable[[DocumentEvent], None]
 
@@ -220,6 +271,7 @@ class Project:
 
     def __post_init__(self) -> None:
         self._nodes: dict[str, Node] = {}
+        self._groups: dict[str, Group] = {}
         self._links: set[Link] = set()
         self._into: dict[tuple[str, str], Link] = {}  # (target, port) -> its one link
         self._graph = nx.MultiDiGraph()
@@ -281,9 +333,13 @@ class Project:
         position: tuple[float, float] = (0.0, 0.0),
         title: str | None = None,
         node_id: str | None = None,
+        group: str | None = None,
     ) -> Node:
-        """Place a block; ``params`` may be partial (defaults fill the rest)."""
+        """Place a block, inside ``group`` if given; ``params`` may be partial (defaults
+        fill the rest)."""
         spec = blocks.get(block)
+        if group is not None:
+            self.group(group)
         if node_id is None:  # an empty id is refused below, not silently replaced
             node_id = self.next_node_id()
         if not _NODE_ID.match(node_id):
@@ -295,7 +351,7 @@ class Project:
         except ParamError as err:
             raise DocumentError(f"{spec.title}: {err}") from err
         title = (title or "").strip() or None  # as set_title does: no blank labels
-        node = Node(node_id, block, resolved, _position(position), title)
+        node = Node(node_id, block, resolved, _position(position), title, group)
         self._nodes[node_id] = node
         self._graph.add_node(node_id)
         self._emit(NodeAdded(node))
@@ -419,6 +475,219 @@ class Project:
         self._into[(link.target, link.target_port)] = link
         self._graph.add_edge(link.source, link.target, key=link)
 
+    # ---- groups
+
+    @property
+    def groups(self) -> dict[str, Group]:
+        """Groups by id (a copy: edit through the document's methods)."""
+        return dict(self._groups)
+
+    def group(self, group_id: str) -> Group:
+        try:
+            return self._groups[group_id]
+        except KeyError:
+            raise UnknownNodeError(f"There is no group with id {group_id!r}") from None
+
+    def next_group_id(self) -> str:
+        numbers = [int(m.group(1)) for m in map(_GROUP_ID.match, self._groups) if m]
+        return f"g{max(numbers, default=0) + 1}"
+
+    def parent_of(self, item: str) -> str | None:
+        """The group a block or group sits in directly (None: the top level)."""
+        return self.group(item).parent if _GROUP_ID.match(item) else self.node(item).group
+
+    def members(self, level: str | None) -> list[str]:
+        """What a level shows: the blocks and groups directly in it, blocks first."""
+        nodes = sorted((n.id for n in self._nodes.values() if n.group == level), key=_id_key)
+        groups = sorted((g.id for g in self._groups.values() if g.parent == level),
+                        key=_id_key)
+        return nodes + groups
+
+    def leaves(self, group_id: str) -> set[str]:
+        """Every block inside a group, at any depth."""
+        return {n for n in self._nodes if group_id in self.path(n)}
+
+    def path(self, item: str) -> list[str]:
+        """The groups around a block or group, outermost first (the breadcrumb)."""
+        chain: list[str] = []
+        parent = self.parent_of(item)
+        while parent is not None:
+            chain.append(parent)
+            parent = self._groups[parent].parent
+        return chain[::-1]
+
+    def item_at(self, node_id: str, level: str | None) -> str | None:
+        """What stands for a block at ``level``: the block itself or the group around it
+        that sits directly in ``level``; None when the block is not inside ``level``."""
+        chain = [*self.path(node_id), node_id]
+        if level is None:
+            return chain[0]
+        return chain[chain.index(level) + 1] if level in chain else None
+
+    def group_ports(self, group_id: str) -> tuple[tuple[GroupPort, ...], tuple[GroupPort, ...]]:
+        """A group's inputs and outputs as they stand: ends whose block was deleted or
+        moved out are left out (undo brings them back), and so are ports left empty."""
+        group, inside = self.group(group_id), self.leaves(group_id)
+
+        def live(ports: tuple[GroupPort, ...]) -> tuple[GroupPort, ...]:
+            kept = (replace(p, ends=tuple(e for e in p.ends if e[0] in inside)) for p in ports)
+            return tuple(p for p in kept if p.ends)
+
+        return live(group.inputs), live(group.outputs)
+
+    def add_group(self, group: Group) -> Group:
+        """Add a group record (empty until members move in with :meth:`set_parent`)."""
+        if not _GROUP_ID.match(group.id):
+            raise DocumentError(f"Group ids look like 'g3'. Received: {group.id!r}")
+        if group.id in self._groups:
+            raise DocumentError(f"A group with id {group.id!r} already exists")
+        if group.parent is not None:
+            self.group(group.parent)
+        title = (group.title or "").strip()
+        if not title:
+            raise DocumentError("A group needs a title")
+        _check_port_names(group)
+        group = replace(group, title=title, position=_position(group.position))
+        self._groups[group.id] = group
+        self._emit(GroupAdded(group))
+        return group
+
+    def remove_group(self, group_id: str) -> Group:
+        """Remove an empty group; one with members is refused (ungroup or delete them)."""
+        group = self.group(group_id)
+        if self.members(group_id):
+            raise DocumentError(f"{group.label} is not empty")
+        del self._groups[group_id]
+        self._emit(GroupRemoved(group))
+        return group
+
+    def update_group(self, group_id: str, *, title: str | None = None,
+                     position: tuple[float, float] | None = None,
+                     inputs: tuple[GroupPort, ...] | None = None,
+                     outputs: tuple[GroupPort, ...] | None = None) -> Group:
+        """Rename, move or re-port a group (arguments left None stay as they are)."""
+        old = self.group(group_id)
+        new = old
+        if title is not None:
+            if not title.strip():
+                raise DocumentError("A group needs a title")
+            new = replace(new, title=title.strip())
+        if position is not None:
+            new = replace(new, position=_position(position))
+        if inputs is not None:
+            new = replace(new, inputs=tuple(inputs))
+        if outputs is not None:
+            new = replace(new, outputs=tuple(outputs))
+        _check_port_names(new)
+        if new != old:
+            self._groups[group_id] = new
+            self._emit(GroupChanged(old, new))
+        return new
+
+    def set_parent(self, item: str, parent: str | None) -> None:
+        """Move a block or group into ``parent`` (None: the top level)."""
+        if parent is not None:
+            self.group(parent)
+        if _GROUP_ID.match(item):
+            old = self.group(item)
+            if parent is not None and (parent == item or item in self.path(parent)):
+                raise DocumentError(f"{old.label} cannot go inside itself")
+            if old.parent != parent:
+                new = replace(old, parent=parent)
+                self._groups[item] = new
+                self._emit(GroupChanged(old, new))
+            return
+        node = self.node(item)
+        if node.group != parent:
+            new_node = replace(node, group=parent)
+            self._nodes[item] = new_node
+            self._emit(NodeChanged(node, new_node))
+
+    def group_items(self, items: Iterable[str], title: str = "Group",
+                    group_id: str | None = None) -> Group:
+        """Put blocks and groups of one level into a new group, placed at their centre.
+
+        It gets a port for each wire crossing its boundary: one input per outside source
+        (feeding every inner port that source fed), one output per inner output that leads
+        out, each named after its inner port. Unwired ports of grouped groups stay ports.
+        """
+        items = sorted(set(items), key=_id_key)
+        if not items:
+            raise DocumentError("Select blocks to group")
+        levels = {self.parent_of(i) for i in items}
+        if len(levels) > 1:
+            raise DocumentError("Blocks to group must sit in the same group")
+        group = self.plan_group(items, title, group_id or self.next_group_id())
+        group = self.add_group(replace(group, parent=levels.pop()))
+        for item in items:
+            self.set_parent(item, group.id)
+        return group
+
+    def plan_group(self, items: list[str], title: str, group_id: str) -> Group:
+        """The group that grouping ``items`` would make (ports and position), unplaced."""
+        inside: set[str] = set()
+        for item in items:
+            inside |= self.leaves(item) if _GROUP_ID.match(item) else {item}
+        fed: dict[End, list[End]] = {}
+        led: dict[End, None] = {}
+        for link in sorted(self._links):
+            if link.target in inside and link.source not in inside:
+                fed.setdefault((link.source, link.source_port), []).append(
+                    (link.target, link.target_port))
+            elif link.source in inside and link.target not in inside:
+                led[(link.source, link.source_port)] = None
+        inputs = [(tuple(ends), self._end_title(ends[0]))
+                  for ends in sorted(fed.values(), key=lambda e: self._end_key(e[0]))]
+        outputs = [((end,), self._end_title(end)) for end in sorted(led, key=self._end_key)]
+        for item in items:  # ports of grouped groups that nothing wires yet
+            if not _GROUP_ID.match(item):
+                continue
+            ins, outs = self.group_ports(item)
+            for port in ins:
+                free = tuple(e for e in port.ends if self.link_into(*e) is None)
+                if free:
+                    inputs.append((free, (port.name, self.group(item).title)))
+            for port in outs:
+                node_id, name = port.ends[0]
+                if not any(k.source_port == name for k in self.links_out_of(node_id)):
+                    outputs.append((port.ends, (port.name, self.group(item).title)))
+        positions = [self.group(i).position if _GROUP_ID.match(i) else self.node(i).position
+                     for i in items]
+        centre = (sum(p[0] for p in positions) / len(positions),
+                  sum(p[1] for p in positions) / len(positions))
+        return Group(group_id, title.strip() or "Group", None, _position(centre),
+                     _named_ports(inputs), _named_ports(outputs))
+
+    def _end_key(self, end: End) -> tuple[str, int]:
+        """Ports in the order of their blocks, then of the blocks' own ports."""
+        node = self.node(end[0])
+        names = [p.name for p in (*node.input_ports(), *node.output_ports())]
+        return _id_key(end[0]), names.index(end[1]) if end[1] in names else len(names)
+
+    def _end_title(self, end: End) -> tuple[str, str]:
+        """A port named after its inner port, and the inner block's title for ties."""
+        node = self.node(end[0])
+        return end[1], node.title or node.spec.title
+
+    def ungroup(self, group_id: str) -> list[str]:
+        """Put a group's members back in its parent and remove it; returns the members."""
+        group = self.group(group_id)
+        members = self.members(group_id)
+        for item in members:
+            self.set_parent(item, group.parent)
+        self.remove_group(group_id)
+        return members
+
+    def port_ends(self, item: str, port: str, side: str) -> tuple[End, ...]:
+        """The block ports behind a port of a block or group on the canvas."""
+        if not _GROUP_ID.match(item):
+            return ((item, port),)
+        ins, outs = self.group_ports(item)
+        for candidate in ins if side == "input" else outs:
+            if candidate.name == port:
+                return candidate.ends
+        raise UnknownPortError(f"{self.group(item).label} has no {side} port '{port}'")
+
     # ---- settings
 
     def check_setting(self, key: str, value: Any) -> None:
@@ -497,6 +766,7 @@ class Project:
         """An independent copy without subscribers (e.g. the snapshot a run trains)."""
         other = Project(self.name, copy.deepcopy(self.task), copy.deepcopy(self.dataset),
                         self.training, self.notes, copy.deepcopy(self.metadata))
+        other._groups = dict(self._groups)
         for node in self._nodes.values():
             other._nodes[node.id] = node
             other._graph.add_node(node.id)
@@ -507,7 +777,8 @@ class Project:
     def add_nodes_and_links(self, nodes: Iterable[Node], links: Iterable[Link]) -> None:
         """Re-insert removed nodes and links exactly (used by undo and paste)."""
         for node in nodes:
-            self.add_node(node.block, node.params, node.position, node.title, node.id)
+            self.add_node(node.block, node.params, node.position, node.title, node.id,
+                          node.group)
         for link in links:
             self.add_link(link.source, link.source_port, link.target, link.target_port)
 
@@ -518,6 +789,35 @@ def _find_port(ports: tuple[Port, ...], name: str, node: Node, side: str) -> Por
             return port
     names = ", ".join(p.name for p in ports) or "none"
     raise UnknownPortError(f"{node.label} has no {side} port '{name}' (it has: {names})")
+
+
+def _named_ports(ports: list[tuple[tuple[End, ...], tuple[str, str]]]) -> tuple[GroupPort, ...]:
+    """Ports named after their inner port; a name two ports share gets the inner block's
+    title, and a number if that is shared too."""
+    counts: dict[str, int] = {}
+    for _, (name, _) in ports:
+        counts[name] = counts.get(name, 0) + 1
+    named: list[GroupPort] = []
+    taken: set[str] = set()
+    for ends, (name, block) in ports:
+        wanted = name if counts[name] == 1 else f"{name} ({block})"
+        candidate, number = wanted, 2
+        while candidate in taken:
+            candidate, number = f"{wanted} {number}", number + 1
+        taken.add(candidate)
+        named.append(GroupPort(candidate, ends))
+    return tuple(named)
+
+
+def _check_port_names(group: Group) -> None:
+    for side, ports in (("input", group.inputs), ("output", group.outputs)):
+        names = [p.name for p in ports]
+        if len(set(names)) != len(names) or not all(n.strip() for n in names):
+            raise DocumentError(f"{group.label}: {side} port names must be unique and "
+                                f"not empty. Received: {names}")
+        if side == "output" and any(len(p.ends) != 1 for p in ports):
+            raise DocumentError(f"{group.label}: an output port comes from exactly one "
+                                "inner output")
 
 
 def _position(position: tuple[float, float]) -> tuple[float, float]:
@@ -531,12 +831,17 @@ def _position(position: tuple[float, float]) -> tuple[float, float]:
 
 
 def _id_key(node_id: str) -> str:
-    match = _NODE_ID.match(node_id)
-    return f"{int(match.group(1)):012d}" if match else node_id
+    match = _NODE_ID.match(node_id) or _GROUP_ID.match(node_id)
+    return f"{node_id[0]}{int(match.group(1)):012d}" if match else node_id
+
+
+def is_group_id(item: str) -> bool:
+    """Canvas items are blocks ("n7") or groups ("g2")."""
+    return bool(_GROUP_ID.match(item))
 
 
 def node_sort_key(node_id: str) -> str:
-    """Sort key that puts n2 before n10."""
+    """Sort key that puts n2 before n10 (and g2 before g10)."""
     return _id_key(node_id)
 
 

@@ -23,6 +23,8 @@ import blocks
 from blocks.spec import ParamError
 from projects.document import (
     DocumentError,
+    Group,
+    GroupPort,
     Node,
     Project,
     TrainingSettings,
@@ -31,13 +33,15 @@ from projects.document import (
 )
 
 FORMAT = "deepwire-project"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: groups
 EXTENSION = ".deepwire"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 100  # nesting of lists and objects; deeper data cannot be copied or saved safely
 
 # format_version N -> function turning a version-N document into version N + 1.
-FORMAT_MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+FORMAT_MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: lambda document: {**document, "groups": []},  # format 1 had no groups
+}
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,23 @@ def node_to_dict(node: Node) -> dict[str, Any]:
     }
     if node.title:
         entry["title"] = node.title
+    if node.group:
+        entry["group"] = node.group
+    return entry
+
+
+def group_to_dict(project: Project, group: Group) -> dict[str, Any]:
+    """One group as the file writes it, with its ports as they stand."""
+    inputs, outputs = project.group_ports(group.id)
+    entry: dict[str, Any] = {
+        "id": group.id,
+        "title": group.title,
+        "position": [group.position[0], group.position[1]],
+        "inputs": [{"name": p.name, "ends": [list(e) for e in p.ends]} for p in inputs],
+        "outputs": [{"name": p.name, "ends": [list(e) for e in p.ends]} for p in outputs],
+    }
+    if group.parent:
+        entry["parent"] = group.parent
     return entry
 
 
@@ -95,6 +116,8 @@ def to_dict(project: Project) -> dict[str, Any]:
         "name": project.name,
         "nodes": nodes,
         "links": links,
+        "groups": [group_to_dict(project, project.groups[g])
+                   for g in sorted(project.groups, key=node_sort_key)],
         "task": project.task,
         "dataset": project.dataset,
         "training": {f.name: getattr(project.training, f.name) for f in fields(TrainingSettings)},
@@ -335,8 +358,8 @@ def _is_json(value: Any) -> bool:
     return True
 
 
-_KNOWN_KEYS = {"format", "format_version", "name", "nodes", "links", "task", "dataset",
-               "training", "notes", "metadata"}
+_KNOWN_KEYS = {"format", "format_version", "name", "nodes", "links", "groups", "task",
+               "dataset", "training", "notes", "metadata"}
 
 
 def _build(document: dict[str, Any], source: str) -> Project:
@@ -354,8 +377,10 @@ def _build(document: dict[str, Any], source: str) -> Project:
             check.add("name", "must not be empty")
 
     _read_settings(document, project, check)
+    groups = _read_groups(document.get("groups", []), project, check)
     _read_nodes(document.get("nodes", []), project, check)
     _read_links(document.get("links", []), project, check)
+    _check_group_ports(groups, project, check)
     if check.problems:
         raise ProjectFileError(source, check.problems)
     project.revision = 0
@@ -423,8 +448,13 @@ def _read_nodes(nodes: Any, project: Project, check: _Checker) -> None:
         node = _read_node(entry, f"nodes[{index}]", check, unknown)
         if node is None:
             continue
+        if node.group is not None and node.group not in project.groups:
+            check.add(f"nodes[{index}] ({node.id}).group", f"refers to group {node.group!r}, "
+                                                          "which is not in the project")
+            continue
         try:
-            project.add_node(node.block, node.params, node.position, node.title, node.id)
+            project.add_node(node.block, node.params, node.position, node.title, node.id,
+                             node.group)
         except DocumentError as err:
             check.add(f"nodes[{index}] ({node.id}).id", str(err))
     for block, ids in sorted(unknown.items()):
@@ -442,7 +472,7 @@ def _read_node(entry: Any, where: str, check: _Checker,
     if not check.expect(entry, dict, where, "an object"):
         return None
     for key in sorted(set(entry) - {"id", "block", "block_version", "params", "position",
-                                    "title"}):
+                                    "title", "group"}):
         check.add(f"{where}.{key}", "unknown key")
     node_id, block = entry.get("id"), entry.get("block")
     if not check.expect(node_id, str, f"{where}.id", "text like \"n1\""):
@@ -462,15 +492,16 @@ def _read_node(entry: Any, where: str, check: _Checker,
     params = entry.get("params", {})
     position = entry.get("position", [0, 0])
     title = entry.get("title")
+    group = entry.get("group")
     if not check.expect(version, int, f"{where}.block_version", "a whole number"):
+        return None
+    if group is not None and not check.expect(group, str, f"{where}.group", "a group id"):
         return None
     if not check.expect(params, dict, f"{where}.params", "an object"):
         return None
     if title is not None and not check.expect(title, str, f"{where}.title", "text"):
         return None
-    if not (isinstance(position, list) and len(position) == 2
-            and all(isinstance(v, int | float) and not isinstance(v, bool)
-                    and math.isfinite(v) and abs(v) < 1e9 for v in position)):
+    if not _is_position(position):
         check.add(f"{where}.position", f"must be [x, y] with finite numbers. "
                                        f"Received: {_short(position)}")
         return None
@@ -487,7 +518,113 @@ def _read_node(entry: Any, where: str, check: _Checker,
     except (ValueError, TypeError) as err:  # a spec's own check failing unexpectedly
         check.add(f"{where}.params", f"cannot be read: {err}")
         return None
-    return Node(node_id, block, resolved, (float(position[0]), float(position[1])), title)
+    return Node(node_id, block, resolved, (float(position[0]), float(position[1])), title,
+                group)
+
+
+def _is_position(position: Any) -> bool:
+    return (isinstance(position, list) and len(position) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool)
+                    and math.isfinite(v) and abs(v) < 1e9 for v in position))
+
+
+def _read_groups(entries: Any, project: Project, check: _Checker) -> dict[str, str]:
+    """Add the groups, parents first; returns where each was found, for port problems."""
+    if not check.expect(entries, list, "groups", "a list"):
+        return {}
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for index, entry in enumerate(entries):
+        where = f"groups[{index}]"
+        if not check.expect(entry, dict, where, "an object"):
+            continue
+        group_id = entry.get("id")
+        if not check.expect(group_id, str, f"{where}.id", "text like \"g1\""):
+            continue
+        where = f"{where} ({group_id})"
+        for key in sorted(set(entry) - {"id", "title", "parent", "position", "inputs",
+                                        "outputs"}):
+            check.add(f"{where}.{key}", "unknown key")
+        if group_id in found:
+            check.add(f"{where}.id", f"a group with id {group_id!r} already exists")
+            continue
+        found[group_id] = (where, entry)
+    added: dict[str, str] = {}
+    pending = dict(found)
+    while pending:  # parents before children; what is left at the end has no way in
+        ready = [g for g, (_, e) in pending.items()
+                 if e.get("parent") is None or e.get("parent") in added]
+        if not ready:
+            for where, entry in pending.values():
+                check.add(f"{where}.parent", f"refers to group {entry.get('parent')!r}, "
+                                             "which is not in the project (or is inside "
+                                             "this one)")
+            break
+        for group_id in ready:
+            where, entry = pending.pop(group_id)
+            group = _read_group(group_id, entry, where, check)
+            if group is None:
+                continue
+            try:
+                project.add_group(group)
+                added[group_id] = where
+            except DocumentError as err:
+                check.add(where, str(err))
+    return added
+
+
+def _read_group(group_id: str, entry: dict[str, Any], where: str,
+                check: _Checker) -> Group | None:
+    title, parent = entry.get("title"), entry.get("parent")
+    position = entry.get("position", [0, 0])
+    if not check.expect(title, str, f"{where}.title", "text"):
+        return None
+    if parent is not None and not check.expect(parent, str, f"{where}.parent", "a group id"):
+        return None
+    if not _is_position(position):
+        check.add(f"{where}.position", f"must be [x, y] with finite numbers. "
+                                       f"Received: {_short(position)}")
+        return None
+    sides = []
+    for side in ("inputs", "outputs"):
+        ports = entry.get(side, [])
+        if not check.expect(ports, list, f"{where}.{side}", "a list"):
+            return None
+        read = []
+        for index, port in enumerate(ports):
+            at = f"{where}.{side}[{index}]"
+            if not check.expect(port, dict, at, "an object"):
+                return None
+            name, ends = port.get("name"), port.get("ends")
+            if not check.expect(name, str, f"{at}.name", "text"):
+                return None
+            if not (isinstance(ends, list) and ends and all(
+                    isinstance(e, list) and len(e) == 2 and all(isinstance(v, str) for v in e)
+                    for e in ends)):
+                check.add(f"{at}.ends", f"must be a list of [block id, port name]. "
+                                        f"Received: {_short(ends)}")
+                return None
+            read.append(GroupPort(name, tuple((e[0], e[1]) for e in ends)))
+        sides.append(tuple(read))
+    return Group(group_id, title, parent, (float(position[0]), float(position[1])), *sides)
+
+
+def _check_group_ports(groups: dict[str, str], project: Project, check: _Checker) -> None:
+    """Every port end names a block inside its group and a port that block has."""
+    nodes = project.nodes
+    for group_id, where in groups.items():
+        group, inside = project.group(group_id), project.leaves(group_id)
+        for side, ports in (("inputs", group.inputs), ("outputs", group.outputs)):
+            for index, port in enumerate(ports):
+                for node_id, name in port.ends:
+                    at = f"{where}.{side}[{index}].ends"
+                    if node_id not in inside:
+                        check.add(at, f"refers to block {node_id!r}, which is not in the "
+                                      "group")
+                        continue
+                    node = nodes[node_id]
+                    have = node.input_ports() if side == "inputs" else node.output_ports()
+                    if name not in {p.name for p in have}:
+                        check.add(at, f"{node.label} has no {side[:-1]} port {name!r}")
 
 
 def _read_links(links: Any, project: Project, check: _Checker) -> None:

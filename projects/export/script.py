@@ -97,6 +97,9 @@ class _Script:
         self.block_order = {node_id: i for i, node_id in enumerate(project.topological_order())}
         self.deepwire_imports: set[str] = set()
         self.functions: list[list[str]] = []
+        self.function_names = {"build_model", "build_generator", "build_discriminator",
+                               "adapt_text"}
+        self._all_steps: list[_Step] = []
         self.main: list[str] = []
         self.usage = ("Import ``build_model()`` to train the model; run this file to print its "
                       "summary.")
@@ -105,16 +108,11 @@ class _Script:
                            compile_model: bool = False) -> None:
         body: list[str] = []
         steps = _graph_steps(model, self._step_key)
+        self._all_steps = steps
         names = _Names(used={id(t) for t in model.outputs}
                        | {id(t) for t in model.inputs}
                        | {id(t) for step in steps for t in _call_inputs(step.node)})
-        previous_block = None
-        for step in steps:
-            block = self._block_of(step.layer.name)
-            if block != previous_block and block is not None:
-                body.append(self._comment(block))
-            previous_block = block
-            body.extend(self._step_lines(step, names))
+        body.extend(self._level_lines(steps, None, names, model))
         inputs = _structure([names.of(t) for t in model.inputs])
         outputs = _structure([names.of(t) for t in model.outputs])
         # A graph model is Deepwire's GraphModel, so plain predict takes all nodes at once.
@@ -132,6 +130,89 @@ class _Script:
         else:
             body.extend(_layout(model_call, INDENT, "return ", ""))
         self.functions.append([f"def {function}():", f'{INDENT}"""{doc}"""', *body])
+
+    def _level_lines(self, steps: list[_Step], level: str | None, names: _Names,
+                     model: Any) -> list[str]:
+        """The lines of one level: its blocks' layer calls, and a call of each group's
+        function (written beside, before the function that calls it).
+
+        A group whose parts have an outside block between them (A in the group feeds B
+        outside, which feeds C in the group) cannot be one call; it is written inline.
+        """
+        inline: set[str] = set()
+        while True:
+            units = self._units(steps, level, inline)
+            order = _unit_order(units)
+            if order is not None:
+                break
+            inline.add(next(unit[1] for unit in units if unit[0] == "group"))
+        lines: list[str] = []
+        previous_block = None
+        for unit in order:
+            if unit[0] == "step":
+                step = unit[1]
+                block = self._block_of(step.layer.name)
+                if block != previous_block and block is not None:
+                    lines.append(self._comment(block))
+                previous_block = block
+                lines.extend(self._step_lines(step, names))
+            else:
+                previous_block = None
+                lines.extend(self._group_call(unit[1], units[unit], names, model))
+        return lines
+
+    def _units(self, steps: list[_Step], level: str | None, inline: set[str]
+               ) -> dict[tuple[str, Any], list[_Step]]:
+        """Steps gathered into what a level writes: single calls, and whole groups."""
+        units: dict[tuple[str, Any], list[_Step]] = {}
+        for step in steps:
+            block = self._block_of(step.layer.name)
+            item = None if block is None else self.project.item_at(block, level)
+            if item is None or item == block or item in inline:
+                units[("step", step)] = [step]
+            else:
+                units.setdefault(("group", item), []).append(step)
+        return units
+
+    def _group_call(self, group_id: str, steps: list[_Step], names: _Names,
+                    model: Any) -> list[str]:
+        """Write the group's function and return the lines that call it."""
+        inside = {_call_key(step) for step in steps}
+        arguments: dict[int, Any] = {}
+        for step in steps:
+            for tensor in _call_inputs(step.node):
+                if _call_of(tensor) not in inside:
+                    arguments.setdefault(id(tensor), tensor)
+        read_outside = {id(t) for t in [*model.outputs, *model.inputs]}
+        for step in self._all_steps:
+            if _call_key(step) not in inside:
+                read_outside |= {id(t) for t in _call_inputs(step.node)}
+        results = [t for step in steps for t in step.node.output_tensors
+                   if id(t) in read_outside]
+        group = self.project.group(group_id)
+        function = self._function_name(group.title)
+        parameters = [names.of(t) for t in arguments.values()]
+        body = self._level_lines(steps, group_id, names, model)
+        returned = ", ".join(names.of(t) for t in results) or "None"
+        self.functions.append([
+            f"def {function}({', '.join(parameters)}):",
+            f'{INDENT}"""The group {_docstring_text(group.title)} ({group.id})."""',
+            *body, f"{INDENT}return {returned}"])
+        call = f"{function}({', '.join(parameters)})"
+        comment = _one_line(f"{group.title} ({group.id}): group")
+        target = ", ".join(names.of(t) for t in results)
+        return [f"{INDENT}# {comment}"[:LINE_WIDTH],
+                f"{INDENT}{target} = {call}" if target else f"{INDENT}{call}"]
+
+    def _function_name(self, title: str) -> str:
+        base = re.sub(r"\W+", "_", _one_line(title).lower()).strip("_") or "group"
+        if base[0].isdigit() or keyword.iskeyword(base) or base in _Names.RESERVED:
+            base = f"group_{base}"
+        name, number = base, 2
+        while name in self.function_names:
+            name, number = f"{base}_{number}", number + 1
+        self.function_names.add(name)
+        return name
 
     def add_adversarial_function(self, model: Any) -> None:
         self.deepwire_imports.add(type(model).__name__)
@@ -301,6 +382,37 @@ def _graph_steps(model: Any, key: Any) -> list[_Step]:
         raise ExportError("The model calls a layer more than once (shared weights), which "
                           "the script cannot write yet")
     return ordered
+
+
+def _call_key(step: _Step) -> tuple[int, int]:
+    return _call_of(step.node.output_tensors[0])
+
+
+def _unit_order(units: dict[tuple[str, Any], list[_Step]]) -> list[tuple[str, Any]] | None:
+    """The units in data-flow order, keeping the steps' order among those ready; None when
+    gathering a group into one call would make a loop."""
+    owner = {_call_key(step): unit for unit, steps in units.items() for step in steps}
+    first = {unit: index for index, unit in enumerate(units)}
+    needs: dict[tuple[str, Any], set[tuple[str, Any]]] = {}
+    for unit, steps in units.items():
+        needs[unit] = {owner[_call_of(t)] for step in steps for t in _call_inputs(step.node)
+                       if _call_of(t) in owner} - {unit}
+    order: list[tuple[str, Any]] = []
+    ready = [(first[u], u) for u in units if not needs[u]]
+    heapq.heapify(ready)
+    readers: dict[tuple[str, Any], list[tuple[str, Any]]] = {}
+    for unit, parents in needs.items():
+        for parent in parents:
+            readers.setdefault(parent, []).append(unit)
+    waiting = {unit: len(parents) for unit, parents in needs.items()}
+    while ready:
+        _, unit = heapq.heappop(ready)
+        order.append(unit)
+        for reader in readers.get(unit, []):
+            waiting[reader] -= 1
+            if waiting[reader] == 0:
+                heapq.heappush(ready, (first[reader], reader))
+    return order if len(order) == len(units) else None
 
 
 def _producing_call(tensor: Any) -> tuple[Any, int, Any]:

@@ -419,6 +419,48 @@ def test_every_example_exports(path):
     assert namespace["build_model"]().count_params() == compiled.model.count_params()
 
 
+def grouped_transformer() -> Project:
+    """The transformer example with an encoder group holding a nested group, and a second
+    encoder group."""
+    project = files.load(next(p for p in EXAMPLES if p.stem == "transformer_classifier"))
+    inner = project.group_items(["n4", "n5", "n6"], "Attention & norm")
+    project.group_items([inner.id, "n7", "n8", "n9", "n10"], "Encoder")
+    project.group_items(["n11", "n12", "n13", "n14", "n15", "n16", "n17"], "Encoder")
+    return project
+
+
+def test_script_writes_one_function_per_group_and_calls_it(tmp_path):
+    project = grouped_transformer()
+    source = export_python(project)
+    namespace = run_script(source)
+    for function in ("attention_norm", "encoder", "encoder_2"):
+        assert callable(namespace[function])
+    assert "    n6 = attention_norm(n3)\n" in source  # nested: called from its group
+    assert "    n10 = encoder(n3)\n    # Encoder (g3): group\n    n17 = encoder_2(n10)\n" in (
+        source)
+    assert source.count("def ") == 4  # three groups and build_model
+    assert_same_model(namespace["build_model"](), build(project).model)
+    ruff = shutil.which("ruff")
+    if ruff is not None:
+        path = tmp_path / "grouped.py"
+        path.write_text(source, encoding="utf-8")
+        result = subprocess.run([ruff, "check", "--no-cache", "--config",
+                                 str(ROOT / "pyproject.toml"), str(path)],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_group_with_an_outside_block_between_its_parts_is_written_inline():
+    """n7 and n9 grouped while n8 (outside) sits between them: one call cannot do it."""
+    project = files.load(next(p for p in EXAMPLES if p.stem == "transformer_classifier"))
+    project.group_items(["n7", "n9"], "Split")
+    project.group_items(["n14", "n15"], "Feed-forward")
+    source = export_python(project)
+    assert "def split(" not in source
+    assert "def feed_forward(n13):" in source
+    assert_same_model(run_script(source)["build_model"](), build(project).model)
+
+
 # ----------------------------------------------------------------------------- .keras files
 
 

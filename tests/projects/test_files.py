@@ -114,6 +114,16 @@ def rich_project() -> Project:
     return project
 
 
+def grouped_project() -> Project:
+    """The rich project with nested groups: an encoder inside a "Transformer" group, the
+    graph layers in another, and a group holding a group (ports of both kinds)."""
+    project = rich_project()
+    encoder = project.group_items(["n11", "n12", "n13"], "Encoder ✓")
+    project.group_items([encoder.id, "n14"], "Transformer")
+    project.group_items(["n20", "n21", "n22"], "GCN")
+    return project
+
+
 def golden_project() -> Project:
     """The project golden_v1.deepwire holds, built through the document API."""
     project = Project(name="Digits MLP")
@@ -307,8 +317,9 @@ def test_a_file_from_before_regularisation_opens_unchanged() -> None:
                                        "regularize_bias": False}
         else:
             assert after == before
-    rest = {key for key in old if key not in ("nodes", "training")}
+    rest = {key for key in old if key not in ("nodes", "training", "format_version")}
     assert {key: new[key] for key in rest} == {key: old[key] for key in rest}
+    assert (new["format_version"], new["groups"]) == (2, [])  # format 1 had no groups
     assert files.dumps(files.loads(files.dumps(project))) == files.dumps(project)
 
 
@@ -946,7 +957,8 @@ def test_read_only_folder_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 # ----------------------------------------------------------------------------- fuzzing
 
-_BASES = {"golden": golden_dict(), "rich": json.loads(files.dumps(rich_project()))}
+_BASES = {"golden": golden_dict(), "rich": json.loads(files.dumps(rich_project())),
+          "grouped": json.loads(files.dumps(grouped_project()))}
 _BASE_BYTES = {name: json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=1)
                .encode("utf-8") for name, doc in _BASES.items()}
 
