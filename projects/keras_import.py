@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 
 import blocks
 from blocks.spec import BlockSpec, ParamError
-from projects.document import DocumentError, Project, TrainingSettings
+from projects.document import DocumentError, Project, TrainingSettings, is_group_id
 from projects.layout import layered_positions
 
 IMPORTED_WEIGHTS = "imported_weights"  # the metadata key naming the weights' file
@@ -71,8 +72,13 @@ class _Layer:
     calls: int
 
 
-def import_keras(path: str | os.PathLike[str], keep_weights: bool = True) -> Project:
+def import_keras(path: str | os.PathLike[str], keep_weights: bool = True,
+                 group_stages: bool = True) -> Project:
     """The project that builds the model in ``path``, laid out, its weights referenced.
+
+    Nested models become groups named after them; with ``group_stages``, blocks whose
+    layer names share a repeated stage prefix (``block_3_``, ``conv2_block1_``) are
+    grouped too, and those stages by their outer prefix (``conv2``).
 
     Raises KerasImportError naming the file and, when layers are at fault, each of them.
     """
@@ -99,9 +105,10 @@ def import_keras(path: str | os.PathLike[str], keep_weights: bool = True) -> Pro
     if training is not None:
         project.set_training(training)
     _check_rebuilds(project, builder, str(path))
-    positions = layered_positions(project)
-    for node_id, position in positions.items():
-        project.move_node(node_id, position)
+    if group_stages:
+        for level in [None, *(project.groups)]:
+            stage_groups(project, level)
+    lay_out(project)
     notes = [f"Imported from {path.name}."]
     if keep_weights:
         project.set_metadata({IMPORTED_WEIGHTS: {"file": str(path.resolve()),
@@ -126,10 +133,19 @@ def _project_name(model_name: str) -> str:
 
 
 def _functional_config(model: Any) -> dict[str, Any]:
-    """A functional model's config; a Sequential one is turned into the same form."""
-    config = model.get_config()
+    """A model's config in functional form (a Sequential one is turned into it)."""
+    config = _as_functional(model.get_config())
+    if config is None:
+        raise KerasImportError(model.name, "A Sequential model needs a known input shape "
+                                           "(keras.Input as its first layer) to be imported")
+    return config
+
+
+def _as_functional(config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A functional model's config as it is; a Sequential one's with the wires of its chain
+    (None when it has no InputLayer: its shapes are not known)."""
     if "input_layers" in config:
-        return config
+        return dict(config)
     layers, previous = [], None
     for entry in config["layers"]:
         entry = dict(entry)
@@ -139,9 +155,8 @@ def _functional_config(model: Any) -> dict[str, Any]:
         layers.append(entry)
         previous = name
     if not layers or layers[0]["class_name"] != "InputLayer":
-        raise KerasImportError(model.name, "A Sequential model needs a known input shape "
-                                           "(keras.Input as its first layer) to be imported")
-    return {"layers": layers, "input_layers": [[layers[0]["config"]["name"], 0, 0]],
+        return None
+    return {**config, "layers": layers, "input_layers": [[layers[0]["config"]["name"], 0, 0]],
             "output_layers": [[previous, 0, 0]]}
 
 
@@ -212,6 +227,9 @@ class _Builder:
         self.wires: list[tuple[str, str, str, str]] = []  # layer, port -> layer, port
         self.outputs: dict[tuple[str, int], tuple[str, str]] = {}  # tensor -> layer, port
         self.helpers: dict[str, list[str]] = {}  # main layer -> its helper layers
+        self.spec_of: dict[str, BlockSpec] = {}  # main layer -> its block
+        self.groups: list[tuple[str, str, str | None]] = []  # nested model: key, title, parent
+        self.group_of: dict[str, str | None] = {}  # main layer -> its nested model's key
         self.refused: list[RefusedLayer] = []
         self.configs: dict[str, Mapping[str, Any]] = {}  # layer -> its saved entry
         self.layer_names: dict[str, str] = {}  # node id -> main layer, filled by project()
@@ -223,40 +241,80 @@ class _Builder:
 
     def walk(self, config: Mapping[str, Any], part: str,
              losses: list[tuple[str, bool] | None] | None = None) -> None:
-        layers = [self._layer(entry) for entry in config["layers"]]
+        """Add the blocks and wires of one functional model (``part``: "model",
+        "generator" or "discriminator"), its nested models inline, each as a group."""
+        outputs = self._walk(config, part, "", None)
+        for index, (name, tensor) in enumerate(outputs):
+            loss = losses[index] if losses and index < len(losses) else None
+            spec = self.spec_of.get(name)
+            if spec is not None and "sink" in spec.tags:
+                if loss is not None:
+                    self._set_loss(name, loss)
+                continue
+            self._added_outputs.append((name, tensor, loss))
+
+    def _walk(self, config: Mapping[str, Any], part: str, prefix: str,
+              group: str | None, fed: list[tuple[str, int]] | None = None
+              ) -> list[tuple[str, int]]:
+        """Walk one (possibly nested) model whose layers are named ``prefix + name``;
+        ``fed`` are the outer tensors a nested model is called on. Returns its outputs."""
+        layers = [self._layer(entry, prefix) for entry in config["layers"]]
         self.configs.update(zip((layer.name for layer in layers), config["layers"],
                                 strict=True))
-        inputs = {name for name, _ in _endpoints(config["input_layers"])}
-        outputs = _endpoints(config["output_layers"])
+        inputs = [prefix + name for name, _ in _endpoints(config["input_layers"])]
+        outputs = [(prefix + name, index) for name, index in
+                   _endpoints(config["output_layers"])]
+        if fed is not None:  # a nested model's inputs are the tensors it is called on
+            for name, tensor in zip(inputs, fed, strict=False):
+                self._alias((name, 0), tensor)
         owner: dict[str, str] = {}  # helper layer -> main layer
-        for layer in layers:
+        for layer, entry in zip(layers, config["layers"], strict=True):
             if layer.calls > 1:
                 self._refuse(layer, "it is called more than once (shared weights); each "
                                     "Deepwire block owns its weights")
+                continue
+            if fed is not None and layer.name in inputs:
+                continue
+            if isinstance((entry.get("config") or {}).get("layers"), list):
+                self._nested(layer, entry, part, group)
                 continue
             main = self._helper_of(layer, owner)
             if main is not None:
                 owner[layer.name] = main
                 self.helpers[main].append(layer.name)
-                spec = next(s for n, s, _ in self.blocks if n == main)
-                ports = [p.name for p in spec.output_ports()]
-                for index, port in enumerate(ports):
-                    self.outputs[(layer.name, index)] = (main, port)
+                for index, port in enumerate(self.spec_of[main].output_ports()):
+                    self.outputs[(layer.name, index)] = (main, port.name)
                 continue
-            where = self._where(layer, part, inputs, {name for name, _ in outputs})
+            where = "" if fed is not None else self._where(
+                layer, part, set(inputs), {name for name, _ in outputs})
             self._add(layer, where)
-        for index, (name, tensor) in enumerate(outputs):
-            mapped = next((s for n, s, _ in self.blocks if n == name), None)
-            if mapped is not None and "sink" in mapped.tags:
-                if losses and index < len(losses) and losses[index] is not None:
-                    self._set_loss(name, losses[index])
-                continue
-            loss = losses[index] if losses and index < len(losses) else None
-            self._added_outputs.append((name, tensor, loss))
+            if layer.name in self.spec_of:
+                self.group_of[layer.name] = group
+        return outputs
 
-    def _layer(self, entry: Mapping[str, Any]) -> _Layer:
+    def _nested(self, layer: _Layer, entry: Mapping[str, Any], part: str,
+                group: str | None) -> None:
+        """A model used as a layer: its layers inline, in a group named after it."""
+        config = _as_functional(entry["config"])
+        if config is None:
+            self._refuse(layer, "a nested Sequential model needs a known input shape")
+            return
+        key = f"{layer.name}/"
+        self.groups.append((key, str(entry["config"].get("name", layer.name)), group))
+        outputs = self._walk(config, part, key, key, layer.inputs)
+        for index, tensor in enumerate(outputs):
+            self._alias((layer.name, index), tensor)
+
+    def _alias(self, tensor: tuple[str, int], source: tuple[str, int]) -> None:
+        """``tensor`` is ``source`` under another name (a nested model's ends)."""
+        if source[0] in self._lost or source not in self.outputs:
+            self._lost.add(tensor[0])
+        else:
+            self.outputs[tensor] = self.outputs[source]
+
+    def _layer(self, entry: Mapping[str, Any], prefix: str = "") -> _Layer:
         config = dict(entry.get("config") or {})
-        name = str(config.get("name") or entry.get("name"))
+        name = prefix + str(config.get("name") or entry.get("name"))
         nodes = entry.get("inbound_nodes") or []
         args = nodes[0].get("args", []) if nodes else []
         kwargs = nodes[0].get("kwargs", {}) if nodes else {}
@@ -264,8 +322,9 @@ class _Builder:
         for key, value in kwargs.items():
             found = list(_tensors(value))
             if len(found) == 1:
-                keyword[key] = found[0]
-        return _Layer(name, _key(entry), config, list(_tensors(args)), keyword, len(nodes))
+                keyword[key] = (prefix + found[0][0], found[0][1])
+        inputs = [(prefix + source, index) for source, index in _tensors(args)]
+        return _Layer(name, _key(entry), config, inputs, keyword, len(nodes))
 
     def _helper_of(self, layer: _Layer, owner: dict[str, str]) -> str | None:
         """The main layer whose block takes ``layer`` in as one of its helpers, if any."""
@@ -273,10 +332,10 @@ class _Builder:
             return None
         source = layer.inputs[0][0]
         main = owner.get(source, source)
-        entry = next(((s, n) for n, s, _ in self.blocks if n == main), None)
-        if entry is None or entry[0].keras is None:
+        spec = self.spec_of.get(main)
+        if spec is None or spec.keras is None:
             return None
-        helpers = entry[0].keras.helpers
+        helpers = spec.keras.helpers
         taken = len(self.helpers.get(main, []))
         if taken < len(helpers) and helpers[taken] == layer.key:
             self.helpers.setdefault(main, [])
@@ -321,6 +380,7 @@ class _Builder:
                 self._refuse(layer, f"its input {tensor[0]} was not imported")
                 return
         self.blocks.append((layer.name, spec, params))
+        self.spec_of[layer.name] = spec
         self.helpers[layer.name] = []
         for port, tensor in wired:
             source, source_port = self.outputs[tensor]
@@ -358,7 +418,7 @@ class _Builder:
                 params = {**params, "from_logits": self.from_logits}
             try:
                 node = project.add_node(spec.id, params, node_id=layer if keep else None,
-                                        title=None if keep else layer)
+                                        title=None if keep else layer.split("/")[-1])
             except DocumentError as err:
                 raise KerasImportError(self.source, f"Cannot import {self.source}: {err}"
                                        ) from err
@@ -374,7 +434,76 @@ class _Builder:
             except DocumentError:
                 node = project.add_node("output")
             project.add_link(ids[source], port, node.id, "in")
+        made: dict[str, str] = {}  # nested model -> its group, inner ones made first
+        for key, title, _parent in reversed(self.groups):
+            items = [ids[layer] for layer, group in self.group_of.items() if group == key]
+            items += [made[inner] for inner, _t, parent in self.groups
+                      if parent == key and inner in made]
+            if items:
+                made[key] = project.group_items(items, title).id
         return project
+
+
+_STAGE = re.compile(r"^(?:[A-Za-z]+_?[0-9]+(?:_|$))+")
+_UNIT = re.compile(r"[A-Za-z]+_?[0-9]+")
+
+
+def stage_of(name: str) -> str | None:
+    """The stage a layer name starts with: ``block_3`` for ``block_3_expand_BN``,
+    ``conv2_block1`` for ``conv2_block1_1_conv``; None without one."""
+    match = _STAGE.match(name)
+    return match.group(0).rstrip("_") if match else None
+
+
+def _family(stage: str) -> str:
+    return re.sub(r"[0-9]+", "#", stage)
+
+
+def stage_groups(project: Project, level: str | None = None) -> list[str]:
+    """Group the blocks of a level whose titles share a stage prefix, where stages of the
+    same pattern repeat (block_1 ... block_16), then those groups by their outer stage
+    (conv2_block1 ... conv2_block3 as conv2). Returns the groups made, outer ones last."""
+    stages: dict[str, list[str]] = {}
+    for item in project.members(level):
+        if is_group_id(item):
+            continue
+        title = project.node(item).title
+        stage = stage_of(title) if title else None
+        if stage is not None:
+            stages.setdefault(stage, []).append(item)
+    made = _group_repeated(project, stages)
+    outer: dict[str, list[str]] = {}
+    for group_id in made:
+        title = project.group(group_id).title
+        units = _UNIT.findall(title)
+        if len(units) > 1:
+            outer.setdefault(title[:title.rindex(units[-1])].rstrip("_"), []).append(group_id)
+    return made + _group_repeated(project, outer)
+
+
+def _group_repeated(project: Project, stages: Mapping[str, list[str]]) -> list[str]:
+    families = Counter(_family(stage) for stage, items in stages.items() if len(items) > 1)
+    return [project.group_items(items, stage).id for stage, items in stages.items()
+            if len(items) > 1 and families[_family(stage)] > 1]
+
+
+def lay_out(project: Project) -> None:
+    """Every level laid out left to right: the top, then inside each group, from the
+    group's place."""
+    for item, position in layered_positions(project, level=None).items():
+        _move(project, item, position)
+    for group_id in sorted(project.groups, key=lambda g: len(project.path(g))):
+        origin = project.group(group_id).position
+        for item, position in layered_positions(project, origin=origin,
+                                                level=group_id).items():
+            _move(project, item, position)
+
+
+def _move(project: Project, item: str, position: tuple[float, float]) -> None:
+    if is_group_id(item):
+        project.update_group(item, position=position)
+    else:
+        project.move_node(item, position)
 
 
 def _check_rebuilds(project: Project, builder: _Builder, source: str) -> None:
@@ -458,7 +587,7 @@ def load_imported_weights(compiled: Any) -> list[str]:
                                    f"{path}, but they cannot be read: {err}") from err
     models = [source] if not hasattr(source, "generator") else [source.generator,
                                                                  source.discriminator]
-    saved = {layer.name: layer for model in models for layer in model.layers}
+    saved = {name: layer for model in models for name, layer in _named_layers(model, "")}
     skipped = []
     nodes = compiled.project.nodes
     for node_id, layer_name in (imported.get("layers") or {}).items():
@@ -474,3 +603,13 @@ def load_imported_weights(compiled: Any) -> list[str]:
             if weights:
                 layer.set_weights(weights)
     return skipped
+
+
+def _named_layers(model: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    """Every layer by the name the import gave it: nested models' as ``outer/inner``."""
+    for layer in model.layers:
+        if hasattr(layer, "layers") and hasattr(layer, "get_weights") and hasattr(
+                layer, "inputs"):
+            yield from _named_layers(layer, f"{prefix}{layer.name}/")
+        else:
+            yield f"{prefix}{layer.name}", layer

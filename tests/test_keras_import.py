@@ -13,6 +13,7 @@ import pytest
 from projects import files
 from projects.cli import main
 from projects.compiler import build, compile_project
+from projects.document import is_group_id
 from projects.export import export_keras, load_keras
 from projects.keras_import import (
     IMPORTED_WEIGHTS,
@@ -21,6 +22,7 @@ from projects.keras_import import (
     import_keras,
     load_imported_weights,
 )
+from projects.layout import DEFAULT_SIZE
 from projects.validation import validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,10 +102,54 @@ def test_applications_import_completely_and_round_trip(applications, name, tmp_p
     assert _configs(first) == _configs(second)
 
 
-def test_repeated_stages_keep_their_layer_names_as_titles(applications) -> None:
-    project = import_keras(applications["resnet50"][1])
-    titles = [node.title for node in project.nodes.values()]
-    assert "conv2_block1_1_conv" in titles and "conv5_block3_out" in titles
+def test_repeated_stages_become_groups(applications) -> None:
+    mobilenet = import_keras(applications["mobilenet_v2"][1])
+    titles = [mobilenet.group(g).title for g in mobilenet.members(None) if is_group_id(g)]
+    assert titles == [f"block_{i}" for i in range(1, 17)]
+    block = next(g for g in mobilenet.groups.values() if g.title == "block_3")
+    assert {mobilenet.node(n).title for n in mobilenet.members(block.id)} >= {
+        "block_3_expand", "block_3_depthwise", "block_3_project_BN", "block_3_add"}
+
+    resnet = import_keras(applications["resnet50"][1])
+    stages = {resnet.group(g).title: g for g in resnet.members(None) if is_group_id(g)}
+    assert list(stages) == ["conv2", "conv3", "conv4", "conv5"]
+    assert [resnet.group(g).title for g in resnet.members(stages["conv4"])] == [
+        f"conv4_block{i}" for i in range(1, 7)]
+    # The top level reads as a stem, four stages and a head, laid out without overlaps.
+    assert len(resnet.members(None)) == 14
+    _assert_apart(resnet, None)
+    _assert_apart(resnet, stages["conv2"])
+
+
+def _assert_apart(project, level) -> None:
+    width, height = DEFAULT_SIZE
+    places = [project.group(i).position if is_group_id(i) else project.node(i).position
+              for i in project.members(level)]
+    assert len(set(places)) == len(places)
+    for i, (ax, ay) in enumerate(places):
+        for bx, by in places[i + 1:]:
+            assert abs(ax - bx) >= width or abs(ay - by) >= height
+
+
+def test_nested_model_becomes_a_group(tmp_path) -> None:
+    inner_inputs = keras.Input((8,))
+    hidden = keras.layers.Dense(6, name="hidden")(inner_inputs)
+    inner = keras.Model(inner_inputs, keras.layers.Dense(4, name="code")(hidden),
+                        name="encoder")
+    inputs = keras.Input((8,), name="features")
+    model = keras.Model(inputs, keras.layers.Dense(2, name="scores")(inner(inputs)))
+    path = tmp_path / "nested.keras"
+    model.save(path)
+    project = import_keras(path)
+    [group] = project.groups.values()
+    assert group.title == "encoder"
+    assert sorted(project.node(n).title for n in project.members(group.id)) == [
+        "code", "hidden"]
+    compiled = compile_project(project)
+    assert load_imported_weights(compiled) == []
+    x = np.random.default_rng(2).normal(size=(3, 8)).astype("float32")
+    np.testing.assert_allclose(compiled.model.predict(x, verbose=0),
+                               model.predict(x, verbose=0), rtol=1e-5)
 
 
 def test_imported_model_predicts_as_the_original(applications) -> None:
