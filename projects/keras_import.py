@@ -27,7 +27,7 @@ from typing import Any
 import blocks
 from blocks.spec import BlockSpec, ParamError
 from projects.document import DocumentError, Project, TrainingSettings, is_group_id
-from projects.layout import layered_positions
+from projects.layout import DEFAULT_SIZE, ROW_GAP, layered_positions
 
 IMPORTED_WEIGHTS = "imported_weights"  # the metadata key naming the weights' file
 # Config entries that cannot be equal after an import, left out when layers are compared:
@@ -488,15 +488,19 @@ def _group_repeated(project: Project, stages: Mapping[str, list[str]]) -> list[s
 
 
 def lay_out(project: Project) -> None:
-    """Every level laid out left to right: the top, then inside each group, from the
-    group's place."""
-    for item, position in layered_positions(project, level=None).items():
-        _move(project, item, position)
-    for group_id in sorted(project.groups, key=lambda g: len(project.path(g))):
-        origin = project.group(group_id).position
-        for item, position in layered_positions(project, origin=origin,
-                                                level=group_id).items():
+    """Every level laid out left to right: the top first, then each group's inside in a
+    band of its own below it, in the model's order (outer groups before inner ones). A
+    level view shows one band; a view of every block reads one stage per band."""
+    order = {node: i for i, node in enumerate(project.topological_order())}
+    bands = [None, *sorted(project.groups, key=lambda g: (
+        min(order[n] for n in project.leaves(g)), len(project.path(g))))]
+    top = 0.0
+    for level in bands:
+        positions = layered_positions(project, origin=(0.0, top), level=level)
+        for item, position in positions.items():
             _move(project, item, position)
+        if positions:
+            top = max(y for _, y in positions.values()) + DEFAULT_SIZE[1] + ROW_GAP
 
 
 def _move(project: Project, item: str, position: tuple[float, float]) -> None:
