@@ -36,6 +36,8 @@ IMPORTED_WEIGHTS = "imported_weights"  # the metadata key naming the weights' fi
 _NOT_COMPARED = re.compile(r"^(name|trainable|.*initializer)$")
 _OPTIMIZERS = {"Adam": "adam", "AdamW": "adamw", "SGD": "sgd", "RMSprop": "rmsprop"}
 _NODE_ID = re.compile(r"^n[1-9][0-9]{0,8}\Z")
+_LOSS_AFTER = {"softmax": ("sparse_categorical_crossentropy", False),
+               "sigmoid": ("binary_crossentropy", False)}
 
 
 @dataclass(frozen=True)
@@ -428,6 +430,10 @@ class _Builder:
             project.add_link(ids[source], source_port, ids[target], target_port)
         for layer, tensor, loss in self._added_outputs:
             source, port = self.outputs[(layer, tensor)]
+            if loss is None:  # not compiled: the obvious loss for a probability output
+                activation = (self.configs.get(source, {}).get("config") or {}).get(
+                    "activation")
+                loss = _LOSS_AFTER.get(activation) if isinstance(activation, str) else None
             params = {} if loss is None else {"loss": loss[0], "from_logits": loss[1]}
             try:
                 node = project.add_node("output", params)

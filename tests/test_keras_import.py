@@ -256,6 +256,8 @@ def test_sequential_model_imports(tmp_path) -> None:
     project = import_keras(path)
     assert [project.nodes[i].block for i in project.topological_order()] == [
         "input", "dense", "dropout", "dense", "output"]
+    [output] = [n for n in project.nodes.values() if n.block == "output"]
+    assert output.params["loss"] == "binary_crossentropy"  # after a sigmoid, not compiled
     assert build(project).model.count_params() == model.count_params()
 
 
@@ -276,3 +278,29 @@ def test_cli_import_writes_a_project(tmp_path, capsys) -> None:
     assert main(["import", str(broken), "--out", str(tmp_path / "x.deepwire")]) == 1
     assert "volume (Conv3D)" in capsys.readouterr().err
     assert not (tmp_path / "x.deepwire").exists()
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def test_trainer_starts_from_the_imported_weights(tmp_path) -> None:
+    from projects import events as ev
+    from projects.training import RunOptions, Trainer
+
+    path = tmp_path / "digits.keras"
+    example = files.load(ROOT / "resources" / "examples" / "cnn_digits.deepwire")
+    export_keras(example, path)
+    project = import_keras(path)
+    project.set_dataset(example.dataset)
+    dense = next(i for i in project.topological_order() if project.nodes[i].block == "dense")
+    project.set_params(dense, {"units": 40})  # an edited block cannot take its weights
+    seen: list = []
+    options = RunOptions(record=False, epochs=1, tensorboard=False)
+    assert isinstance(Trainer(project, None, options, seen.append).run(), ev.Finished)
+    warnings = [e.message for e in seen if isinstance(e, ev.RunWarning)]
+    assert any(f"({dense}) starts from fresh weights" in w for w in warnings)
+    assert sum("starts from fresh weights" in w for w in warnings) == 2  # and the next one
+
+    path.unlink()
+    failed = Trainer(project, None, options).run()
+    assert isinstance(failed, ev.Failed) and str(path.resolve()) in failed.message
