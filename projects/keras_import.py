@@ -101,7 +101,7 @@ def import_keras(path: str | os.PathLike[str], keep_weights: bool = True,
         builder.from_logits = bool(compile_config.get("from_logits", True))
     else:
         kind = "node_classification" if type(model).__name__ == "GraphModel" else "supervised"
-        builder.walk(_functional_config(model), "model", _losses(compile_config))
+        builder.walk(_functional_config(model, str(path)), "model", _losses(compile_config))
     project = builder.project(_project_name(model.name), kind)
     training = _training(compile_config)
     if training is not None:
@@ -112,6 +112,12 @@ def import_keras(path: str | os.PathLike[str], keep_weights: bool = True,
             stage_groups(project, level)
     lay_out(project)
     notes = [f"Imported from {path.name}."]
+    frozen = [name for name, entry in builder.configs.items()
+              if (entry.get("config") or {}).get("trainable") is False]
+    if frozen:
+        were = "layer was" if len(frozen) == 1 else "layers were"
+        notes.append(f"{len(frozen)} {were} frozen in the file ({', '.join(frozen[:3])}"
+                     f"{', …' if len(frozen) > 3 else ''}); Deepwire trains every block.")
     if keep_weights:
         project.set_metadata({IMPORTED_WEIGHTS: {"file": str(path.resolve()),
                                                  "layers": builder.layer_names}})
@@ -134,12 +140,12 @@ def _project_name(model_name: str) -> str:
     return model_name.replace("_", " ").strip().capitalize() or "Imported model"
 
 
-def _functional_config(model: Any) -> dict[str, Any]:
+def _functional_config(model: Any, source: str) -> dict[str, Any]:
     """A model's config in functional form (a Sequential one is turned into it)."""
     config = _as_functional(model.get_config())
     if config is None:
-        raise KerasImportError(model.name, "A Sequential model needs a known input shape "
-                                           "(keras.Input as its first layer) to be imported")
+        raise KerasImportError(source, f"Cannot import {source}: a Sequential model needs a "
+                                       "known input shape (keras.Input as its first layer)")
     return config
 
 

@@ -248,7 +248,8 @@ def test_lambda_layer_is_refused_naming_the_file(tmp_path) -> None:
 
 
 def test_sequential_model_imports(tmp_path) -> None:
-    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, name="a"),
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, name="a",
+                                                                    trainable=False),
                               keras.layers.Dropout(0.5, name="b"),
                               keras.layers.Dense(2, activation="sigmoid", name="c")])
     path = tmp_path / "sequential.keras"
@@ -258,6 +259,7 @@ def test_sequential_model_imports(tmp_path) -> None:
         "input", "dense", "dropout", "dense", "output"]
     [output] = [n for n in project.nodes.values() if n.block == "output"]
     assert output.params["loss"] == "binary_crossentropy"  # after a sigmoid, not compiled
+    assert "1 layer was frozen in the file (a); Deepwire trains every block" in project.notes
     assert build(project).model.count_params() == model.count_params()
 
 
