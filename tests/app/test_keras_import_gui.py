@@ -67,3 +67,16 @@ def test_refused_import_names_the_file_and_layers(window: MainWindow, tmp_path,
     assert shown and str(path) in shown[0][0]
     assert "volume (Conv3D)" in shown[0][1]
     assert files.dumps(window.editor.project) == before
+
+
+def test_blocks_for_big_architectures_are_in_the_palette(window: MainWindow) -> None:
+    tree = window.palette.tree
+    found = {}
+    for index in range(tree.topLevelItemCount()):
+        category = tree.topLevelItem(index)
+        for child in range(category.childCount()):
+            found[category.child(child).text(0)] = category.text(0)
+    assert found["ReLU"] == "Core"
+    assert found["DepthwiseConv2D"] == "Convolution"
+    assert found["ZeroPadding2D"] == "Reshaping"
+    assert found["GlobalMaxPooling2D"] == "Pooling"
