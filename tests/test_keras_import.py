@@ -119,6 +119,7 @@ def test_repeated_stages_become_groups(applications) -> None:
     assert len(resnet.members(None)) == 14
     _assert_apart(resnet, None)
     _assert_apart(resnet, stages["conv2"])
+    assert files.dumps(files.loads(files.dumps(resnet))) == files.dumps(resnet)  # format 2
 
 
 def _assert_apart(project, level) -> None:
