@@ -36,6 +36,7 @@ IMPORTED_WEIGHTS = "imported_weights"  # the metadata key naming the weights' fi
 _NOT_COMPARED = re.compile(r"^(name|trainable|.*initializer)$")
 _OPTIMIZERS = {"Adam": "adam", "AdamW": "adamw", "SGD": "sgd", "RMSprop": "rmsprop"}
 _NODE_ID = re.compile(r"^n[1-9][0-9]{0,8}\Z")
+_LOSS_NAMES = {"mse": "mean_squared_error", "mae": "mean_absolute_error"}  # Keras's short ones
 _LOSS_AFTER = {"softmax": ("sparse_categorical_crossentropy", False),
                "sigmoid": ("binary_crossentropy", False)}
 
@@ -205,7 +206,7 @@ def _losses(compile_config: Mapping[str, Any]) -> list[tuple[str, bool] | None]:
     found: list[tuple[str, bool] | None] = []
     for item in items:
         if isinstance(item, str):
-            found.append((item, False))
+            found.append((_LOSS_NAMES.get(item, item), False))
         elif isinstance(item, Mapping) and "class_name" in item:
             name = re.sub(r"(?<!^)(?=[A-Z])", "_", item["class_name"]).lower()
             found.append((name, bool((item.get("config") or {}).get("from_logits", False))))
