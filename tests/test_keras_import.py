@@ -248,6 +248,25 @@ def test_lambda_layer_is_refused_naming_the_file(tmp_path) -> None:
     assert caught.value.source == str(path)
 
 
+def test_custom_code_is_refused_registered_or_not(tmp_path, monkeypatch) -> None:
+    @keras.saving.register_keras_serializable(package="elsewhere")
+    class Halver(keras.layers.Layer):
+        def call(self, x):
+            return x / 2
+
+    inputs = keras.Input((3,))
+    path = tmp_path / "custom.keras"
+    keras.Model(inputs, Halver(name="half")(inputs)).save(path)
+    with pytest.raises(KerasImportError) as caught:  # registered here: loads, has no block
+        import_keras(path)
+    assert [(layer.name, layer.class_name) for layer in caught.value.layers] == [
+        ("half", "Halver")]
+    monkeypatch.delitem(keras.saving.get_custom_objects(), "elsewhere>Halver")
+    with pytest.raises(KerasImportError, match=r"it uses .*Halver, which is neither a Keras "
+                                               r"nor a Deepwire class"):
+        import_keras(path)
+
+
 def test_sequential_model_imports(tmp_path) -> None:
     model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, name="a",
                                                                     trainable=False),
