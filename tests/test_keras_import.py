@@ -326,3 +326,21 @@ def test_trainer_starts_from_the_imported_weights(tmp_path) -> None:
     path.unlink()
     failed = Trainer(project, None, options).run()
     assert isinstance(failed, ev.Failed) and str(path.resolve()) in failed.message
+
+
+# ----------------------------------------------------------------------------- layout
+
+
+def test_a_level_with_a_split_group_is_laid_out() -> None:
+    from projects.document import Project
+    from projects.layout import layered_positions
+
+    project = Project("split")
+    ids = [project.add_node("input", {"shape": [4]}).id]
+    for _ in range(3):
+        ids.append(project.add_node("dense", {"units": 4}).id)
+        project.add_link(ids[-2], "out", ids[-1], "in")
+    group = project.group_items([ids[1], ids[3]], "split")  # ids[2] lies between its parts
+    positions = layered_positions(project, level=None)
+    assert set(positions) == {ids[0], ids[2], group.id}
+    assert positions[ids[0]][0] < positions[group.id][0]
