@@ -11,43 +11,71 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from projects.document import Link, Node, Project, TrainingSettings
+from projects.document import (
+    Group,
+    Link,
+    Node,
+    Project,
+    TrainingSettings,
+    is_group_id,
+    node_sort_key,
+)
 from projects.fixes import Edit, Fix, apply_edits, apply_fix
+from projects.library import Placement
 
 MERGE_PARAM = 1001  # consecutive edits of one parameter of one block merge into one command
 
 
 class AddNodesCommand(QUndoCommand):
-    """Adds blocks and links among them (a new block, a paste, a duplicate)."""
+    """Adds blocks and links among them (a new block, a paste, a duplicate), and the
+    groups they sit in when a paste brings groups (outer ones first)."""
 
-    def __init__(self, project: Project, nodes: list[Node], links: list[Link], text: str
-                 ) -> None:
+    def __init__(self, project: Project, nodes: list[Node], links: list[Link], text: str,
+                 groups: list[Group] | None = None) -> None:
         super().__init__(text)
         self.project, self.nodes, self.links = project, nodes, links
+        self.groups = list(groups or ())
 
     def redo(self) -> None:
+        for group in self.groups:
+            self.project.add_group(group)
         self.project.add_nodes_and_links(self.nodes, self.links)
 
     def undo(self) -> None:
         for node in reversed(self.nodes):
             self.project.remove_node(node.id)
+        for group in reversed(self.groups):
+            self.project.remove_group(group.id)
 
 
 class RemoveNodesCommand(QUndoCommand):
-    """Removes blocks with every link that touches them; undo puts all of it back."""
+    """Removes blocks with every link that touches them; undo puts all of it back. A group
+    among them goes with every block and group inside it, its record kept for undo."""
 
     def __init__(self, project: Project, node_ids: list[str], text: str = "Delete") -> None:
         super().__init__(text)
         self.project = project
-        self.nodes = [project.node(i) for i in node_ids]
-        ids = set(node_ids)
+        groups = [i for i in node_ids if is_group_id(i)]
+        blocks = [i for i in node_ids if not is_group_id(i)]
+        inside = set().union(*(project.leaves(g) for g in groups)) - set(blocks)
+        ids = set(blocks) | inside
+        self.nodes = [project.node(i) for i in [*blocks, *sorted(inside, key=node_sort_key)]]
+        inner = {g for g in project.groups
+                 if g in groups or any(o in groups for o in project.path(g))}
+        # outer groups first, so undo adds each parent before its children
+        self.groups = [project.group(g) for g in sorted(
+            inner, key=lambda g: (len(project.path(g)), node_sort_key(g)))]
         self.links = [k for k in project.links if k.source in ids or k.target in ids]
 
     def redo(self) -> None:
         for node in self.nodes:
             self.project.remove_node(node.id)
+        for group in reversed(self.groups):
+            self.project.remove_group(group.id)
 
     def undo(self) -> None:
+        for group in self.groups:
+            self.project.add_group(group)
         self.project.add_nodes_and_links(self.nodes, self.links)
 
 
@@ -62,11 +90,19 @@ class MoveNodesCommand(QUndoCommand):
 
     def redo(self) -> None:
         for node_id, (_, new) in self.moves.items():
-            self.project.move_node(node_id, new)
+            _move(self.project, node_id, new)
 
     def undo(self) -> None:
         for node_id, (old, _) in self.moves.items():
-            self.project.move_node(node_id, old)
+            _move(self.project, node_id, old)
+
+
+def _move(project: Project, item: str, position: tuple[float, float]) -> None:
+    """Move a block or a group block."""
+    if is_group_id(item):
+        project.update_group(item, position=position)
+    else:
+        project.move_node(item, position)
 
 
 class AddLinkCommand(QUndoCommand):
@@ -200,3 +236,70 @@ class FixCommand(QUndoCommand):
 
     def undo(self) -> None:
         apply_edits(self.project, self.undo_edits)
+
+
+class GroupCommand(QUndoCommand):
+    """Blocks and groups of one level become one group (``Project.group_items``)."""
+
+    def __init__(self, project: Project, items: list[str], title: str, group_id: str
+                 ) -> None:
+        super().__init__(f"Group {len(items)} items")
+        self.project, self.items, self.title, self.group_id = project, items, title, group_id
+
+    def redo(self) -> None:
+        group = self.project.group_items(self.items, self.title, self.group_id)
+        # where its top-left member was: that place is free now, the centre may not be
+        spots = [self.project.group(i).position if is_group_id(i)
+                 else self.project.node(i).position for i in self.items]
+        corner = min(spots, key=lambda p: (p[1], p[0]))
+        if corner != group.position:
+            self.project.update_group(self.group_id, position=corner)
+
+    def undo(self) -> None:
+        self.project.ungroup(self.group_id)
+
+
+class UngroupCommand(QUndoCommand):
+    """A group's members go back to its level; undo restores its record exactly (ports
+    included) and moves them in again."""
+
+    def __init__(self, project: Project, group_id: str) -> None:
+        super().__init__(f"Ungroup {project.group(group_id).title}")
+        self.project, self.group = project, project.group(group_id)
+        self.members = project.members(group_id)
+
+    def redo(self) -> None:
+        self.project.ungroup(self.group.id)
+
+    def undo(self) -> None:
+        self.project.add_group(self.group)
+        for item in self.members:
+            self.project.set_parent(item, self.group.id)
+
+
+class RenameGroupCommand(QUndoCommand):
+    def __init__(self, project: Project, group_id: str, title: str) -> None:
+        super().__init__("Rename group")
+        self.project, self.group_id = project, group_id
+        self.old, self.new = project.group(group_id).title, title
+
+    def redo(self) -> None:
+        self.project.update_group(self.group_id, title=self.new)
+
+    def undo(self) -> None:
+        self.project.update_group(self.group_id, title=self.old)
+
+
+class PlaceLibraryBlockCommand(QUndoCommand):
+    """A block from the library placed as a copy: its groups, blocks and inner links, as
+    one step (projects.library.Placement)."""
+
+    def __init__(self, project: Project, placement: Placement, text: str) -> None:
+        super().__init__(text)
+        self.project, self.placement = project, placement
+
+    def redo(self) -> None:
+        self.placement.apply(self.project)
+
+    def undo(self) -> None:
+        self.placement.remove(self.project)

@@ -18,15 +18,20 @@ from app.commands import (
     AddLinkCommand,
     AddNodesCommand,
     FixCommand,
+    GroupCommand,
     MoveNodesCommand,
+    PlaceLibraryBlockCommand,
     RemoveLinkCommand,
     RemoveNodesCommand,
+    RenameGroupCommand,
     ReplaceLinkCommand,
     SetParamCommand,
     SetSettingCommand,
     SetTitleCommand,
+    UngroupCommand,
 )
-from projects import clipboard, files
+from app.level_model import LevelGraph
+from projects import clipboard, files, library
 from projects.datasets.description import DatasetDescription, request_key
 from projects.document import (
     DocumentError,
@@ -35,6 +40,7 @@ from projects.document import (
     Node,
     Project,
     TrainingSettings,
+    is_group_id,
 )
 from projects.fixes import Fix, apply_fix
 from projects.layout import layered_positions
@@ -187,28 +193,33 @@ class Editor(QObject):
         self.undo_stack.push(command)
 
     def add_block(self, block_id: str, position: Position, params: dict | None = None,
-                  title: str | None = None) -> str:
+                  title: str | None = None, group: str | None = None) -> str:
+        """Place a block, inside ``group`` (the group the canvas shows) if given."""
         spec = blocks.get(block_id)
         node = Node(self.project.next_node_id(), block_id, spec.resolve(params or {}),
-                    position, title)
+                    position, title, group)
         self._push(AddNodesCommand(self.project, [node], [], f"Add {spec.title}"))
         return node.id
 
-    def add_block_after(self, block_id: str, after: list[str]) -> str:
+    def add_block_after(self, block_id: str, after: list[str], group: str | None = None
+                        ) -> str:
         """Add a block beside the selection and wire it in where the ports fit: the last
-        selected block's first free-fitting output goes to the new block's first input."""
+        selected block's first free-fitting output goes to the new block's first input.
+        ``group``: the group the canvas shows, where the block goes."""
         spec = blocks.get(block_id)
         project = self.project
+        after = [i for i in after if i in project.nodes]
         anchor = project.node(after[-1]) if after else None
+        level = [n for n in project.nodes.values() if n.group == group]
         if anchor is None:
-            xs = [n.position[0] for n in project.nodes.values()]
+            xs = [n.position[0] for n in level]
             position = (max(xs) + 240.0 if xs else 0.0, 0.0)
         else:
             position = (anchor.position[0] + 240.0, anchor.position[1])
             while any(abs(n.position[0] - position[0]) < 60 and abs(n.position[1] - position[1])
-                      < 60 for n in project.nodes.values()):
+                      < 60 for n in level):
                 position = (position[0], position[1] + 140.0)
-        node = Node(project.next_node_id(), block_id, spec.resolve({}), position)
+        node = Node(project.next_node_id(), block_id, spec.resolve({}), position, None, group)
         links = []
         if anchor is not None:
             inputs = node.input_ports()
@@ -221,8 +232,11 @@ class Editor(QObject):
         return node.id
 
     def remove_nodes(self, node_ids: list[str]) -> None:
+        """Delete blocks and groups (a group with everything inside it), one undo step."""
         if node_ids:
             text = "Delete block" if len(node_ids) == 1 else f"Delete {len(node_ids)} blocks"
+            if any(is_group_id(i) for i in node_ids):
+                text = "Delete group" if len(node_ids) == 1 else f"Delete {len(node_ids)} items"
             self._push(RemoveNodesCommand(self.project, node_ids, text))
 
     def move_nodes(self, moves: dict[str, tuple[Position, Position]], text: str = "Move"
@@ -249,7 +263,8 @@ class Editor(QObject):
         there."""
         project = self.project
         spec = blocks.get(block_id)
-        node = Node(project.next_node_id(), block_id, spec.resolve({}), position)
+        node = Node(project.next_node_id(), block_id, spec.resolve({}), position, None,
+                    project.node(link.target).group)  # the wire's level
         kind = next(p.kind for p in project.node(link.source).output_ports()
                     if p.name == link.source_port)
         wanted = next(p.kind for p in project.node(link.target).input_ports()
@@ -271,6 +286,28 @@ class Editor(QObject):
         finally:
             self.undo_stack.endMacro()
         return node.id
+
+    def wire(self, source: str, source_port: str, target: str, target_port: str) -> None:
+        """Wire an output to an input as the canvas shows them: a group's output wires from
+        its inner end, a group's input to each of its inner ends (one undo step; a wire
+        already in one gives way). Raises the document's LinkError when one cannot be."""
+        project = self.project
+        (start,) = project.port_ends(source, source_port, "output")
+        ends = [e for e in project.port_ends(target, target_port, "input")
+                if project.link_into(*e) != Link(*start, *e)]
+        if len(ends) == 1 and not is_group_id(source) and not is_group_id(target):
+            self.connect(*start, *ends[0], replace=True)
+            return
+        if not ends:
+            raise DocumentError(f"{source_port} is already wired to {target_port}")
+        for end in ends:  # refused here, before anything is on the undo stack
+            project.check_link(*start, *end, replacing=True)
+        self.undo_stack.beginMacro("Connect")
+        try:
+            for end in ends:
+                self.connect(*start, *end, replace=True)
+        finally:
+            self.undo_stack.endMacro()
 
     def disconnect(self, link: Link) -> None:
         self._push(RemoveLinkCommand(self.project, link))
@@ -301,18 +338,71 @@ class Editor(QObject):
         self._push(FixCommand(self.project, fix))
 
     def copy(self, node_ids: list[str]) -> str:
+        """The blocks and groups (with everything inside) as a clipboard fragment."""
         return clipboard.copy_fragment(self.project, node_ids)
 
-    def paste(self, text: str, offset: Position = (40.0, 40.0)) -> list[str]:
-        """Paste a fragment with fresh ids; links inside it come along. Returns the ids."""
-        nodes, links = clipboard.paste_plan(self.project, text, offset)
-        if nodes:
-            text_ = "Paste block" if len(nodes) == 1 else f"Paste {len(nodes)} blocks"
-            self._push(AddNodesCommand(self.project, nodes, links, text_))
-        return [n.id for n in nodes]
+    def paste(self, text: str, offset: Position = (40.0, 40.0), group: str | None = None
+              ) -> list[str]:
+        """Paste a fragment with fresh ids into ``group`` (None: the top level); links and
+        groups inside it come along. Returns the ids of what lands at that level."""
+        plan = clipboard.paste_fragment(self.project, text, offset, group)
+        if plan.nodes:
+            text_ = "Paste block" if len(plan.nodes) == 1 else f"Paste {len(plan.nodes)} blocks"
+            self._push(AddNodesCommand(self.project, plan.nodes, plan.links, text_,
+                                       plan.groups))
+        return plan.outer
 
-    def auto_layout(self, sizes: dict[str, tuple[float, float]] | None = None) -> None:
-        positions = layered_positions(self.project, sizes)
-        nodes = self.project.nodes
-        self.move_nodes({i: (nodes[i].position, p) for i, p in positions.items()},
-                        "Auto-layout")
+    def auto_layout(self, sizes: dict[str, tuple[float, float]] | None = None,
+                    level: str | None = None) -> None:
+        """Arrange the blocks and groups of ``level`` (None: the top) in layers."""
+        project = self.project
+        source = LevelGraph(project, level) if level is not None or project.groups else project
+        positions = layered_positions(source, sizes)  # type: ignore[arg-type]
+        nodes, groups = project.nodes, project.groups
+        self.move_nodes({i: (groups[i].position if is_group_id(i) else nodes[i].position, p)
+                         for i, p in positions.items()}, "Auto-layout")
+
+    # ---- groups
+
+    def group(self, items: list[str], title: str | None = None) -> str:
+        """Put blocks and groups of one level into a new group (one undo step), titled
+        "Group 3" after its id unless ``title`` is given; returns its id. Raises
+        DocumentError when they cannot be grouped."""
+        project = self.project
+        if not items:
+            raise DocumentError("Select blocks to group")
+        if len({project.parent_of(i) for i in items}) > 1:
+            raise DocumentError("Blocks to group must sit in the same group")
+        group_id = project.next_group_id()
+        title = title or f"Group {group_id[1:]}"
+        self._push(GroupCommand(project, list(items), title, group_id))
+        return group_id
+
+    def ungroup(self, group_id: str) -> list[str]:
+        """Put a group's members back in its level (one undo step); returns them."""
+        members = self.project.members(group_id)
+        self._push(UngroupCommand(self.project, group_id))
+        return members
+
+    def rename_group(self, group_id: str, title: str) -> None:
+        """Raises DocumentError for an empty title."""
+        title = title.strip()
+        if not title:
+            raise DocumentError("A group needs a title")
+        if title != self.project.group(group_id).title:
+            self._push(RenameGroupCommand(self.project, group_id, title))
+
+    # ---- the library (My blocks and templates)
+
+    def place_library_block(self, entry: library.LibraryEntry, position: Position,
+                            level: str | None = None) -> str:
+        """Copy a library entry into the project as a new group at ``position`` in
+        ``level`` (None: the top level), with fresh ids, as one undo step; returns the new
+        group's id. The project keeps no reference to the library; an unknown ``level``
+        raises the document's error before anything reaches the undo stack."""
+        if level is not None:
+            self.project.group(level)
+        placement = library.copy_plan(entry.fragment, entry.group.id, self.project,
+                                      position, level)
+        self._push(PlaceLibraryBlockCommand(self.project, placement, f"Place {entry.title}"))
+        return placement.group_id

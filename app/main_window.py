@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.autosave import AutoSaver
+from app.breadcrumb import Breadcrumb
+from app.canvas.levels import LevelNavigator, place_boundary
 from app.canvas.scene import CanvasScene
 from app.canvas.view import CanvasView
 from app.context_menus import ContextMenus
@@ -30,12 +32,13 @@ from app.editor import Editor, open_shape_cache
 from app.file_commands import FileCommands
 from app.icons import icon
 from app.inspector import Inspector
+from app.library_actions import LibraryActions
 from app.palette import BLOCK_ID_ROLE, BlockHelp, BlockPalette
 from app.panels import ProblemsPanel, SummaryPanel
 from app.training_controller import TrainingController
 from app.window_actions import WindowActions
 from projects import clipboard
-from projects.document import DocumentError
+from projects.document import DocumentError, is_group_id
 from projects.text import count_noun
 
 ESSENTIAL_DOCKS = ("palette", "inspector")  # without them no block can be added or edited
@@ -52,6 +55,8 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
 
         self.scene = CanvasScene(self.editor)
         self.view = CanvasView(self.scene)
+        self.navigator = LevelNavigator(self.scene, self.view, self)
+        self.breadcrumb = Breadcrumb(self.navigator, self.view)
         self._init_training()
         self.central_tabs = QTabWidget()
         self.central_tabs.setDocumentMode(True)
@@ -121,8 +126,10 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         self.scene.selectionChangedIds.connect(self.inspector.show_nodes)
         self.palette.blockActivated.connect(self.add_block_from_palette)
         self.problems.nodeRequested.connect(self.reveal_node)
-        self.scene.nodeActivated.connect(self._focus_inspector)
+        self.scene.nodeActivated.connect(self._activate)
+        self.view.leaveRequested.connect(self.navigator.up)
         self.context_menus = ContextMenus(self)
+        self.library = LibraryActions(self)
         editor.documentReplaced.connect(lambda: QTimer.singleShot(0, self.view.fit_to_view))
         editor.documentReplaced.connect(self._update_runs_dir)
         self._connect_training()
@@ -163,7 +170,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         return self.scene.selected_node_ids()
 
     def add_block_from_palette(self, block_id: str) -> None:
-        node_id = self.editor.add_block_after(block_id, self.selected_ids())
+        node_id = self.editor.add_block_after(block_id, self.selected_ids(), self.scene.level)
         self.scene.select_nodes([node_id])
         self.view.center_on_node(node_id)
 
@@ -171,7 +178,7 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
         self.view.delete_selection()
 
     def select_all(self) -> None:
-        self.scene.select_nodes(list(self.editor.project.nodes))
+        self.scene.select_nodes(self.editor.project.members(self.scene.level))
 
     def copy(self) -> None:
         self.view.copy_selection()
@@ -194,15 +201,62 @@ class MainWindow(WindowActions, FileCommands, TrainingController, QMainWindow):
             self.statusBar().showMessage(str(err), 5000)
 
     def auto_layout(self) -> None:
-        self.editor.auto_layout(self.scene.item_sizes())
+        self.editor.auto_layout(self.scene.item_sizes(), self.scene.level)
+        place_boundary(self.scene)
         self.view.fit_to_view()
 
     def reveal_node(self, node_id: str) -> None:
+        """Show a block where it is: inside its group, opened, if it sits in one."""
         if node_id not in self.editor.project.nodes:
             return
         self.central_tabs.setCurrentWidget(self.view)
+        self.navigator.go(self.editor.project.parent_of(node_id))
         self.scene.select_nodes([node_id])
         self.view.center_on_node(node_id)
+
+    # ---- groups
+
+    def group_selection(self) -> str | None:
+        """Group the selected blocks and groups (Ctrl+G) and select the group."""
+        try:
+            group_id = self.editor.group(self.selected_ids())
+        except DocumentError as err:
+            self.statusBar().showMessage(str(err), 5000)
+            return None
+        self.scene.select_nodes([group_id])
+        return group_id
+
+    def ungroup_selection(self) -> list[str]:
+        """Ungroup the selected groups (Ctrl+Shift+G), selecting what was in them."""
+        groups = [i for i in self.selected_ids() if is_group_id(i)]
+        if not groups:
+            self.statusBar().showMessage("Select a group to ungroup", 5000)
+            return []
+        members: list[str] = []
+        stack = self.editor.undo_stack
+        if len(groups) > 1:
+            stack.beginMacro(f"Ungroup {len(groups)} groups")
+        try:
+            for group_id in groups:
+                members += self.editor.ungroup(group_id)
+        finally:
+            if len(groups) > 1:
+                stack.endMacro()
+        self.scene.select_nodes(members)
+        return members
+
+    def open_group(self) -> None:
+        """Open the one selected group for editing."""
+        groups = [i for i in self.selected_ids() if is_group_id(i)]
+        if len(groups) == 1:
+            self.navigator.enter(groups[0])
+
+    def _activate(self, item_id: str) -> None:
+        """A double-click: a group opens, a block shows in the inspector."""
+        if is_group_id(item_id):
+            self.navigator.enter(item_id)
+        else:
+            self._focus_inspector(item_id)
 
     def _focus_inspector(self, node_id: str) -> None:
         self.inspector.show_nodes([node_id])

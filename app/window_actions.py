@@ -60,10 +60,22 @@ class WindowActions:
                                           [QKeySequence.StandardKey.Delete,
                                            QKeySequence("Backspace")])
         self.select_all_action = self._action("Select &All", self.select_all, keys.SelectAll)
+        self.group_action = self._action("&Group", self.group_selection,
+                                         QKeySequence("Ctrl+G"),
+                                         tip="Make the selected blocks one group block")
+        self.ungroup_action = self._action("U&ngroup", self.ungroup_selection,
+                                           QKeySequence("Ctrl+Shift+G"))
+        self.open_group_action = self._action("&Open Group", self.open_group,
+                                              QKeySequence("Ctrl+Shift+O"))
+        self.leave_group_action = self._action("&Leave Group", self.navigator.up,
+                                               QKeySequence("Alt+Up"),
+                                               tip="Back to the level around this group")
         # Canvas edits answer their shortcuts only when the canvas has focus, so Backspace,
         # Ctrl+C and friends keep working in the inspector's text fields.
         for action in (self.cut_action, self.copy_action, self.paste_action,
-                       self.duplicate_action, self.delete_action, self.select_all_action):
+                       self.duplicate_action, self.delete_action, self.select_all_action,
+                       self.group_action, self.ungroup_action, self.open_group_action,
+                       self.leave_group_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.view.addAction(action)
         self.zoom_in_action = self._action("Zoom &In", self.view.zoom_in, keys.ZoomIn)
@@ -117,7 +129,9 @@ class WindowActions:
         edit = bar.addMenu("&Edit")
         for action in (self.undo_action, self.redo_action, None, self.cut_action,
                        self.copy_action, self.paste_action, self.duplicate_action,
-                       self.delete_action, None, self.select_all_action):
+                       self.delete_action, None, self.select_all_action, None,
+                       self.group_action, self.ungroup_action, self.open_group_action,
+                       self.leave_group_action):
             edit.addSeparator() if action is None else edit.addAction(action)
 
         view = bar.addMenu("&View")

@@ -233,6 +233,19 @@ def loads(data: bytes | str, source: str = "<text>") -> Project:
 
 
 def _parse(data: bytes | str, source: str) -> dict[str, Any]:
+    document = parse_json_object(data, source)
+    if document.get("format") != FORMAT:
+        raise ProjectFileError(source, [Problem(
+            "format", f"this is not a Deepwire project (expected \"format\": \"{FORMAT}\")")])
+    problems = _check_values(document)
+    if problems:
+        raise ProjectFileError(source, problems)
+    return document
+
+
+def parse_json_object(data: bytes | str, source: str) -> dict[str, Any]:
+    """UTF-8 JSON text holding an object, parsed without evaluating anything (NaN and
+    Infinity refused); shared by project files and block files (projects/library.py)."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8-sig")
@@ -254,12 +267,6 @@ def _parse(data: bytes | str, source: str) -> dict[str, Any]:
         raise ProjectFileError(source, [Problem("", f"not valid JSON: {err}")]) from None
     if not isinstance(document, dict):
         raise ProjectFileError(source, [Problem("", "the file must hold a JSON object")])
-    if document.get("format") != FORMAT:
-        raise ProjectFileError(source, [Problem(
-            "format", f"this is not a Deepwire project (expected \"format\": \"{FORMAT}\")")])
-    problems = _check_values(document)
-    if problems:
-        raise ProjectFileError(source, problems)
     return document
 
 

@@ -20,6 +20,8 @@ os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
                       str(Path(tempfile.gettempdir()) / "deepwire-hypothesis"))
 # The app's caches (shapes on disk) go to a folder of this run, not the user's.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="deepwire-test-cache-")
+# ... and My blocks (the user data folder) to one of its own.
+os.environ["DEEPWIRE_DATA_DIR"] = tempfile.mkdtemp(prefix="deepwire-test-data-")
 settings.register_profile("deepwire", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False, database=None)
 settings.load_profile("deepwire")

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
+from app.canvas import levels
 from app.canvas.block_item import NodeItem, PortItem
 from app.canvas.style import GRID
 from app.canvas.wires import BlockIndex, DragWireItem, LinkItem
 from app.editor import Editor
+from app.level_model import item_position
 from projects.document import (
     DocumentError,
     DocumentEvent,
@@ -63,6 +65,10 @@ class CanvasScene(QGraphicsScene):
         self.editor = editor
         self._nodes: dict[str, NodeItem] = {}
         self._links: dict[Link, LinkItem] = {}
+        # the group shown (None: the top level) and, there, the links behind each wire
+        self.level: str | None = None
+        self.level_trail: list[str] = []
+        self._reals: dict[Link, list[Link]] = {}
         self.block_index = BlockIndex(self._nodes.values)  # where wires look for lanes
         self._snap = True
         self._wire: _WireDrag | None = None
@@ -77,7 +83,7 @@ class CanvasScene(QGraphicsScene):
         self._label_rects: dict[Link, QRectF] = {}  # where the last spread put each label
         self._spread.timeout.connect(self.spread_labels)
         editor.documentChanged.connect(self._on_event)
-        editor.documentReplaced.connect(self.rebuild)
+        editor.documentReplaced.connect(self._replaced)
         editor.reportChanged.connect(self.refresh_report)
         self.selectionChanged.connect(self._on_selection_changed)
         self.rebuild()
@@ -170,16 +176,26 @@ class CanvasScene(QGraphicsScene):
         self.block_index.invalidate()
         self._changed_labels = None
         project = self.editor.project
-        for node in project.nodes.values():
-            self._add_node(node)
-        for link in project.links:
-            self._add_link(link)  # after every block: each wire routes among them all
+        self._reals = {}
+        if levels.active(self):  # groups: one level at a time (app/canvas/levels.py)
+            levels.populate(self)
+        else:
+            for node in project.nodes.values():
+                self._add_node(node)
+            for link in project.links:
+                self._add_link(link)  # after every block: each wire routes among them all
         self._moved = set()
         self.refresh_report()
         self.selectionChangedIds.emit([])
 
+    def _replaced(self) -> None:
+        levels.set_level(self, None)
+        self.rebuild()
+
     def _on_event(self, event: DocumentEvent) -> None:
-        if isinstance(event, NodeAdded):
+        if levels.active(self, event):
+            levels.on_event(self, event)
+        elif isinstance(event, NodeAdded):
             self._add_node(event.node)
             self._show_report(event.node.id)
         elif isinstance(event, NodeRemoved):
@@ -235,7 +251,7 @@ class CanvasScene(QGraphicsScene):
         item.update_path()  # in the scene now: its route may go around blocks
         report = self.editor.report
         if report is not None:
-            item.set_label(_carried(report, link))
+            item.set_label(_carried(report, self._real(link)))
 
     def _remove_link(self, link: Link) -> None:
         item = self._links.pop(link, None)
@@ -264,7 +280,12 @@ class CanvasScene(QGraphicsScene):
             shapes = report.shapes.get(node_id)
             item.set_report(shapes, issues.get(node_id, ()), pending=shapes is None)
         for link, link_item in self._links.items():
-            link_item.set_label(_carried(report, link))
+            link_item.set_label(_carried(report, self._real(link)))
+
+    def _real(self, link: Link) -> Link:
+        """A document link behind a drawn wire (a wire to a group port may stand for
+        several)."""
+        return self._reals.get(link, (link,))[0]
 
     def routing_pending(self) -> bool:
         """Whether wires are still to look for lanes or labels to spread (for tests)."""
@@ -330,8 +351,8 @@ class CanvasScene(QGraphicsScene):
         """Delete the selected blocks (with their wires) and selected wires: one undo step."""
         node_ids = self.selected_node_ids()
         gone = set(node_ids)
-        links = [k for k in self.selected_links() if k.source not in gone and
-                 k.target not in gone]
+        links = [real for k in self.selected_links() if k.source not in gone and
+                 k.target not in gone for real in levels.reals(self, k)]
         if not node_ids and not links:
             return
         stack = self.editor.undo_stack
@@ -348,12 +369,12 @@ class CanvasScene(QGraphicsScene):
 
     def _commit_moves(self) -> None:
         """After a drag: one Move command for every block the drag displaced."""
-        nodes = self.editor.project.nodes
+        project = self.editor.project
         moves = {}
         for node_id, item in self._nodes.items():
             new = (item.x(), item.y())
-            old = nodes[node_id].position
-            if new != old:
+            old = item_position(project, node_id)  # None: a group's boundary
+            if old is not None and new != old:
                 moves[node_id] = (old, new)
         if moves:
             text = "Move block" if len(moves) == 1 else f"Move {len(moves)} blocks"
@@ -382,6 +403,8 @@ class CanvasScene(QGraphicsScene):
         anchor, detached = port, None
         if not port.is_output:
             detached = project.link_into(port.node_id, port.name)
+            if detached is not None and detached not in self._links:
+                detached = None  # drawn as a wire from a group port: start a new one
             if detached is not None:  # re-plug the existing wire from its output
                 anchor = self._nodes[detached.source].outputs[detached.source_port]
                 self._links[detached].setOpacity(0.25)
@@ -389,17 +412,17 @@ class CanvasScene(QGraphicsScene):
             for candidate in node_item.ports():
                 if candidate is anchor:
                     continue
-                if candidate.is_output == anchor.is_output:
+                if candidate.is_output == anchor.is_output or not levels.wirable(candidate):
                     candidate.set_state(PortItem.INCOMPATIBLE)
                     continue
                 if candidate is port and detached is not None:
                     ok = True
                 elif anchor.is_output:  # an occupied input fits too: its wire gives way
-                    ok = project.can_link(anchor.node_id, anchor.name, candidate.node_id,
-                                          candidate.name, replacing=True)
+                    ok = levels.can_wire(project, anchor.node_id, anchor.name,
+                                         candidate.node_id, candidate.name)
                 else:
-                    ok = project.can_link(candidate.node_id, candidate.name, anchor.node_id,
-                                          anchor.name)
+                    ok = levels.can_wire(project, candidate.node_id, candidate.name,
+                                         anchor.node_id, anchor.name)
                 candidate.set_state(PortItem.COMPATIBLE if ok else PortItem.INCOMPATIBLE)
         item = DragWireItem()
         self.addItem(item)
@@ -466,8 +489,7 @@ class CanvasScene(QGraphicsScene):
             return
         source, sink = (wire.anchor, target) if wire.anchor.is_output else (target, wire.anchor)
         try:  # dropped on an occupied input, the new wire replaces the old one
-            self.editor.connect(source.node_id, source.name, sink.node_id, sink.name,
-                                replace=True)
+            self.editor.wire(source.node_id, source.name, sink.node_id, sink.name)
         except DocumentError as err:
             self.refuse(str(err), target)
 
@@ -487,9 +509,10 @@ class CanvasScene(QGraphicsScene):
             return
         if (target.node_id, target.name) == (link.target, link.target_port):
             return
+        project = self.editor.project
         try:  # the old wire cannot affect this check: it ends at a different input
-            self.editor.project.check_link(link.source, link.source_port, target.node_id,
-                                           target.name, replacing=True)
+            for end in project.port_ends(target.node_id, target.name, "input"):  # a group's
+                project.check_link(link.source, link.source_port, *end, replacing=True)
         except DocumentError as err:
             self.refuse(str(err), target)
             return
@@ -497,8 +520,7 @@ class CanvasScene(QGraphicsScene):
         stack.beginMacro("Reconnect")
         try:
             self.editor.disconnect(link)
-            self.editor.connect(link.source, link.source_port, target.node_id, target.name,
-                                replace=True)
+            self.editor.wire(link.source, link.source_port, target.node_id, target.name)
         finally:
             stack.endMacro()
 
@@ -507,7 +529,7 @@ class CanvasScene(QGraphicsScene):
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._wire is None:
             port = self._port_at(event.scenePos())
-            if port is not None:
+            if port is not None and levels.wirable(port):
                 self._begin_wire(port, event.scenePos())
                 event.accept()
                 return

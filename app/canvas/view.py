@@ -57,6 +57,7 @@ class CanvasView(QGraphicsView):
     """
 
     menuRequested = Signal(QPointF, QPoint)
+    leaveRequested = Signal()  # Escape with nothing to cancel: out of the group shown
 
     def __init__(self, scene: CanvasScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -217,8 +218,11 @@ class CanvasView(QGraphicsView):
             event.accept()
             return
         if key == Qt.Key.Key_Escape:
+            leave = not self.canvas.selectedItems() and self.canvas.level is not None
             self.canvas.cancel_wire()
             self.canvas.select_nodes([])
+            if leave:
+                self.leaveRequested.emit()
             event.accept()
             return
         super().keyPressEvent(event)
@@ -269,7 +273,7 @@ class CanvasView(QGraphicsView):
         scene point), else at the mouse when it is over the canvas, else offset from the
         originals (each further paste of the same fragment a step further). Never exactly
         on top of a block: a paste that would be steps on. Raises FragmentError."""
-        entries = clipboard.fragment_nodes(text)
+        entries = clipboard.fragment_items(text)
         if at is None:
             at = self.mouse_scene_pos()
         if at is not None and entries:
@@ -281,7 +285,8 @@ class CanvasView(QGraphicsView):
             count = self._last_paste[1] + 1 if self._last_paste[0] == text else 1
             self._last_paste = (text, count)
             offset = (PASTE_OFFSET * count, PASTE_OFFSET * count)
-        ids = self.canvas.editor.paste(text, self._clear_offset(entries, offset))
+        ids = self.canvas.editor.paste(text, self._clear_offset(entries, offset),
+                                       self.canvas.level)
         self.canvas.select_nodes(ids)
         return ids
 
@@ -292,7 +297,7 @@ class CanvasView(QGraphicsView):
             return []
         text = self.canvas.editor.copy(ids)
         new = self.canvas.editor.paste(text, self._clear_offset(
-            clipboard.fragment_nodes(text), (PASTE_OFFSET, PASTE_OFFSET)))
+            clipboard.fragment_items(text), (PASTE_OFFSET, PASTE_OFFSET)), self.canvas.level)
         self.canvas.select_nodes(new)
         return new
 
@@ -300,7 +305,7 @@ class CanvasView(QGraphicsView):
                       ) -> tuple[float, float]:
         """``offset``, stepped on diagonally until no pasted block would land on (within
         half a step of) a block already there."""
-        taken = [n.position for n in self.canvas.editor.project.nodes.values()]
+        taken = [(item.x(), item.y()) for item in self.canvas.node_items()]
         near = PASTE_OFFSET / 2
         try:
             spots = [(float(e["position"][0]), float(e["position"][1])) for e in entries]
@@ -342,7 +347,8 @@ class CanvasView(QGraphicsView):
         point = self.canvas.snapped(
             self.viewportTransform().inverted()[0].map(event.position())
             - QPointF(NODE_WIDTH / 2, HEADER / 2))
-        node_id = self.canvas.editor.add_block(block_id, (point.x(), point.y()))
+        node_id = self.canvas.editor.add_block(block_id, (point.x(), point.y()),
+                                               group=self.canvas.level)
         self.canvas.select_nodes([node_id])
         event.acceptProposedAction()
         self.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -37,6 +37,14 @@ def example(name: str) -> Project:
     return files.load(resources.examples_dir() / f"{name}.deepwire")
 
 
+def flat_example(name: str) -> Project:
+    """An example with its groups undone, so every block stands on the top level."""
+    project = example(name)
+    for group_id in sorted(project.groups):
+        project.ungroup(group_id)
+    return project
+
+
 @pytest.fixture
 def editor(qtbot) -> Editor:
     editor = Editor()
@@ -170,9 +178,13 @@ def test_scene_mirrors_undo_and_redo(canvas, editor) -> None:
 
 def test_replacing_the_project_rebuilds_the_scene(canvas, editor) -> None:
     scene, _ = canvas
-    editor.replace_project(example("transformer_classifier"), None)
+    editor.replace_project(flat_example("transformer_classifier"), None)
     assert len(scene.node_items()) == 20 and len(scene.link_items()) == 23
     assert_mirrors(scene, editor)
+    editor.replace_project(example("transformer_classifier"), None)  # two encoder groups
+    assert sorted(i.node_id for i in scene.node_items()) == sorted(
+        ["n1", "n2", "n3", "g1", "g2", "n18", "n19", "n20"])
+    assert len(scene.link_items()) == 7  # the wires inside the groups are not drawn here
 
 
 # ----------------------------------------------------------------------------- wiring
@@ -637,7 +649,7 @@ def test_blocks_show_pending_shapes_until_tensorflow_is_ready(canvas, editor) ->
 def test_shapes_counts_and_wire_labels_equal_the_report(canvas, ready) -> None:
     scene, _ = canvas
     for name in ("cnn_digits", "transformer_classifier", "gcn_karate"):
-        ready.replace_project(example(name), None)
+        ready.replace_project(flat_example(name), None)
         report = ready.report
         assert report is not None and report.ok
         for node_id, shapes in report.shapes.items():
@@ -690,7 +702,7 @@ def _dense_chain(project: Project, source: str, length: int) -> list[str]:
 def test_a_wrapped_model_reads_in_rows_and_wires_turn_back_between_them(canvas, editor
                                                                        ) -> None:
     scene, view = canvas
-    editor.replace_project(example("transformer_classifier"), None)
+    editor.replace_project(flat_example("transformer_classifier"), None)
     editor.auto_layout(scene.item_sizes())
     rows = {round(node.position[1]) for node in editor.project.nodes.values()}
     assert len(rows) == 3  # twenty blocks deep: three rows, read like text
