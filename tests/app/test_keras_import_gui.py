@@ -80,3 +80,20 @@ def test_blocks_for_big_architectures_are_in_the_palette(window: MainWindow) -> 
     assert found["DepthwiseConv2D"] == "Convolution"
     assert found["ZeroPadding2D"] == "Reshaping"
     assert found["GlobalMaxPooling2D"] == "Pooling"
+
+
+def test_imported_nested_model_shows_as_a_group_block(window: MainWindow, tmp_path,
+                                                      monkeypatch) -> None:
+    inner_inputs = keras.Input((8,))
+    inner = keras.Model(inner_inputs, keras.layers.Dense(4, name="code")(
+        keras.layers.Dense(6, name="hidden")(inner_inputs)), name="encoder")
+    inputs = keras.Input((8,), name="features")
+    path = tmp_path / "nested.keras"
+    keras.Model(inputs, keras.layers.Dense(2, name="scores")(inner(inputs))).save(path)
+    window.tensorflow_loaded("TensorFlow ready")
+    _choose(monkeypatch, path)
+    _file_action(window, "Import Keras Model…").trigger()
+    project = window.editor.project
+    [group] = project.groups.values()
+    shown = {item.node_id for item in window.scene.node_items()}
+    assert group.id in shown and not shown & project.leaves(group.id)  # the top level
