@@ -3,8 +3,9 @@
 Rows (docs/architecture.md, Performance budget): the import itself (load in safe mode, map
 every layer, rebuild and compare, group the stages, lay out), informational; validation
 cold and after one edit against the validation targets; opening the imported project in
-the window < 1.5 s; pan/zoom frame time on it p95 < 16 ms, timed as the editor benchmark
-times its frames (a forced repaint of the offscreen viewport per step).
+the window < 1.5 s; pan/zoom frame time p95 < 16 ms on the level it opens at (a stem, the
+stage groups and a head) and inside its biggest group, timed as the editor benchmark times
+its frames (a forced repaint of the offscreen viewport per step).
 """
 
 from __future__ import annotations
@@ -97,23 +98,39 @@ def keras_import(settings: Settings) -> Iterator[Row]:
             yield limit_row(NAME, f"{case}: open (TensorFlow ready)",
                             statistics.median(opens), "s", below=OPEN_LIMIT_S)
 
-            view = window.view
-            viewport = view.viewport()
-            frames = []
-            view.fit_to_view()
-            for zoom in (0.25, 0.5, 1.0):
-                view.set_zoom(zoom, None)
-                for _ in range(20):
-                    for bar in (view.horizontalScrollBar(), view.verticalScrollBar()):
-                        bar.setValue(bar.value() + 37)
-                    start = time.perf_counter()
-                    viewport.repaint()
-                    frames.append(time.perf_counter() - start)
-            frames.sort()
-            p95 = frames[int(0.95 * (len(frames) - 1))]
-            yield limit_row(NAME, f"{case}: pan/zoom frame, p95 of {len(frames)}", p95, "s",
-                            below=FRAME_P95_LIMIT_S,
-                            note=f"median {statistics.median(frames) * 1e3:.1f} ms, "
-                                 "1600x1000, every block drawn")
+            top = len(window.editor.project.members(None))
+            p95, median = _pan_and_zoom(window)
+            yield limit_row(NAME, f"{case}: pan/zoom frame on the top level ({top} items), "
+                            "p95 of 60", p95, "s", below=FRAME_P95_LIMIT_S,
+                            note=f"median {median * 1e3:.1f} ms, 1600x1000")
+            project = window.editor.project
+            biggest = max(project.groups, key=lambda g: len(project.members(g)))
+            window.navigator.enter(biggest)
+            app.processEvents()
+            inside = len(project.members(biggest))
+            p95, median = _pan_and_zoom(window)
+            yield limit_row(NAME, f"{case}: pan/zoom frame inside "
+                            f"{project.group(biggest).title} ({inside} items), p95 of 60",
+                            p95, "s", below=FRAME_P95_LIMIT_S,
+                            note=f"median {median * 1e3:.1f} ms, 1600x1000")
         window.editor.undo_stack.setClean()
         window.close()
+
+
+def _pan_and_zoom(window) -> tuple[float, float]:
+    """p95 and median of 60 forced repaints while panning both ways at three zooms, as the
+    editor benchmark times its frames."""
+    view = window.view
+    viewport = view.viewport()
+    frames = []
+    view.fit_to_view()
+    for zoom in (0.25, 0.5, 1.0):
+        view.set_zoom(zoom, None)
+        for _ in range(20):
+            for bar in (view.horizontalScrollBar(), view.verticalScrollBar()):
+                bar.setValue(bar.value() + 37)
+            start = time.perf_counter()
+            viewport.repaint()
+            frames.append(time.perf_counter() - start)
+    frames.sort()
+    return frames[int(0.95 * (len(frames) - 1))], statistics.median(frames)
