@@ -49,7 +49,7 @@ register(BlockSpec(
     ),
     tags=frozenset({"source"}),
     keras=KerasMapping(("InputLayer",), params=lambda c, n: {
-        "shape": tuple(c["batch_shape"][1:]), "dtype": input_dtype(c)},
+        "shape": tuple(c["batch_shape"][1:]), "dtype": _input_dtype(c)},
         accepts=lambda c, where: not c.get("sparse") and where == "input"),
 ))
 
@@ -74,7 +74,7 @@ register(BlockSpec(
 ))
 
 
-def input_dtype(config: Mapping[str, Any]) -> str:
+def _input_dtype(config: Mapping[str, Any]) -> str:
     """An InputLayer's element type as its config saves it (a name or a dtype policy)."""
     dtype = config.get("dtype", "float32")
     if isinstance(dtype, Mapping):
