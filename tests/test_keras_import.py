@@ -293,6 +293,9 @@ def test_cli_import_writes_a_project(tmp_path, capsys) -> None:
     assert main(["import", str(path), "--out", str(out)]) == 0
     assert "9 blocks" in capsys.readouterr().out
     assert len(files.load(out).nodes) == 9
+    assert IMPORTED_WEIGHTS in files.load(out).metadata
+    assert main(["import", str(path), "--out", str(out), "--fresh-weights"]) == 0
+    assert IMPORTED_WEIGHTS not in files.load(out).metadata
 
     inputs = keras.Input((6, 6, 6, 1))
     broken = tmp_path / "unknown.keras"
