@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from projects import files
 from projects.document import Project
 
 MAX_RECENT = 10
 FILE_FILTER = "Deepwire projects (*.deepwire)"
+KERAS_FILTER = "Keras models (*.keras)"
 LAST_FOLDER = "lastFolder"  # the settings key of the folder the last file dialog chose
 
 
@@ -85,6 +87,51 @@ class FileCommands:
         self._remember_recent(Path(path))
         self.autosaver.discard()
         return True
+
+    def import_keras_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import Keras model",
+                                              str(self.dialog_folder()), KERAS_FILTER)
+        if path:
+            self._remember_folder(path)
+            self.import_keras_path(path)
+
+    def import_keras_path(self, path: str | Path) -> bool:
+        """Open the model in ``path`` as a new, unsaved project (saving asks for a file);
+        a model Deepwire refuses leaves the current project open and says which layers."""
+        from projects.keras_import import KerasImportError, import_keras
+
+        if not self.editor.tensorflow_ready:
+            self.statusBar().showMessage("TensorFlow is still loading; try again in a moment",
+                                         5000)
+            return False
+        if not self._confirm_discard():
+            return False
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            project = import_keras(path)
+        except KerasImportError as err:
+            QApplication.restoreOverrideCursor()
+            self._show_import_error(err)
+            return False
+        self.editor.replace_project(project, None)
+        self.autosaver.discard()
+        QApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(f"Imported {Path(path).name}: {len(project.nodes)} "
+                                     "blocks; save it as a project to keep it", 6000)
+        return True
+
+    def _show_import_error(self, err) -> None:
+        box = QMessageBox(QMessageBox.Icon.Critical, "Cannot import model",
+                          f"Deepwire cannot import {err.source}.", QMessageBox.StandardButton.Ok,
+                          self)
+        if err.layers:
+            shown = [str(layer) for layer in err.layers[:12]]
+            more = len(err.layers) - len(shown)
+            box.setInformativeText("\n".join(shown) + (f"\n… and {more} more" if more else ""))
+        else:
+            box.setInformativeText(str(err))
+        box.setDetailedText(str(err))
+        box.exec()
 
     def _show_open_error(self, err: files.ProjectFileError) -> None:
         box = QMessageBox(QMessageBox.Icon.Critical, "Cannot open project",

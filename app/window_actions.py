@@ -34,6 +34,9 @@ class WindowActions:
         self.new_action = self._action("&New", self.new_project, keys.New,
                                        tip="Start a blank project")
         self.open_action = self._action("&Open…", self.open_dialog, keys.Open)
+        self.import_keras_action = self._action(
+            "&Import Keras Model…", self.import_keras_dialog,
+            tip="Open a .keras model as a new project, each layer a block")
         self.save_action = self._action("&Save", self.save, keys.Save)
         self.save_as_action = self._action("Save &As…", self.save_as, keys.SaveAs)
         self.export_python_action = self._action("Python script…", self.export_python,
@@ -113,6 +116,7 @@ class WindowActions:
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addAction(self.import_keras_action)
         file_menu.addSeparator()
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)

@@ -103,3 +103,57 @@ def add_regularization(with_bias: bool) -> MigrateFn:
         return dict(params)
 
     return migrate
+
+
+# ----------------------------------------------------------------------------- Keras import
+
+
+def first(value: Any) -> Any:
+    """A Keras size argument saved as a tuple (``kernel_size`` [3, 3]) as the block's one
+    number; a non-square one is then told apart when the rebuilt config is compared."""
+    return value[0] if isinstance(value, list | tuple) and value else value
+
+
+def penalties_from_keras(config: Mapping[str, Any], kernel: str = "kernel_regularizer",
+                         bias: str | None = "bias_regularizer") -> dict[str, Any]:
+    """The ``l1``, ``l2`` (and ``regularize_bias``) a layer's regularizers stand for."""
+    found = dict(zip(("l1", "l2"), _l1_l2(config.get(kernel)), strict=True))
+    if bias is not None:
+        found["regularize_bias"] = config.get(bias) is not None
+    return found
+
+
+def _l1_l2(saved: Any) -> tuple[float, float]:
+    if not isinstance(saved, Mapping):
+        return 0.0, 0.0
+    inner = saved.get("config") or {}
+    return float(inner.get("l1", 0.0) or 0.0), float(inner.get("l2", 0.0) or 0.0)
+
+
+def sized_from_keras(*names: str, penalties: bool = True, kernel: str = "kernel_regularizer",
+                     bias: str | None = "bias_regularizer") -> Callable[[Mapping[str, Any], int],
+                                                                        dict[str, Any]]:
+    """Reads a layer whose ``names`` (kernel_size, strides...) Keras saves as tuples, and
+    its penalties when the block takes them."""
+
+    def read(config: Mapping[str, Any], inputs: int) -> dict[str, Any]:
+        found = {name: first(config[name]) for name in names if name in config}
+        if penalties:
+            found.update(penalties_from_keras(config, kernel, bias))
+        return found
+
+    return read
+
+
+def added_params(added: Mapping[int, Mapping[str, Any]],
+                 earlier: MigrateFn | None = None) -> MigrateFn:
+    """Migration of a block whose later versions added parameters: ``added[v]`` holds the
+    parameters version ``v`` added, at values that build what the older version built;
+    ``earlier`` migrates the versions before them."""
+
+    def migrate(version: int, params: dict[str, Any]) -> dict[str, Any]:
+        if version + 1 in added:
+            return {**dict(added[version + 1]), **params}
+        return earlier(version, params) if earlier is not None else dict(params)
+
+    return migrate

@@ -199,6 +199,47 @@ ProbeFn = Callable[[Any, Mapping[str, Any], Mapping[str, Any]], Any]
 # migrate(from_version, params) -> params of from_version + 1
 MigrateFn = Callable[[int, dict[str, Any]], dict[str, Any]]
 PortsFn = Callable[[Params], tuple[Port, ...]]
+# params from a Keras layer's config (and the number of tensors it was called on)
+KerasParamsFn = Callable[[Mapping[str, Any], int], dict[str, Any]]
+# whether a block stands for a layer: (its config, where it sits: "output", "input",
+# "generator input", "" elsewhere)
+KerasAcceptsFn = Callable[[Mapping[str, Any], str], bool]
+
+
+class KerasMappingError(ValueError):
+    """A Keras layer config a block cannot stand for (a non-square kernel, say)."""
+
+
+@dataclass(frozen=True)
+class KerasMapping:
+    """How an existing Keras layer becomes this block when a ``.keras`` model is imported.
+
+    ``classes`` are the layer classes the block builds, as a ``.keras`` file names them
+    (``Dense``, or the registered name ``deepwire>SimpleAttention`` for Deepwire's own).
+    The parameters of the same name are read from the layer's config (``keras_params``);
+    ``params`` returns those it reads differently (``kernel_size`` [3, 3] as 3, the
+    penalties from the regularizers), which win. ``ports`` names the input port each
+    positional tensor of the call feeds, given how many there are; None: the input ports
+    in order. ``accepts`` picks between blocks that build the same class (an Identity at
+    a model output is an Output block). ``helpers`` are the classes of the layers the block
+    builds after its main one (``<id>_norm``): they are taken into the block, and the last
+    one's outputs are the block's.
+    """
+
+    classes: tuple[str, ...]
+    params: KerasParamsFn | None = None
+    ports: Callable[[int], tuple[str, ...]] | None = None
+    accepts: KerasAcceptsFn | None = None
+    helpers: tuple[str, ...] = ()
+
+
+def keras_params(spec: BlockSpec, config: Mapping[str, Any], inputs: int) -> dict[str, Any]:
+    """The block's parameters found under the same names in a layer's config (a merge
+    block's ``num_inputs`` from the tensors it was called on); the rest keep defaults."""
+    params = {p.name: config[p.name] for p in spec.params if p.name in config}
+    if "num_inputs" in {p.name for p in spec.params}:
+        params["num_inputs"] = inputs
+    return params
 
 
 @dataclass(frozen=True)
@@ -210,6 +251,7 @@ class BlockSpec:
     named after the node (the main one exactly so, helpers as ``<name>_<suffix>``) and
     applies them; it runs only when TensorFlow is wanted. ``probe``, for attention blocks,
     returns the attention weights from the built layer so the dashboard can show them.
+    ``keras`` says which Keras layers the block stands for when a model is imported.
     """
 
     id: str
@@ -224,6 +266,7 @@ class BlockSpec:
     migrate: MigrateFn | None = None
     probe: ProbeFn | None = None
     tags: frozenset[str] = field(default_factory=frozenset)
+    keras: KerasMapping | None = None
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.params]
@@ -261,6 +304,13 @@ class BlockSpec:
             if p.name in params:
                 values[p.name] = p.coerce(params[p.name])
         return values
+
+    def params_from_keras(self, config: Mapping[str, Any], inputs: int) -> dict[str, Any]:
+        """Parameters for a layer with this ``config`` called on ``inputs`` tensors."""
+        found = keras_params(self, config, inputs)
+        if self.keras is not None and self.keras.params is not None:
+            found.update(self.keras.params(config, inputs))
+        return found
 
     def upgrade(self, version: int, params: dict[str, Any]) -> dict[str, Any]:
         """Migrate parameters saved by ``version`` of this block to the current version."""

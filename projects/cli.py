@@ -13,8 +13,8 @@ import blocks
 from blocks.describe import describe_param, describe_ports
 from projects.text import count_text
 
-COMMANDS = ("blocks", "datasets", "validate", "summary", "export", "train", "evaluate",
-            "predict")
+COMMANDS = ("blocks", "datasets", "validate", "summary", "export", "import", "train",
+            "evaluate", "predict")
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 
@@ -139,6 +139,30 @@ def _cmd_export(args: argparse.Namespace) -> int:
     except (OSError, export.ExportError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_UNREADABLE
+    return EXIT_OK
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from projects import files
+    from projects.keras_import import KerasImportError, import_keras
+
+    out = Path(args.out)
+    if out.suffix != files.EXTENSION:
+        print(f"error: the project file must end in {files.EXTENSION}. Received: {out.name}",
+              file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        project = import_keras(args.model, keep_weights=not args.fresh_weights)
+        files.save(project, out)
+    except KerasImportError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID if err.layers else EXIT_UNREADABLE
+    except files.ProjectSaveError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    print(f"wrote {out}: {count_text(len(project.nodes))} blocks from {args.model}")
+    if project.notes:
+        print(project.notes)
     return EXIT_OK
 
 
@@ -399,6 +423,15 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--python", metavar="OUT.py", help="standalone Keras script")
     target.add_argument("--keras", metavar="OUT.keras", help="saved Keras model")
     p_export.set_defaults(func=_cmd_export)
+
+    p_import = sub.add_parser("import", help="open a .keras model as a project (safe mode: "
+                              "no Lambda layers or custom code)")
+    p_import.add_argument("model", metavar="MODEL.keras")
+    p_import.add_argument("--out", metavar="P.deepwire", required=True,
+                          help="the project file to write")
+    p_import.add_argument("--fresh-weights", action="store_true",
+                          help="train from fresh weights instead of the imported ones")
+    p_import.set_defaults(func=_cmd_import)
 
     from projects.document import MONITORS
 

@@ -48,6 +48,7 @@ from projects.document import (
 from projects.dry_run import DryRunError, Estimate, dry_run, non_finite_block
 from projects.errors import named, translate, write_report
 from projects.event_callback import EventCallback
+from projects.keras_import import ImportedWeightsError, load_imported_weights
 from projects.probes import as_tuple
 from projects.validation import validate
 from projects.vectorizers import VectorizerError, adapt_vectorizers
@@ -332,6 +333,11 @@ class Trainer:
                     issue = err.issues[0]
                     raise RunFailure(issue.message, "Fix the block and train again.",
                                      issue.node_id, issue.param) from err
+                try:  # an imported model starts from its imported weights
+                    imported_warnings = load_imported_weights(self.compiled)
+                except ImportedWeightsError as err:
+                    raise RunFailure(str(err), "Put the .keras file back where it was, "
+                                     "then train again.") from err
                 try:  # vocabularies from the training texts only, before the dry run
                     adapt_vectorizers(self.compiled, data.x_train)
                 except VectorizerError as err:
@@ -366,7 +372,7 @@ class Trainer:
                     data.num_nodes if kind == "node_classification" else settings.batch_size,
                     device, settings.seed,
                     data.description, tuple(self.compiled.attention_nodes)))
-                for warning in data.warnings:
+                for warning in [*data.warnings, *imported_warnings]:
                     self._emit(ev.RunWarning(warning))
                 # The events first: an epoch's learning rate is the one it trained with.
                 callbacks = [EventCallback(self, settings, steps, data, kind), *watchers]

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from blocks.builders import REGULARIZATION_WITH_BIAS, add_regularization, regularizers
+from blocks.builders import (
+    REGULARIZATION_WITH_BIAS,
+    add_regularization,
+    penalties_from_keras,
+    regularizers,
+)
 from blocks.registry import register
-from blocks.spec import BlockSpec, Param, Params, Port
+from blocks.spec import BlockSpec, KerasMapping, Param, Params, Port
 
 
 def _build_simple_attention(params: Params, inputs: Mapping[str, Any], name: str) -> dict:
@@ -66,6 +71,10 @@ register(BlockSpec(
     migrate=add_regularization(with_bias=True),
     probe=_probe_weights_port,
     tags=frozenset({"attention"}),
+    # called as layer(values) without a query, layer(query, values) with one
+    keras=KerasMapping(("deepwire>SimpleAttention",),
+                       params=lambda c, n: penalties_from_keras(c),
+                       ports=lambda n: ("values",) if n == 1 else ("query", "values")),
 ))
 
 register(BlockSpec(
@@ -101,4 +110,7 @@ register(BlockSpec(
     migrate=add_regularization(with_bias=True),
     probe=_probe_weights_port,
     tags=frozenset({"attention"}),
+    keras=KerasMapping(("deepwire>MultiHeadAttention",),
+                       params=lambda c, n: penalties_from_keras(c),
+                       ports=lambda n: ("value", "key", "query")[:n]),
 ))

@@ -7,7 +7,7 @@ from typing import Any
 
 from blocks.builders import IN, OUT, SINK_KEY
 from blocks.registry import register
-from blocks.spec import BlockSpec, Param, Params
+from blocks.spec import BlockSpec, KerasMapping, Param, Params
 
 
 def _build_latent_noise(params: Params, inputs: Mapping[str, Any], name: str) -> dict:
@@ -32,6 +32,8 @@ register(BlockSpec(
     params=(Param("latent_dim", "int", 100, "Length of each noise vector.",
                   minimum=1, maximum=65536),),
     tags=frozenset({"source"}),
+    keras=KerasMapping(("InputLayer",), params=lambda c, n: {"latent_dim": c["batch_shape"][1]},
+                       accepts=lambda c, where: where == "generator input"),
 ))
 
 register(BlockSpec(
@@ -43,6 +45,7 @@ register(BlockSpec(
     inputs=IN,
     outputs=(),
     tags=frozenset({"sink"}),
+    keras=KerasMapping(("Identity",), accepts=lambda c, where: where == "generator output"),
 ))
 
 register(BlockSpec(
@@ -56,4 +59,6 @@ register(BlockSpec(
     params=(Param("from_logits", "bool", True, "Tick when the block before has no sigmoid "
                   "(a raw score, the stable choice)."),),
     tags=frozenset({"sink"}),
+    keras=KerasMapping(("Identity",),
+                       accepts=lambda c, where: where == "discriminator output"),
 ))

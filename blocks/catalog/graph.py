@@ -13,10 +13,11 @@ from blocks.builders import (
     REGULARIZE_BIAS,
     activation,
     add_regularization,
+    penalties_from_keras,
     regularizers,
 )
 from blocks.registry import register
-from blocks.spec import BlockSpec, Param, Params, Port
+from blocks.spec import BlockSpec, KerasMapping, Param, Params, Port
 
 
 def _build_graph_input(params: Params, inputs: Mapping[str, Any], name: str) -> dict:
@@ -54,6 +55,9 @@ register(BlockSpec(
     params=(Param("num_nodes", "int", None, "Number of nodes; empty means taken from the "
                   "dataset.", minimum=1, maximum=100_000_000, allow_none=True),),
     tags=frozenset({"source"}),
+    keras=KerasMapping(("InputLayer",), params=lambda c, n: {"num_nodes": c["batch_shape"][1]},
+                       accepts=lambda c, where: bool(c.get("sparse")),
+                       helpers=("deepwire>GraphNormalization",)),
 ))
 
 register(BlockSpec(
@@ -80,4 +84,6 @@ register(BlockSpec(
     ),
     version=2,
     migrate=add_regularization(with_bias=True),
+    keras=KerasMapping(("deepwire>GraphConvolution",),
+                       params=lambda c, n: penalties_from_keras(c)),
 ))

@@ -7,7 +7,7 @@ from typing import Any
 
 from blocks.builders import IN, OUT, SINK_KEY
 from blocks.registry import register
-from blocks.spec import BlockSpec, Param, Params
+from blocks.spec import BlockSpec, KerasMapping, Param, Params
 
 LOSSES: tuple[str, ...] = (
     "sparse_categorical_crossentropy",
@@ -48,6 +48,9 @@ register(BlockSpec(
               choices=("float32", "int32", "string")),
     ),
     tags=frozenset({"source"}),
+    keras=KerasMapping(("InputLayer",), params=lambda c, n: {
+        "shape": tuple(c["batch_shape"][1:]), "dtype": _input_dtype(c)},
+        accepts=lambda c, where: not c.get("sparse") and where == "input"),
 ))
 
 register(BlockSpec(
@@ -67,4 +70,13 @@ register(BlockSpec(
               "Tick when the block before has no softmax/sigmoid (raw scores)."),
     ),
     tags=frozenset({"sink"}),
+    keras=KerasMapping(("Identity",), accepts=lambda c, where: where == "output"),
 ))
+
+
+def _input_dtype(config: Mapping[str, Any]) -> str:
+    """An InputLayer's element type as its config saves it (a name or a dtype policy)."""
+    dtype = config.get("dtype", "float32")
+    if isinstance(dtype, Mapping):
+        dtype = (dtype.get("config") or {}).get("name", "float32")
+    return str(dtype)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from blocks.builders import OUT, merged, numbered_inputs
 from blocks.registry import register
-from blocks.spec import BlockSpec, Param
+from blocks.spec import BlockSpec, KerasMapping, Param
 
 
 def _layers():
@@ -27,6 +27,7 @@ register(BlockSpec(
     inputs=numbered_inputs,
     outputs=OUT,
     params=(_num_inputs(),),
+    keras=KerasMapping(("Add",)),
 ))
 
 register(BlockSpec(
@@ -38,6 +39,7 @@ register(BlockSpec(
     inputs=numbered_inputs,
     outputs=OUT,
     params=(_num_inputs(),),
+    keras=KerasMapping(("Multiply",)),
 ))
 
 register(BlockSpec(
@@ -53,4 +55,5 @@ register(BlockSpec(
         Param("axis", "int", -1, "Axis to join along; -1 is the last (features).",
               minimum=-8, maximum=8),
     ),
+    keras=KerasMapping(("Concatenate",)),
 ))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from blocks.builders import IN, OUT, single
+from collections.abc import Mapping
+from typing import Any
+
+from blocks.builders import IN, OUT, first, single
 from blocks.registry import register
-from blocks.spec import BlockSpec, Param
+from blocks.spec import BlockSpec, KerasMapping, Param
 
 
 def _layers():
@@ -21,6 +24,7 @@ register(BlockSpec(
     build=single(lambda p, name: _layers().Flatten(name=name)),
     inputs=IN,
     outputs=OUT,
+    keras=KerasMapping(("Flatten",)),
 ))
 
 register(BlockSpec(
@@ -33,6 +37,7 @@ register(BlockSpec(
     outputs=OUT,
     params=(Param("target_shape", "shape", (4, 4, 1), "New shape of one sample, without the "
                   "batch axis.", min_length=1, maximum=10_000_000),),
+    keras=KerasMapping(("Reshape",)),
 ))
 
 register(BlockSpec(
@@ -50,4 +55,30 @@ register(BlockSpec(
         Param("interpolation", "choice", "nearest", "How new pixels are filled in.",
               choices=("nearest", "bilinear")),
     ),
+    keras=KerasMapping(("UpSampling2D",), params=lambda c, n: {"size": first(c["size"])}),
+))
+
+
+def _padding_from_keras(config: Mapping[str, Any], inputs: int) -> dict[str, Any]:
+    (top, bottom), (left, right) = config["padding"]
+    return {"top": top, "bottom": bottom, "left": left, "right": right}
+
+
+def _edge(name: str) -> Param:
+    return Param(name, "int", 1, f"Rows or columns of zeros added at the {name}.",
+                 minimum=0, maximum=4096)
+
+
+register(BlockSpec(
+    id="zero_padding2d",
+    title="ZeroPadding2D",
+    category="Reshaping",
+    doc="Adds rows and columns of zeros around an image, e.g. so a strided 'valid' "
+        "convolution covers the edge (ResNet and MobileNet pad before theirs).",
+    build=single(lambda p, name: _layers().ZeroPadding2D(
+        ((p["top"], p["bottom"]), (p["left"], p["right"])), name=name)),
+    inputs=IN,
+    outputs=OUT,
+    params=(_edge("top"), _edge("bottom"), _edge("left"), _edge("right")),
+    keras=KerasMapping(("ZeroPadding2D",), params=_padding_from_keras),
 ))

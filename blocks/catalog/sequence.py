@@ -8,12 +8,13 @@ from blocks.builders import (
     REGULARIZATION,
     REGULARIZATION_WITH_BIAS,
     add_regularization,
+    penalties_from_keras,
     regularizer,
     regularizers,
     single,
 )
 from blocks.registry import register
-from blocks.spec import BlockSpec, Param
+from blocks.spec import BlockSpec, KerasMapping, Param
 
 
 def _layers():
@@ -49,6 +50,7 @@ def _recurrent(block_id: str, title: str, class_name: str, doc: str) -> BlockSpe
         ),
         version=2,
         migrate=add_regularization(with_bias=True),
+        keras=KerasMapping((class_name,), params=lambda c, n: penalties_from_keras(c)),
     )
 
 
@@ -91,6 +93,8 @@ register(BlockSpec(
               "(2: pairs of words); empty for single tokens.", minimum=2, maximum=5,
               allow_none=True, title="N-grams", none_title="Single tokens"),
     ),
+    keras=KerasMapping(("TextVectorization",), params=lambda c, n: {
+        "standardize": c.get("standardize") or "none"}),
 ))
 
 register(BlockSpec(
@@ -114,6 +118,8 @@ register(BlockSpec(
     ),
     version=2,
     migrate=add_regularization(with_bias=False),
+    keras=KerasMapping(("Embedding",), params=lambda c, n: penalties_from_keras(
+        c, "embeddings_regularizer", bias=None)),
 ))
 
 register(BlockSpec(
@@ -130,6 +136,8 @@ register(BlockSpec(
             *REGULARIZATION),
     version=2,
     migrate=add_regularization(with_bias=False),
+    keras=KerasMapping(("deepwire>PositionEmbedding",), params=lambda c, n: (
+        penalties_from_keras(c, "regularizer", bias=None))),
 ))
 
 register(BlockSpec(
@@ -143,6 +151,7 @@ register(BlockSpec(
     outputs=OUT,
     params=(Param("max_wavelength", "float", 10000.0, "Longest wavelength of the code.",
                   minimum=1.0, maximum=1e9),),
+    keras=KerasMapping(("deepwire>SinusoidalPositionEmbedding",)),
 ))
 
 register(_recurrent("lstm", "LSTM", "LSTM",
