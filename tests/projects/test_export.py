@@ -419,10 +419,18 @@ def test_every_example_exports(path):
     assert namespace["build_model"]().count_params() == compiled.model.count_params()
 
 
+def flat_transformer() -> Project:
+    """The transformer example with its encoder groups undone."""
+    project = files.load(next(p for p in EXAMPLES if p.stem == "transformer_classifier"))
+    for group_id in sorted(project.groups):
+        project.ungroup(group_id)
+    return project
+
+
 def grouped_transformer() -> Project:
     """The transformer example with an encoder group holding a nested group, and a second
     encoder group."""
-    project = files.load(next(p for p in EXAMPLES if p.stem == "transformer_classifier"))
+    project = flat_transformer()
     inner = project.group_items(["n4", "n5", "n6"], "Attention & norm")
     project.group_items([inner.id, "n7", "n8", "n9", "n10"], "Encoder")
     project.group_items(["n11", "n12", "n13", "n14", "n15", "n16", "n17"], "Encoder")
@@ -452,7 +460,7 @@ def test_script_writes_one_function_per_group_and_calls_it(tmp_path):
 
 def test_a_group_with_an_outside_block_between_its_parts_is_written_inline():
     """n7 and n9 grouped while n8 (outside) sits between them: one call cannot do it."""
-    project = files.load(next(p for p in EXAMPLES if p.stem == "transformer_classifier"))
+    project = flat_transformer()
     project.group_items(["n7", "n9"], "Split")
     project.group_items(["n14", "n15"], "Feed-forward")
     source = export_python(project)
