@@ -30,7 +30,6 @@ from app.commands import (
     SetTitleCommand,
     UngroupCommand,
 )
-from app.level_model import LevelGraph
 from projects import clipboard, files, library
 from projects.datasets.description import DatasetDescription, request_key
 from projects.document import (
@@ -43,7 +42,7 @@ from projects.document import (
     is_group_id,
 )
 from projects.fixes import Fix, apply_fix
-from projects.layout import layered_positions
+from projects.layout import EVERY_BLOCK, layered_positions
 from projects.shape_cache import ShapeDiskCache
 from projects.user_folders import user_cache_dir
 from projects.validation import Report
@@ -356,8 +355,8 @@ class Editor(QObject):
                     level: str | None = None) -> None:
         """Arrange the blocks and groups of ``level`` (None: the top) in layers."""
         project = self.project
-        source = LevelGraph(project, level) if level is not None or project.groups else project
-        positions = layered_positions(source, sizes)  # type: ignore[arg-type]
+        flat = level is None and not project.groups  # then every block is on the one level
+        positions = layered_positions(project, sizes, level=EVERY_BLOCK if flat else level)
         nodes, groups = project.nodes, project.groups
         self.move_nodes({i: (groups[i].position if is_group_id(i) else nodes[i].position, p)
                          for i, p in positions.items()}, "Auto-layout")

@@ -13,8 +13,6 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field, replace
 
-import networkx as nx
-
 from blocks.spec import Port
 from projects.document import End, GroupPort, Link, Node, Project, is_group_id
 
@@ -184,19 +182,3 @@ def item_position(project: Project, item: str) -> tuple[float, float] | None:
     if item in (IN, OUT):
         return None
     return project.node(item).position
-
-
-class LevelGraph:
-    """One level as a graph of its items, for ``projects.layout.layered_positions``
-    (which reads only ``graph()``)."""
-
-    def __init__(self, project: Project, level: str | None) -> None:
-        shown = level_of(project, level)
-        self._graph = nx.MultiDiGraph()
-        self._graph.add_nodes_from(i for i in shown.items if i not in (IN, OUT))
-        for link in shown.links:
-            if link.source not in (IN, OUT) and link.target not in (IN, OUT):
-                self._graph.add_edge(link.source, link.target, key=link)
-
-    def graph(self) -> nx.MultiDiGraph:
-        return self._graph
