@@ -223,7 +223,8 @@ class FileCommands:
                 files.atomic_write(Path(path),
                                    export.export_python(self.editor.project).encode("utf-8"))
             else:
-                export.export_keras(self.editor.project, path)
+                folder = self.editor.path.parent if self.editor.path else None
+                export.export_keras(self.editor.project, path, folder)
         except CompileError as err:
             QMessageBox.warning(self, "Cannot export", "The model is not valid yet:\n\n"
                                 + "\n".join(i.message for i in err.issues[:10]))

@@ -130,7 +130,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             atomic_write(Path(args.python), export.export_python(project).encode("utf-8"))
             print(f"wrote {args.python}")
         if args.keras:
-            export.export_keras(project, args.keras)
+            export.export_keras(project, args.keras, Path(args.file).resolve().parent)
             print(f"wrote {args.keras}")
     except CompileError as err:
         for issue in err.issues:

@@ -32,8 +32,10 @@ from projects.layout import DEFAULT_SIZE, ROW_GAP, layered_positions
 IMPORTED_WEIGHTS = "imported_weights"  # the metadata key naming the weights' file
 # Config entries that cannot be equal after an import, left out when layers are compared:
 # the name (blocks are named after their ids), the initializers (the imported weights
-# replace what they would draw) and ``trainable`` (Deepwire trains every block).
-_NOT_COMPARED = re.compile(r"^(name|trainable|.*initializer)$")
+# replace what they would draw), ``trainable`` (Deepwire trains every block) and a Text
+# Vectorization's vocabulary size (learned from the training texts before every run, as it
+# was before the export).
+_NOT_COMPARED = re.compile(r"^(name|trainable|.*initializer|vocabulary_size)$")
 _OPTIMIZERS = {"Adam": "adam", "AdamW": "adamw", "SGD": "sgd", "RMSprop": "rmsprop"}
 _NODE_ID = re.compile(r"^n[1-9][0-9]{0,8}\Z")
 _LOSS_NAMES = {"mse": "mean_squared_error", "mae": "mean_absolute_error"}  # Keras's short ones
@@ -619,6 +621,8 @@ def load_imported_weights(compiled: Any) -> list[str]:
                 break
             if weights:
                 layer.set_weights(weights)
+            if hasattr(original, "get_vocabulary"):  # a vocabulary is state, not weights
+                layer.set_vocabulary(original.get_vocabulary())
     return skipped
 
 

@@ -18,6 +18,7 @@ from projects.compiler import compile_project
 from projects.document import Project
 from projects.files import ProjectSaveError, atomic_write
 from projects.shapes import keras_message
+from projects.vectorizers import VectorizerError, adapt_vectorizers, vectorizers
 
 _MAX_CONFIG_BYTES = 64 * 1024 * 1024
 _UNKNOWN_CLASS = re.compile(r"Could not locate (?:class|function) '([^']+)'")
@@ -27,9 +28,14 @@ class ExportError(Exception):
     """A model that cannot be exported, or a ``.keras`` file Deepwire will not open."""
 
 
-def export_keras(project: Project, path: str | os.PathLike[str]) -> None:
+def export_keras(project: Project, path: str | os.PathLike[str],
+                 base_dir: Path | None = None) -> None:
     """Build and compile the project's model and save it as a ``.keras`` file.
 
+    The model starts where a run would: an imported project's weights, and Text
+    Vectorization blocks' vocabularies learned from the training texts (the dataset's
+    paths are relative to ``base_dir``, the project's folder), so the file takes raw text;
+    Keras cannot load one saved without a vocabulary.
     The file is replaced atomically: a failed save leaves the previous file intact.
     Raises CompileError when the project is not valid, ExportError when saving fails.
     """
@@ -37,6 +43,7 @@ def export_keras(project: Project, path: str | os.PathLike[str]) -> None:
     if path.suffix != ".keras":
         raise ExportError(f"A Keras model file must end in .keras. Received: {path.name}")
     compiled = compile_project(project)
+    _starting_state(compiled, base_dir)
     model = compiled.model
     # Slots created now are saved, so the file loads without optimizer warnings.
     if compiled.kind == "adversarial":
@@ -55,6 +62,34 @@ def export_keras(project: Project, path: str | os.PathLike[str]) -> None:
         atomic_write(path, data)
     except ProjectSaveError as err:
         raise ExportError(str(err)) from err
+
+
+def _starting_state(compiled: Any, base_dir: Path | None) -> None:
+    """What a run would start from: the imported weights of an imported project (and
+    its vocabularies), then vocabularies learned from the project's training texts."""
+    from projects.keras_import import (
+        IMPORTED_WEIGHTS,
+        ImportedWeightsError,
+        load_imported_weights,
+    )
+
+    try:
+        load_imported_weights(compiled)
+    except ImportedWeightsError as err:
+        raise ExportError(f"Cannot export: {err}") from err
+    project = compiled.project
+    if not vectorizers(project) or (not project.dataset and IMPORTED_WEIGHTS in project.metadata):
+        return  # (an imported model keeps the vocabularies it came with)
+    from projects.datasets import DatasetError
+    from projects.training import load_run_data
+
+    try:
+        data = load_run_data(project, project.training, base_dir)
+        adapt_vectorizers(compiled, data.x_train)
+    except (DatasetError, VectorizerError) as err:
+        raise ExportError(f"Cannot export: the Text Vectorization block learns its "
+                          f"vocabulary from the training texts, which cannot be read "
+                          f"({err})") from err
 
 
 def load_keras(path: str | os.PathLike[str]) -> Any:

@@ -572,3 +572,21 @@ def test_files_that_are_not_keras_models_are_refused(tmp_path, name, content, me
         path.write_bytes(content)
     with pytest.raises(ExportError, match=message):
         load_keras(path)
+
+
+def test_a_text_model_exports_with_the_vocabulary_of_its_training_texts(tmp_path):
+    """Keras cannot load a Text Vectorization saved without a vocabulary: the export
+    learns it from the training split, as a run does, or says why it cannot."""
+    project = files.load(next(p for p in EXAMPLES if p.stem == "text_spam_transformer"))
+    path = tmp_path / "text.keras"
+    export_keras(project, path)
+    model = load_keras(path)
+    vectorizer = next(layer for layer in model.layers
+                      if isinstance(layer, keras.layers.TextVectorization))
+    assert vectorizer.vocabulary_size() > 100
+    assert model.predict(np.array(["free prize call now"], dtype=object),
+                         verbose=0).shape[0] == 1
+    project.set_dataset({})
+    with pytest.raises(ExportError, match="learns its vocabulary from the training texts"):
+        export_keras(project, tmp_path / "none.keras")
+    assert not (tmp_path / "none.keras").exists()
