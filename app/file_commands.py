@@ -188,7 +188,7 @@ class FileCommands:
         self.recent_menu.clear()
         recent = self.recent_files()
         for path in recent:
-            action = self.recent_menu.addAction(path)
+            action = self.recent_menu.addAction(path.replace("&", "&&"))  # "&" is no mnemonic
             action.setEnabled(Path(path).exists())
             action.triggered.connect(lambda _=False, p=path: self.open_path(p))
         if not recent:

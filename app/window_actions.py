@@ -111,7 +111,8 @@ class WindowActions:
         file_menu.addAction(self.new_action)
         templates = file_menu.addMenu("New from &Template")
         for path in resources.example_paths():
-            action = templates.addAction(example_title(path))
+            # "&&": a menu reads "&" as the mark of a shortcut letter ("Kipf & Welling")
+            action = templates.addAction(example_title(path).replace("&", "&&"))
             action.triggered.connect(lambda _=False, p=path: self.new_from_template(p))
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from app.dashboard.plotting import (
@@ -34,6 +35,20 @@ MEAN_OF_HEADS = "Mean of heads"
 OUTLINE = "#f97316"  # the chosen sample or head
 
 
+def _labels_that_fit(plot: pg.PlotItem, axis: str, labels: list[str], cap: int) -> int:
+    """How many of ``labels`` (one per cell) fit side by side along ``axis`` of ``plot``."""
+    if not labels:
+        return cap
+    pixel = plot.getViewBox().viewPixelSize()[0 if axis == "bottom" else 1]
+    if not pixel or not math.isfinite(pixel):
+        return cap  # not laid out yet
+    metrics = QFontMetricsF(plot.getAxis(axis).style.get("tickFont") or plot.font())
+    need = (max(metrics.horizontalAdvance(label) for label in labels) + 8 if axis == "bottom"
+            else metrics.height())
+    cells_per_label = max(1.0, need * pixel)
+    return max(1, min(cap, int(len(labels) / cells_per_label)))
+
+
 class AttentionView(LazyView):
     """Block, head (or their mean) and sample selectors over a heatmap of the weights.
 
@@ -50,6 +65,7 @@ class AttentionView(LazyView):
         self._titles: dict[str, str] = {}
         self._shown_shape: tuple[int, ...] = ()
         self._ticks_key: tuple = ()
+        self._tick_labels: tuple[list[str], list[str]] = ([], [])
 
         self.block_combo = QComboBox()
         self.block_combo.setMinimumContentsLength(18)
@@ -91,6 +107,8 @@ class AttentionView(LazyView):
         self.bars_widget = plot_widget(left="weight", grid=False)
         self.bars_plot: pg.PlotItem = self.bars_widget.getPlotItem()
         TickGrid(self.bars_plot, x=False)
+        for plot in (self.heatmap_plot, self.bars_plot):
+            plot.getViewBox().sigResized.connect(self._fit_ticks)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=RUN_COLOURS[0],
                                     pen=pg.mkPen(None))
         self.bars_plot.addItem(self.bars)
@@ -353,10 +371,19 @@ class AttentionView(LazyView):
             down = [str(i + 1) for i in range(rows)]
         else:
             down = tokens if len(tokens) == rows else [str(i + 1) for i in range(rows)]
-        self.heatmap_plot.getAxis("bottom").setTicks(sparse_ticks(across))
-        self.heatmap_plot.getAxis("left").setTicks(sparse_ticks(down))
-        self.bars_plot.getAxis("bottom").setTicks(sparse_ticks(across, 32))
+        self._tick_labels = (across, down)
         self.bars_plot.setXRange(0, columns, padding=0.01)
+        self._fit_ticks()
+
+    def _fit_ticks(self) -> None:
+        """Word labels every k-th cell, k as small as lets them stand apart at the size the
+        plots are drawn (a word is wider than a cell; pyqtgraph draws every tick given)."""
+        across, down = self._tick_labels
+        for plot, axis, labels, cap in ((self.heatmap_plot, "bottom", across, 24),
+                                        (self.heatmap_plot, "left", down, 24),
+                                        (self.bars_plot, "bottom", across, 32)):
+            plot.getAxis(axis).setTicks(sparse_ticks(labels, _labels_that_fit(
+                plot, axis, labels, cap)))
 
     def reset(self) -> None:
         self._weights = {}

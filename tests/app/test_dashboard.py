@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication
@@ -489,15 +490,43 @@ def test_every_head_panel_gets_its_share_once_and_then_keeps_the_users(qtbot) ->
     assert back == pytest.approx(wanted, abs=4)
 
 
+def word_ticks_stand_apart(plot, axis: str, words: list[str]) -> int:
+    """The axis labels every k-th word from the first, and at the size the plot is drawn
+    no two of them overlap; returns k."""
+    from PySide6.QtGui import QFontMetricsF
+
+    ticks = plot.getAxis(axis)._tickLevels[0]
+    labels = [label for _, label in ticks]
+    every = next(k for k in range(1, len(words) + 1) if list(words[::k]) == labels)
+    box = plot.getViewBox()
+    metrics = QFontMetricsF(plot.getAxis(axis).style.get("tickFont") or plot.font())
+    at = [box.mapViewToScene(pg.Point(v, v)) for v, _ in ticks]
+    for i in range(len(ticks) - 1):
+        (a, left), (b, right) = (at[i], labels[i]), (at[i + 1], labels[i + 1])
+        gap = abs(b.x() - a.x()) if axis == "bottom" else abs(b.y() - a.y())
+        room = (max(metrics.horizontalAdvance(left), metrics.horizontalAdvance(right))
+                if axis == "bottom" else metrics.height())
+        assert gap >= room, (left, right, gap, room)
+    return every
+
+
 def test_long_sequences_label_every_kth_token(qtbot) -> None:
     view = AttentionView()
     qtbot.addWidget(view)
+    view.resize(1100, 650)
+    view.show()
+    qtbot.waitExposed(view)
     rng = np.random.default_rng(2)
-    tokens = [[f"t{i}" for i in range(100)]]
-    view.handle(ev.AttentionProbe(1, 1, {"n2": mha_weights(rng, 1, 1, 1, 100)}, tokens))
-    ticks = view.heatmap_plot.getAxis("bottom")._tickLevels[0]
-    assert 10 <= len(ticks) <= 24
-    assert [label for _, label in ticks[:2]] == ["t0", "t5"]
+    tokens = [f"token{i}" for i in range(100)]
+    view.handle(ev.AttentionProbe(1, 1, {"n2": mha_weights(rng, 1, 1, 1, 100)}, [tokens]))
+    QApplication.processEvents()
+    across = word_ticks_stand_apart(view.heatmap_plot, "bottom", tokens)
+    down = word_ticks_stand_apart(view.heatmap_plot, "left", tokens)
+    assert 4 <= 100 // across <= 24 and 4 <= 100 // down <= 24
+    assert across > down  # a word is wider than it is tall
+    view.resize(1700, 900)  # more room: more words
+    QApplication.processEvents()
+    assert word_ticks_stand_apart(view.heatmap_plot, "bottom", tokens) <= across
 
 
 def test_simple_attention_shows_bars_of_the_weights(qtbot) -> None:
