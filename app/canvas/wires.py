@@ -126,6 +126,7 @@ class BlockIndex:
     def __init__(self, blocks: Callable[[], Iterable[NodeItem]]) -> None:
         self._blocks = blocks
         self._items: list[NodeItem] = []
+        self._rows: dict[int, int] = {}  # id(item) -> its row in the arrays
         self._rects: Any = None  # NumPy (imported on first use: not needed to start)
         self._stale = True
 
@@ -147,6 +148,7 @@ class BlockIndex:
 
         if self._stale:
             self._items = list(self._blocks())
+            self._rows = {id(item): row for row, item in enumerate(self._items)}
             self._rects = np.array([_edges(i.sceneBoundingRect()) for i in self._items]
                                    ).reshape(-1, 4)
             self._stale = False
@@ -163,8 +165,9 @@ class BlockIndex:
         r = self._rects_now()
         keep = np.ones(len(r), dtype=bool)
         for item in ignore:
-            if item in self._items:
-                keep[self._items.index(item)] = False
+            row = self._rows.get(id(item))
+            if row is not None:
+                keep[row] = False
         r = r[keep]
         ys = np.asarray(heights, dtype=float)
         if not len(ys):
@@ -199,14 +202,15 @@ class LinkItem(Hoverable):
         self.setZValue(0)
         self._hover = False
         self._path = QPainterPath()
-        self._hit = QPainterPath()
+        self._hit: QPainterPath | None = QPainterPath()
         self._bounds = QRectF()
         self._wire_bounds = QRectF()
         self.label = ""
         self._label_size = (0.0, 0.0)
         self._label_rect = QRectF()
         self._label_visible = False
-        self.update_path()
+        # routed by the scene once it holds the wire (``update_path``): a route may go
+        # around blocks, and only the scene knows them
 
     def _clear_lane(self, start: QPointF, end: QPointF) -> float | None:
         """The height of a horizontal run that crosses no block, for a wire whose plain
@@ -277,9 +281,7 @@ class LinkItem(Hoverable):
         end = self.target.port_scene_pos(self.link.target_port, False)
         lane = self._clear_lane(start, end) if self.scene() is not None else None
         self._path = wire_path(start, end, lane)
-        stroker = QPainterPathStroker()
-        stroker.setWidth(12.0)
-        self._hit = stroker.createStroke(self._path)
+        self._hit = None  # the outline to hit-test, made when first asked for (``shape``)
         self._wire_bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3)
         self._layout_label()
 
@@ -356,6 +358,10 @@ class LinkItem(Hoverable):
         return self._bounds
 
     def shape(self) -> QPainterPath:
+        if self._hit is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(12.0)
+            self._hit = stroker.createStroke(self._path)
         return self._hit
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
