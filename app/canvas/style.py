@@ -71,7 +71,7 @@ class Metrics(QFontMetricsF):
         self._advances: dict[str, float] = {}
         self._elided: dict[tuple[str, Qt.TextElideMode, float], str] = {}
 
-    def horizontalAdvance(self, text: str) -> float:  # noqa: N802 (Qt's name)
+    def horizontalAdvance(self, text: str) -> float:
         width = self._advances.get(text)
         if width is None:
             if len(self._advances) > CACHED_TEXTS:
@@ -79,7 +79,7 @@ class Metrics(QFontMetricsF):
             width = self._advances[text] = super().horizontalAdvance(text)
         return width
 
-    def elidedText(self, text: str, mode: Qt.TextElideMode,  # noqa: N802 (Qt's name)
+    def elidedText(self, text: str, mode: Qt.TextElideMode,
                    width: float) -> str:
         key = (text, mode, width)
         elided = self._elided.get(key)
