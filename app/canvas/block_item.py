@@ -591,7 +591,8 @@ class NodeItem(Hoverable):
         self._text_ready = True
         self._elide_footer()
 
-    def _ensure_text(self) -> None:
+    def prepare_text(self) -> None:
+        """Lay out the block's text now unless it is already (``_layout_text``)."""
         if not self._text_ready:
             self._layout_text()
 
@@ -674,7 +675,7 @@ class NodeItem(Hoverable):
 
     def texts(self) -> list[str]:
         """Every line the block shows (for tests and accessibility)."""
-        self._ensure_text()
+        self.prepare_text()
         return [self._title, *(r[3] for r in self._paint_rows), self.shape_text,
                 self.params_text, *(label for _, label in self._port_labels)]
 
@@ -739,7 +740,7 @@ class NodeItem(Hoverable):
                 painter.drawStaticText(QPointF(PAD, top), self._overview)
                 painter.setClipping(False)
             return
-        self._ensure_text()
+        self.prepare_text()
         painter.drawPixmap(QPointF(9, (HEADER - 18) / 2), self._icon)
         painter.setFont(s.title)
         painter.setPen(s.title_pen)
