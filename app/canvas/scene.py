@@ -47,7 +47,7 @@ class _WireDrag:
     target: PortItem | None = None
 
 
-PREPARE_AFTER_MS = 300  # after opening a project, block texts are laid out in the background
+PREPARE_AFTER_MS = 1000  # after opening a project, block texts are laid out in idle time
 PREPARE_SLICE_S = 0.008  # at most this long at a time, so the canvas stays responsive
 LABEL_FULL_SPREAD = 40  # more changed wires than this: every label is placed again
 LABEL_CELL = 80.0  # the grid that finds a wire label's neighbours
@@ -285,6 +285,10 @@ class CanvasScene(QGraphicsScene):
             item.set_report(shapes, issues.get(node_id, ()), pending=shapes is None)
         for link, link_item in self._links.items():
             link_item.set_label(_carried(report, link))
+        if self._changed_labels is None and self._spread.isActive():
+            self.spread_labels()  # every label changed (a project opened): place them now,
+            # while nothing else runs, rather than in the event loop beside the
+            # TensorFlow import, which holds the GIL
 
     def routing_pending(self) -> bool:
         """Whether wires are still to look for lanes or labels to spread (for tests)."""
