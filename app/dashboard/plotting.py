@@ -112,6 +112,9 @@ def style_plot(plot: pg.PlotItem, title: str = "", left: str = "", bottom: str =
         # Major ticks and one level of minor ones: a third level costs 0.7 ms more each
         # time the range changes, for ticks too small to read.
         axis.setStyle(maxTickLevel=1)
+        # No axis has units, so pyqtgraph's SI prefix never shows ("epoch" spans more
+        # than 1); looking for one re-typesets the axis label at every range change.
+        axis.enableAutoSIPrefix(False)
     if left:
         plot.setLabel("left", left, color=MUTED, **{"font-size": "9pt"})
     if bottom:
