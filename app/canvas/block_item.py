@@ -423,7 +423,7 @@ class NodeItem(Hoverable):
         self.links: set[LinkItem] = set()
         self.inputs: dict[str, PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
-        self.badge = BadgeItem(self)
+        self._badge: BadgeItem | None = None  # made when the block first has a problem
         self.snap = False  # set by the scene; applies to moves made by dragging
         self._syncing = False
         self._hover = False
@@ -438,6 +438,14 @@ class NodeItem(Hoverable):
         self._footer_rows: list[tuple[QFont, QColor, QPointF, str]] = []
         self._layout_footer()  # "→ …" and "… params" until the report comes
         self.set_node(node)
+
+    @property
+    def badge(self) -> BadgeItem:
+        """The error or warning badge, hidden while the block has no problem."""
+        if self._badge is None:
+            self._badge = BadgeItem(self)
+            self._badge.setPos(self._width - 3, 3)
+        return self._badge
 
     # ---- geometry
 
@@ -487,7 +495,8 @@ class NodeItem(Hoverable):
         self._height = max(NODE_HEIGHT, HEADER + most * PORT_SPACING + 2 * PAD)
         self.inputs = self._place_ports(self.inputs, inputs, False)
         self.outputs = self._place_ports(self.outputs, outputs, True)
-        self.badge.setPos(self._width - 3, 3)
+        if self._badge is not None:
+            self._badge.setPos(self._width - 3, 3)
         self._outline, self._header, self._shadows = _card(self._width, self._height)
         self._tooltip(node, spec)
         self._text_ready = False  # laid out when first drawn or read (``_layout_text``)
@@ -637,7 +646,8 @@ class NodeItem(Hoverable):
             self._shapes, self._pending, self._error = shapes, pending, error
             self._layout_footer()
             self.update()
-        self.badge.set_issues(issues)
+        if issues or self._badge is not None:
+            self.badge.set_issues(issues)
 
     def _layout_footer(self) -> None:
         s = style()
