@@ -199,8 +199,8 @@ def curve(plot: pg.PlotItem, hex_colour: str, *, width: float = 2.0, dashed: boo
                    "symbolBrush": pg.mkBrush("w" if dashed else hex_colour)}
     # A faint 1-pixel line shows no jaggies, and drawing it unsmoothed halves its cost. The
     # lines between measured points (a few, under symbols that stay smooth) are drawn
-    # unsmoothed too: a smoothed dashed line cost as much as a 1 000-point curve, and every
-    # refresh repaints them (a refresh took 13 % less painting without).
+    # unsmoothed too: a smoothed dashed line of a few points cost as much as the per-batch
+    # curve, and every refresh repaints them (a refresh took 13 % less painting without).
     item = plot_data_item(pen=pen, name=name, antialias=not (faint or symbol), connect="finite",
                           **options)
     plot.addItem(item)  # which applies the plot's own downsampling: override it after
