@@ -200,7 +200,7 @@ def curve(plot: pg.PlotItem, hex_colour: str, *, width: float = 2.0, dashed: boo
     # A faint 1-pixel line shows no jaggies, and drawing it unsmoothed halves its cost. The
     # lines between measured points (a few, under symbols that stay smooth) are drawn
     # unsmoothed too: a smoothed dashed line of a few points cost as much as the per-batch
-    # curve, and every refresh repaints them (a refresh took 13 % less painting without).
+    # curve, and every refresh repaints them (11-20 % less painting per refresh, busy machine).
     item = plot_data_item(pen=pen, name=name, antialias=not (faint or symbol), connect="finite",
                           **options)
     plot.addItem(item)  # which applies the plot's own downsampling: override it after
