@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QVariantAnimation
@@ -148,6 +149,37 @@ def _wrap(parts: Sequence[str], metrics: QFontMetricsF, width: float, lines: int
 
 
 
+# ----------------------------------------------------------------------------- paths
+
+
+@cache
+def _glyph(kind: str, r: float) -> QPainterPath:
+    """A port's outline of radius ``r``: a circle for tensors, a diamond for graphs; made
+    once and shared by every port (a 500-block project has over a thousand)."""
+    path = QPainterPath()
+    if kind == "graph":
+        r += 1.0
+        path.addPolygon(QPolygonF([QPointF(0, -r), QPointF(r, 0), QPointF(0, r),
+                                   QPointF(-r, 0), QPointF(0, -r)]))
+    else:
+        path.addEllipse(QPointF(0, 0), r, r)
+    return path
+
+
+@cache
+def _card(width: float, height: float) -> tuple[QPainterPath, QPainterPath,
+                                                tuple[QRectF, QRectF]]:
+    """A block's outline, header and shadow rectangles for its size; blocks come in a
+    few sizes, so these are shared."""
+    rect = QRectF(0, 0, width, height)
+    outline = QPainterPath()
+    outline.addRoundedRect(rect, RADIUS, RADIUS)
+    top = QPainterPath()
+    top.addRect(QRectF(0, 0, width, HEADER))
+    return (outline, outline.intersected(top),
+            (rect.adjusted(-1, 1, 1, 4), rect.adjusted(0, 0.5, 0, 1.5)))
+
+
 # ----------------------------------------------------------------------------- ports
 
 
@@ -185,22 +217,12 @@ class PortItem(Hoverable):
         optional = ", optional" if port.optional else ""
         doc = f"\n{port.doc}" if port.doc else ""
         self.setToolTip(f"{side} '{port.name}' ({port.kind}{optional}){doc}")
-        self._glyph = self._make_glyph(PORT_RADIUS)
-        self._glyph_big = self._make_glyph(PORT_RADIUS + 1.5)
+        self._glyph = _glyph(self.kind, PORT_RADIUS)
+        self._glyph_big = _glyph(self.kind, PORT_RADIUS + 1.5)
 
     @property
     def node_id(self) -> str:
         return self.node_item.node_id
-
-    def _make_glyph(self, r: float) -> QPainterPath:
-        path = QPainterPath()
-        if self.kind == "graph":
-            r += 1.0
-            path.addPolygon(QPolygonF([QPointF(0, -r), QPointF(r, 0), QPointF(0, r),
-                                       QPointF(-r, 0), QPointF(0, -r)]))
-        else:
-            path.addEllipse(QPointF(0, 0), r, r)
-        return path
 
     def boundingRect(self) -> QRectF:
         edge = PORT_HIT + 1 + (FLASH_REACH if self._flash is not None else 0.0)
@@ -236,9 +258,7 @@ class PortItem(Hoverable):
         self._flash = None
 
     def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addEllipse(QPointF(0, 0), PORT_HIT, PORT_HIT)
-        return path
+        return _glyph("tensor", PORT_HIT)
 
     def set_state(self, state: int) -> None:
         if state != self._state:
@@ -403,7 +423,7 @@ class NodeItem(Hoverable):
         self.links: set[LinkItem] = set()
         self.inputs: dict[str, PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
-        self.badge = BadgeItem(self)
+        self._badge: BadgeItem | None = None  # made when the block first has a problem
         self.snap = False  # set by the scene; applies to moves made by dragging
         self._syncing = False
         self._hover = False
@@ -411,13 +431,21 @@ class NodeItem(Hoverable):
         self._height = NODE_HEIGHT
         self._shapes: NodeShapes | None = None
         self._pending = True
-        self.shape_text = "→ " + PENDING
-        self.params_text = PENDING + " params"
         self._error = False
+        self._text_ready = False
         self._port_labels: list[tuple[QPointF, str]] = []
         self._paint_rows: list[tuple[QFont, QColor, QPointF, str]] = []
         self._footer_rows: list[tuple[QFont, QColor, QPointF, str]] = []
+        self._layout_footer()  # "→ …" and "… params" until the report comes
         self.set_node(node)
+
+    @property
+    def badge(self) -> BadgeItem:
+        """The error or warning badge, hidden while the block has no problem."""
+        if self._badge is None:
+            self._badge = BadgeItem(self)
+            self._badge.setPos(self._width - 3, 3)
+        return self._badge
 
     # ---- geometry
 
@@ -433,9 +461,7 @@ class NodeItem(Hoverable):
         return QRectF(-4, -4, self._width + 8, self._height + 8)
 
     def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRoundedRect(QRectF(0, 0, self._width, self._height), RADIUS, RADIUS)
-        return path
+        return self._outline
 
     def port_scene_pos(self, name: str, is_output: bool) -> QPointF:
         port = (self.outputs if is_output else self.inputs).get(name)
@@ -469,16 +495,12 @@ class NodeItem(Hoverable):
         self._height = max(NODE_HEIGHT, HEADER + most * PORT_SPACING + 2 * PAD)
         self.inputs = self._place_ports(self.inputs, inputs, False)
         self.outputs = self._place_ports(self.outputs, outputs, True)
-        self.badge.setPos(self._width - 3, 3)
-        rect = QRectF(0, 0, self._width, self._height)
-        self._outline = QPainterPath()
-        self._outline.addRoundedRect(rect, RADIUS, RADIUS)
-        self._shadows = (rect.adjusted(-1, 1, 1, 4), rect.adjusted(0, 0.5, 0, 1.5))
-        header = QPainterPath()
-        header.addRect(QRectF(0, 0, self._width, HEADER))
-        self._header = self._outline.intersected(header)
+        if self._badge is not None:
+            self._badge.setPos(self._width - 3, 3)
+        self._outline, self._header, self._shadows = _card(self._width, self._height)
         self._tooltip(node, spec)
-        self._layout_text()
+        self._text_ready = False  # laid out when first drawn or read (``_layout_text``)
+        self._overview_text: QStaticText | None = None
         self.sync_position(node.position)
         for link in self.links:
             link.update_path()
@@ -542,7 +564,9 @@ class NodeItem(Hoverable):
                         + (f"\n{params}" if params else ""))
 
     def _layout_text(self) -> None:
-        """Elide and place every line once; ``paint`` only draws the prepared rows."""
+        """Elide and place every line once; ``paint`` only draws the prepared rows. Done
+        when the block is first drawn close enough to read, or its texts are asked for:
+        a reopened project is first shown whole, too far out for text."""
         s = style()
         node, spec = self.node, self.node.spec
         self._port_labels = []
@@ -557,19 +581,9 @@ class NodeItem(Hoverable):
                                          default=0)
             return lo, hi - lo
 
-        title = node.title or spec.title
-        self._title = s.title_metrics.elidedText(title, Qt.TextElideMode.ElideRight,
+        self._title = s.title_metrics.elidedText(node.title or spec.title,
+                                                 Qt.TextElideMode.ElideRight,
                                                  self._width - 2 * PAD - 24)
-        # zoomed out, the title wraps at spaces; a word wider than the block is elided,
-        # not cut at both sides ("axPooling2")
-        room = self._width - 2 * PAD
-        self._overview = QStaticText(" ".join(
-            s.overview_metrics.elidedText(word, Qt.TextElideMode.ElideRight, room)
-            for word in title.split()))
-        self._overview.setTextFormat(Qt.TextFormat.PlainText)
-        self._overview.setTextWidth(self._width - 2 * PAD)
-        self._overview.setTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
-        self._overview.prepare(QTransform(), s.overview)
         x, width = span(META_BASELINE)
         rows = [(s.meta, s.muted, QPointF(x, META_BASELINE), s.meta_metrics.elidedText(
             f"{node.id} · {spec.title}", Qt.TextElideMode.ElideRight, width))]
@@ -583,7 +597,31 @@ class NodeItem(Hoverable):
         self._separator_y = self._height - SEPARATOR_FROM_BOTTOM
         self._footer_baselines = [self._height - b for b in FOOTER_BASELINES]
         self._footer_spans = [span(b) for b in self._footer_baselines]
-        self._layout_footer()
+        self._text_ready = True
+        self._elide_footer()
+
+    def prepare_text(self) -> None:
+        """Lay out the block's text now unless it is already (``_layout_text``)."""
+        if not self._text_ready:
+            self._layout_text()
+
+    @property
+    def _overview(self) -> QStaticText:
+        """The big title drawn zoomed far out, prepared when first needed: the title
+        wraps at spaces; a word wider than the block is elided, not cut at both sides
+        ("axPooling2")."""
+        if self._overview_text is None:
+            s = style()
+            room = self._width - 2 * PAD
+            text = QStaticText(" ".join(
+                s.overview_metrics.elidedText(word, Qt.TextElideMode.ElideRight, room)
+                for word in (self.node.title or self.node.spec.title).split()))
+            text.setTextFormat(Qt.TextFormat.PlainText)
+            text.setTextWidth(room)
+            text.setTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+            text.prepare(QTransform(), s.overview)
+            self._overview_text = text
+        return self._overview_text
 
     def _labels(self, ports: list[PortItem], right: bool) -> list[tuple[float, float]]:
         """Name the ports of a side that has several; returns each label's y and inset."""
@@ -608,7 +646,8 @@ class NodeItem(Hoverable):
             self._shapes, self._pending, self._error = shapes, pending, error
             self._layout_footer()
             self.update()
-        self.badge.set_issues(issues)
+        if issues or self._badge is not None:
+            self.badge.set_issues(issues)
 
     def _layout_footer(self) -> None:
         s = style()
@@ -628,17 +667,25 @@ class NodeItem(Hoverable):
             shape, count = "–", params_text(shapes.params)
         self.shape_text = f"→ {shape}"
         self.params_text = count
+        self._footer_colours = (shape_colour, count_colour)
+        if self._text_ready:
+            self._elide_footer()
+
+    def _elide_footer(self) -> None:
+        s = style()
+        shape_colour, count_colour = self._footer_colours
         (x1, w1), (x2, w2) = self._footer_spans
         y1, y2 = self._footer_baselines
         self._footer_rows = [
             (s.mono, shape_colour, QPointF(x1, y1),
              s.mono_metrics.elidedText(self.shape_text, Qt.TextElideMode.ElideRight, w1)),
             (s.meta, count_colour, QPointF(x2, y2),
-             s.meta_metrics.elidedText(count, Qt.TextElideMode.ElideRight, w2)),
+             s.meta_metrics.elidedText(self.params_text, Qt.TextElideMode.ElideRight, w2)),
         ]
 
     def texts(self) -> list[str]:
         """Every line the block shows (for tests and accessibility)."""
+        self.prepare_text()
         return [self._title, *(r[3] for r in self._paint_rows), self.shape_text,
                 self.params_text, *(label for _, label in self._port_labels)]
 
@@ -703,6 +750,7 @@ class NodeItem(Hoverable):
                 painter.drawStaticText(QPointF(PAD, top), self._overview)
                 painter.setClipping(False)
             return
+        self.prepare_text()
         painter.drawPixmap(QPointF(9, (HEADER - 18) / 2), self._icon)
         painter.setFont(s.title)
         painter.setPen(s.title_pen)

@@ -117,11 +117,12 @@ class GroupItem(NodeItem):
         self._meta_text = s.meta_metrics.elidedText(self._meta(face),
                                                     Qt.TextElideMode.ElideRight,
                                                     self._width - 2 * PAD)
-        self._overview = QStaticText(face.title)  # zoomed out: the title, big
-        self._overview.setTextFormat(Qt.TextFormat.PlainText)
-        self._overview.setTextWidth(self._width - 2 * PAD)
-        self._overview.setTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
-        self._overview.prepare(QTransform(), s.overview)
+        overview = QStaticText(face.title)  # zoomed out: the title, big
+        overview.setTextFormat(Qt.TextFormat.PlainText)
+        overview.setTextWidth(self._width - 2 * PAD)
+        overview.setTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+        overview.prepare(QTransform(), s.overview)
+        self._overview_text = overview  # what the block's ``_overview`` draws
         half = self._width / 2 - LABEL_GAP
         self._port_labels = []
         for port in self.inputs.values():
@@ -134,6 +135,7 @@ class GroupItem(NodeItem):
         self._separator_y = self._height - SEPARATOR_FROM_BOTTOM
         self._footer_baselines = [self._height - b for b in FOOTER_BASELINES]
         self._footer_spans = [(PAD, self._width - 2 * PAD)] * 2
+        self._text_ready = True  # laid out here, whole: a group has few lines
         self._layout_footer()
 
     # ---- the report of the blocks inside
@@ -301,6 +303,7 @@ class BoundaryItem(NodeItem):
             x = self._width - 10 - width if port.is_output else 10
             self._port_labels.append((QPointF(x, port.y() + 3.5), port.name))
         self._title = face.title
+        self._text_ready = True  # laid out here: the block's own layout is not for it
         self.setToolTip(f"The group's {face.title.lower()}: wire them from outside the group.")
         if first:
             self.sync_position(face.position)
@@ -313,7 +316,7 @@ class BoundaryItem(NodeItem):
         return [top + i * PORT_SPACING for i in range(count)]
 
     def set_report(self, shapes, issues, pending) -> None:
-        self.badge.set_issues(())
+        """A boundary has no report of its own and never a problem."""
 
     def texts(self) -> list[str]:
         return [self._title, *(label for _, label in self._port_labels)]

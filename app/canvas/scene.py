@@ -7,6 +7,7 @@ a finished wire is ``editor.connect``, a finished drag is one ``editor.move_node
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -48,6 +49,8 @@ class _WireDrag:
     target: PortItem | None = None
 
 
+PREPARE_AFTER_MS = 1000  # after opening a project, block texts are laid out in idle time
+PREPARE_SLICE_S = 0.008  # at most this long at a time, so the canvas stays responsive
 LABEL_FULL_SPREAD = 40  # more changed wires than this: every label is placed again
 LABEL_CELL = 80.0  # the grid that finds a wire label's neighbours
 RELANE_ALL_AFTER = 40  # moved blocks beyond which every wire between rows looks again
@@ -82,6 +85,11 @@ class CanvasScene(QGraphicsScene):
         self._changed_labels: set[Link] | None = None  # None: every label is placed again
         self._label_rects: dict[Link, QRectF] = {}  # where the last spread put each label
         self._spread.timeout.connect(self.spread_labels)
+        # A block lays out its text when first drawn close enough to read; after a
+        # rebuild, idle moments do it ahead of the first zoom in.
+        self._unprepared: list[str] = []
+        self._prepare = QTimer(self, singleShot=True, interval=PREPARE_AFTER_MS)
+        self._prepare.timeout.connect(self._prepare_texts)
         editor.documentChanged.connect(self._on_event)
         editor.documentReplaced.connect(self._replaced)
         editor.reportChanged.connect(self.refresh_report)
@@ -187,6 +195,18 @@ class CanvasScene(QGraphicsScene):
         self._moved = set()
         self.refresh_report()
         self.selectionChangedIds.emit([])
+        self._unprepared = list(reversed(self._nodes))
+        self._prepare.start(PREPARE_AFTER_MS)
+
+    def _prepare_texts(self) -> None:
+        """Lay out the texts of blocks not drawn up close yet, a time slice at a time."""
+        end = time.perf_counter() + PREPARE_SLICE_S
+        while self._unprepared and time.perf_counter() < end:
+            item = self._nodes.get(self._unprepared.pop())
+            if item is not None:
+                item.prepare_text()
+        if self._unprepared:
+            self._prepare.start(0)
 
     def _replaced(self) -> None:
         levels.set_level(self, None)
@@ -281,6 +301,10 @@ class CanvasScene(QGraphicsScene):
             item.set_report(shapes, issues.get(node_id, ()), pending=shapes is None)
         for link, link_item in self._links.items():
             link_item.set_label(_carried(report, self._real(link)))
+        if self._changed_labels is None and self._spread.isActive():
+            self.spread_labels()  # every label changed (a project opened): place them now,
+            # while nothing else runs, rather than in the event loop beside the
+            # TensorFlow import, which holds the GIL
 
     def _real(self, link: Link) -> Link:
         """A document link behind a drawn wire (a wire to a group port may stand for

@@ -61,6 +61,38 @@ MUTED = "#64748b"
 FAINT = "#94a3b8"
 
 
+class Metrics(QFontMetricsF):
+    """Font metrics that remember the widths and elided texts they measured: the blocks
+    of a project repeat their titles, parameters and shapes, and measuring is most of the
+    cost of laying out a block's text."""
+
+    def __init__(self, font: QFont) -> None:
+        super().__init__(font)
+        self._advances: dict[str, float] = {}
+        self._elided: dict[tuple[str, Qt.TextElideMode, float], str] = {}
+
+    def horizontalAdvance(self, text: str) -> float:
+        width = self._advances.get(text)
+        if width is None:
+            if len(self._advances) > CACHED_TEXTS:
+                self._advances.clear()
+            width = self._advances[text] = super().horizontalAdvance(text)
+        return width
+
+    def elidedText(self, text: str, mode: Qt.TextElideMode,
+                   width: float) -> str:
+        key = (text, mode, width)
+        elided = self._elided.get(key)
+        if elided is None:
+            if len(self._elided) > CACHED_TEXTS:
+                self._elided.clear()
+            elided = self._elided[key] = super().elidedText(text, mode, width)
+        return elided
+
+
+CACHED_TEXTS = 20_000  # per font; a cache this full starts afresh
+
+
 class _Style:
     """Fonts, metrics, pens and brushes shared by every item (made once, after QApplication)."""
 
@@ -82,13 +114,13 @@ class _Style:
         self.wire = font(10, QFont.Weight.Medium, base=mono)
         self.badge = font(11, QFont.Weight.Bold)
         self.overview = font(28, QFont.Weight.DemiBold)
-        self.title_metrics = QFontMetricsF(self.title)
-        self.meta_metrics = QFontMetricsF(self.meta)
-        self.body_metrics = QFontMetricsF(self.body)
-        self.mono_metrics = QFontMetricsF(self.mono)
-        self.port_metrics = QFontMetricsF(self.port)
-        self.wire_metrics = QFontMetricsF(self.wire)
-        self.overview_metrics = QFontMetricsF(self.overview)
+        self.title_metrics = Metrics(self.title)
+        self.meta_metrics = Metrics(self.meta)
+        self.body_metrics = Metrics(self.body)
+        self.mono_metrics = Metrics(self.mono)
+        self.port_metrics = Metrics(self.port)
+        self.wire_metrics = Metrics(self.wire)
+        self.overview_metrics = Metrics(self.overview)
 
         self.text = QColor(TEXT)
         self.muted = QColor(MUTED)

@@ -126,6 +126,7 @@ class BlockIndex:
     def __init__(self, blocks: Callable[[], Iterable[NodeItem]]) -> None:
         self._blocks = blocks
         self._items: list[NodeItem] = []
+        self._rows: dict[int, int] = {}  # id(item) -> its row in the arrays
         self._rects: Any = None  # NumPy (imported on first use: not needed to start)
         self._stale = True
 
@@ -147,6 +148,7 @@ class BlockIndex:
 
         if self._stale:
             self._items = list(self._blocks())
+            self._rows = {id(item): row for row, item in enumerate(self._items)}
             self._rects = np.array([_edges(i.sceneBoundingRect()) for i in self._items]
                                    ).reshape(-1, 4)
             self._stale = False
@@ -163,22 +165,45 @@ class BlockIndex:
         r = self._rects_now()
         keep = np.ones(len(r), dtype=bool)
         for item in ignore:
-            if item in self._items:
-                keep[self._items.index(item)] = False
+            row = self._rows.get(id(item))
+            if row is not None:
+                keep[row] = False
         r = r[keep]
         ys = np.asarray(heights, dtype=float)
         if not len(ys):
             return None
         across = r[(r[:, 0] <= right) & (r[:, 2] >= left)]
-        blocked = ((across[None, :, 1] <= ys[:, None] + half)
-                   & (across[None, :, 3] >= ys[:, None] - half)).any(axis=1)
+        blocked = _meets(across[:, 1], across[:, 3], ys - half, ys + half)
         for x, port_y in legs:
             column = r[(r[:, 0] <= x + 1) & (r[:, 2] >= x - 1)]
-            low, high = np.minimum(ys, port_y), np.maximum(ys, port_y)
-            blocked |= ((column[None, :, 1] <= high[:, None])
-                        & (column[None, :, 3] >= low[:, None])).any(axis=1)
+            top, bottom = column[:, 1], column[:, 3]
+            # a leg from the port to height y meets a block beside the port whatever y
+            # is, one above the port when y reaches up to its bottom, one below when y
+            # reaches down to its top
+            if ((top <= port_y) & (bottom >= port_y)).any():
+                return None
+            above, below = bottom[bottom < port_y], top[top > port_y]
+            if len(above):
+                blocked |= ys <= above.max()
+            if len(below):
+                blocked |= ys >= below.min()
         clear = np.flatnonzero(~blocked)
         return float(ys[clear[0]]) if len(clear) else None
+
+
+def _meets(tops: Any, bottoms: Any, run_tops: Any, run_bottoms: Any) -> Any:
+    """For each run i, whether some block j has ``tops[j] <= run_bottoms[i]`` and
+    ``bottoms[j] >= run_tops[i]`` (they overlap in y): with the blocks sorted by top, the
+    lowest bottom of those starting above a run's bottom says. Testing every pair of
+    blocks and heights took most of opening a big project."""
+    import numpy as np
+
+    if not len(tops):
+        return np.zeros(len(run_tops), dtype=bool)
+    order = np.argsort(tops, kind="stable")
+    lowest = np.maximum.accumulate(bottoms[order])
+    last = np.searchsorted(tops[order], run_bottoms, side="right") - 1
+    return (last >= 0) & (lowest[np.maximum(last, 0)] >= run_tops)
 
 
 def _edges(rect: QRectF) -> tuple[float, float, float, float]:
@@ -196,17 +221,18 @@ class LinkItem(Hoverable):
         self.kind = kind
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
-        self.setZValue(0)
-        self._hover = False
+        self._hover = False  # drawn at z 0, below the blocks
         self._path = QPainterPath()
-        self._hit = QPainterPath()
+        self._points: dict[float, QPointF] = {}
+        self._hit: QPainterPath | None = QPainterPath()
         self._bounds = QRectF()
         self._wire_bounds = QRectF()
         self.label = ""
         self._label_size = (0.0, 0.0)
         self._label_rect = QRectF()
         self._label_visible = False
-        self.update_path()
+        # routed by the scene once it holds the wire (``update_path``): a route may go
+        # around blocks, and only the scene knows them
 
     def _clear_lane(self, start: QPointF, end: QPointF) -> float | None:
         """The height of a horizontal run that crosses no block, for a wire whose plain
@@ -277,9 +303,8 @@ class LinkItem(Hoverable):
         end = self.target.port_scene_pos(self.link.target_port, False)
         lane = self._clear_lane(start, end) if self.scene() is not None else None
         self._path = wire_path(start, end, lane)
-        stroker = QPainterPathStroker()
-        stroker.setWidth(12.0)
-        self._hit = stroker.createStroke(self._path)
+        self._points = {}  # label places along the path (``_label_at``)
+        self._hit = None  # the outline to hit-test, made when first asked for (``shape``)
         self._wire_bounds = self._path.boundingRect().adjusted(-3, -3, 3, 3)
         self._layout_label()
 
@@ -306,7 +331,9 @@ class LinkItem(Hoverable):
 
     def _label_at(self, percent: float) -> QRectF:
         w, h = self._label_size
-        mid = self._path.pointAtPercent(percent)
+        mid = self._points.get(percent)
+        if mid is None:  # measuring along a curve is slow; the route changes seldom
+            mid = self._points[percent] = self._path.pointAtPercent(percent)
         return QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
 
     def _label_fits(self, rect: QRectF) -> bool:
@@ -356,6 +383,10 @@ class LinkItem(Hoverable):
         return self._bounds
 
     def shape(self) -> QPainterPath:
+        if self._hit is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(12.0)
+            self._hit = stroker.createStroke(self._path)
         return self._hit
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
