@@ -106,7 +106,7 @@ class TrainingController:
         return self._editor_state if self._editor_state is not None else self.saveState()
 
     def runs_dir(self) -> Path:
-        from projects.training import default_runs_dir
+        from projects.runs import default_runs_dir
 
         return self.runs_dir_override or default_runs_dir(self.editor.project, self.editor.path,
                                                           self._unsaved_since)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from projects.document import Project
 
 
 @dataclass(frozen=True)
@@ -56,3 +61,17 @@ def read_history(run_dir: str | Path) -> dict[str, list[float]]:
                 except (TypeError, ValueError):
                     continue
     return history
+
+
+def default_runs_dir(project: Project, project_path: Path | None,
+                     unsaved_since: datetime | None = None) -> Path:
+    """``<name>.runs`` beside the project file; for an unsaved project, a folder of its own in
+    the user's home, ``~/Deepwire/<name>_<when it was created>.runs`` (``unsaved_since``,
+    default now), so two unsaved projects never mix their runs. Here, not with training: the
+    window names the folder at start, before anything of training is imported."""
+    if project_path is not None:
+        return project_path.with_name(project_path.stem + ".runs")
+    from projects.compiler import model_name
+
+    stamp = (unsaved_since or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
+    return Path.home() / "Deepwire" / f"{model_name(project.name)}_{stamp}.runs"

@@ -50,6 +50,7 @@ from projects.errors import named, translate, write_report
 from projects.event_callback import EventCallback
 from projects.keras_import import ImportedWeightsError, load_imported_weights
 from projects.probes import as_tuple
+from projects.runs import default_runs_dir
 from projects.validation import validate
 from projects.vectorizers import VectorizerError, adapt_vectorizers
 
@@ -536,19 +537,6 @@ def _graph_tensors(data) -> tuple[tuple[Any, Any], np.ndarray]:
 
     x = (tf.constant(data.features, tf.float32), _sparse_adjacency(data))
     return x, np.where(data.labels >= 0, data.labels, 0).astype("int32")
-
-
-def default_runs_dir(project: Project, project_path: Path | None,
-                     unsaved_since: datetime | None = None) -> Path:
-    """``<name>.runs`` beside the project file; for an unsaved project, a folder of its own in
-    the user's home, ``~/Deepwire/<name>_<when it was created>.runs`` (``unsaved_since``,
-    default now), so two unsaved projects never mix their runs."""
-    if project_path is not None:
-        return project_path.with_name(project_path.stem + ".runs")
-    from projects.compiler import model_name
-
-    stamp = (unsaved_since or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
-    return Path.home() / "Deepwire" / f"{model_name(project.name)}_{stamp}.runs"
 
 
 def _deepwire_version() -> str:
