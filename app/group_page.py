@@ -113,13 +113,12 @@ class GroupPage(QWidget):
         if self.group_id not in project.groups:
             return
         inputs, outputs = project.group_ports(self.group_id)
-        nodes = project.nodes
+        nodes, leaves = project.nodes, project.leaves(self.group_id)
         rows = []
         for port in inputs:
             into = ", ".join(f"{nodes[n].label} '{p}'" for n, p in port.ends)
             link = project.link_into(*port.ends[0])
-            source = None if link is None or link.source in project.leaves(self.group_id) \
-                else link
+            source = None if link is None or link.source in leaves else link
             if source is None:
                 rows.append((port.name, "not connected", f"Leads to {into}", "caption"))
                 continue
@@ -137,7 +136,6 @@ class GroupPage(QWidget):
             rows.append((port.name, PENDING if shapes is None else (
                 tensor_text(info) if info else "unknown"),
                 f"From {nodes[node_id].label} '{name}'", "" if info else "caption"))
-        leaves = project.leaves(self.group_id)
         if report is None:
             rows.append(("Parameters", PENDING, "", "caption"))
         else:

@@ -11,10 +11,19 @@ is not drawn, and links that land on the same pair of ports are drawn once.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from blocks.spec import Port
-from projects.document import End, GroupPort, Link, Node, Project, is_group_id
+from projects.document import (
+    End,
+    GroupPort,
+    Link,
+    Node,
+    Project,
+    is_group_id,
+    item_in_chain,
+    live_ports,
+)
 
 IN, OUT = "<in>", "<out>"  # the boundary items of the group being edited
 
@@ -84,20 +93,11 @@ class Nesting:
 
     def item_at(self, node_id: str, level: str | None) -> str | None:
         """As ``Project.item_at``."""
-        chain = self.chains[node_id]
-        if level is None:
-            return chain[0]
-        return chain[chain.index(level) + 1] if level in chain else None
+        return item_in_chain(self.chains[node_id], level)
 
     def ports(self, group_id: str) -> tuple[tuple[GroupPort, ...], tuple[GroupPort, ...]]:
         """As ``Project.group_ports``: ends outside the group now are left out."""
-        group, inside = self.project.group(group_id), self.leaves.get(group_id, set())
-
-        def live(ports: tuple[GroupPort, ...]) -> tuple[GroupPort, ...]:
-            kept = (replace(p, ends=tuple(e for e in p.ends if e[0] in inside)) for p in ports)
-            return tuple(p for p in kept if p.ends)
-
-        return live(group.inputs), live(group.outputs)
+        return live_ports(self.project.group(group_id), self.leaves.get(group_id, set()))
 
     def face(self, group_id: str) -> GroupFace:
         group, project = self.project.group(group_id), self.project

@@ -519,21 +519,12 @@ class Project:
     def item_at(self, node_id: str, level: str | None) -> str | None:
         """What stands for a block at ``level``: the block itself or the group around it
         that sits directly in ``level``; None when the block is not inside ``level``."""
-        chain = [*self.path(node_id), node_id]
-        if level is None:
-            return chain[0]
-        return chain[chain.index(level) + 1] if level in chain else None
+        return item_in_chain([*self.path(node_id), node_id], level)
 
     def group_ports(self, group_id: str) -> tuple[tuple[GroupPort, ...], tuple[GroupPort, ...]]:
         """A group's inputs and outputs as they stand: ends whose block was deleted or
         moved out are left out (undo brings them back), and so are ports left empty."""
-        group, inside = self.group(group_id), self.leaves(group_id)
-
-        def live(ports: tuple[GroupPort, ...]) -> tuple[GroupPort, ...]:
-            kept = (replace(p, ends=tuple(e for e in p.ends if e[0] in inside)) for p in ports)
-            return tuple(p for p in kept if p.ends)
-
-        return live(group.inputs), live(group.outputs)
+        return live_ports(self.group(group_id), self.leaves(group_id))
 
     def add_group(self, group: Group) -> Group:
         """Add a group record (empty until members move in with :meth:`set_parent`)."""
@@ -789,6 +780,26 @@ def _find_port(ports: tuple[Port, ...], name: str, node: Node, side: str) -> Por
             return port
     names = ", ".join(p.name for p in ports) or "none"
     raise UnknownPortError(f"{node.label} has no {side} port '{name}' (it has: {names})")
+
+
+def item_in_chain(chain: list[str], level: str | None) -> str | None:
+    """What stands for the last of ``chain`` (its groups outermost first, then itself) at
+    ``level``: the item of the chain directly in it; None when the chain is not in it."""
+    if level is None:
+        return chain[0]
+    return chain[chain.index(level) + 1] if level in chain else None
+
+
+def live_ports(group: Group, inside: set[str]) -> tuple[tuple[GroupPort, ...],
+                                                        tuple[GroupPort, ...]]:
+    """A group's inputs and outputs without the ends outside ``inside`` (its blocks now),
+    and without the ports that leaves empty."""
+
+    def live(ports: tuple[GroupPort, ...]) -> tuple[GroupPort, ...]:
+        kept = (replace(p, ends=tuple(e for e in p.ends if e[0] in inside)) for p in ports)
+        return tuple(p for p in kept if p.ends)
+
+    return live(group.inputs), live(group.outputs)
 
 
 def _named_ports(ports: list[tuple[tuple[End, ...], tuple[str, str]]]) -> tuple[GroupPort, ...]:

@@ -508,9 +508,7 @@ def _read_node(entry: Any, where: str, check: _Checker,
         return None
     if title is not None and not check.expect(title, str, f"{where}.title", "text"):
         return None
-    if not _is_position(position):
-        check.add(f"{where}.position", f"must be [x, y] with finite numbers. "
-                                       f"Received: {_short(position)}")
+    if not _checked_position(position, where, check):
         return None
     try:
         params = spec.upgrade(version, params)
@@ -529,10 +527,15 @@ def _read_node(entry: Any, where: str, check: _Checker,
                 group)
 
 
-def _is_position(position: Any) -> bool:
-    return (isinstance(position, list) and len(position) == 2
+def _checked_position(position: Any, where: str, check: _Checker) -> bool:
+    """Whether ``position`` is [x, y] a block or group can stand at; if not, says so."""
+    if (isinstance(position, list) and len(position) == 2
             and all(isinstance(v, int | float) and not isinstance(v, bool)
-                    and math.isfinite(v) and abs(v) < 1e9 for v in position))
+                    and math.isfinite(v) and abs(v) < 1e9 for v in position)):
+        return True
+    check.add(f"{where}.position", f"must be [x, y] with finite numbers. "
+                                   f"Received: {_short(position)}")
+    return False
 
 
 def _read_groups(entries: Any, project: Project, check: _Checker) -> dict[str, str]:
@@ -587,9 +590,7 @@ def _read_group(group_id: str, entry: dict[str, Any], where: str,
         return None
     if parent is not None and not check.expect(parent, str, f"{where}.parent", "a group id"):
         return None
-    if not _is_position(position):
-        check.add(f"{where}.position", f"must be [x, y] with finite numbers. "
-                                       f"Received: {_short(position)}")
+    if not _checked_position(position, where, check):
         return None
     sides = []
     for side in ("inputs", "outputs"):

@@ -16,8 +16,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.benchmarks.bench_app import FRAME_P95_LIMIT_S, OPEN_LIMIT_S, offscreen_window
-from tests.benchmarks.bench_projects import COLD_LIMIT_S, EDIT_LIMIT_S
+from tests.benchmarks.bench_app import (
+    FRAME_P95_LIMIT_S,
+    OPEN_LIMIT_S,
+    median_open_time,
+    offscreen_window,
+)
+from tests.benchmarks.bench_projects import COLD_LIMIT_S, EDIT_LIMIT_S, _median_time
 from tests.benchmarks.harness import Row, Settings, benchmark, limit_row
 
 NAME = "keras_import"
@@ -33,15 +38,6 @@ def _applications(quick: bool) -> dict[str, object]:
         models["ResNet50"] = keras.applications.ResNet50(weights=None,
                                                           input_shape=(side, side, 3))
     return models
-
-
-def _median(fn, repeats: int) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 @benchmark(NAME)
@@ -62,14 +58,14 @@ def keras_import(settings: Settings) -> Iterator[Row]:
         for name, model in _applications(settings.quick).items():
             source = tmp / f"{name}.keras"
             model.save(source)
-            imported = _median(lambda s=source: import_keras(s), repeats)
+            imported = _median_time(lambda s=source: import_keras(s), repeats)
             project = import_keras(source)
             blocks = len(project.nodes)
             case = f"{name} ({blocks} blocks, {len(project.groups)} groups)"
             yield Row(NAME, f"{case}: import", imported, None, "s", None, "info", None,
                       note="safe-mode load, map, rebuild and compare, group, lay out")
 
-            cold = _median(lambda p=project: validate(p, ShapeInference()), repeats)
+            cold = _median_time(lambda p=project: validate(p, ShapeInference()), repeats)
             inference = ShapeInference()
             validate(project, inference)
             convs = [i for i in project.topological_order()
@@ -88,15 +84,8 @@ def keras_import(settings: Settings) -> Iterator[Row]:
 
             path = tmp / f"{name}.deepwire"
             files.save(project, path)
-            opens = []
-            for _ in range(repeats):
-                window.editor.undo_stack.setClean()
-                start = time.perf_counter()
-                window.open_path(path)
-                app.processEvents()
-                opens.append(time.perf_counter() - start)
             yield limit_row(NAME, f"{case}: open (TensorFlow ready)",
-                            statistics.median(opens), "s", below=OPEN_LIMIT_S)
+                            median_open_time(window, path, repeats), "s", below=OPEN_LIMIT_S)
 
             top = len(window.editor.project.members(None))
             p95, median = _pan_and_zoom(window)
